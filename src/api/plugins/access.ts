@@ -1,0 +1,89 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { AuthUser, TokenService } from '../../auth/tokens.js'
+import type { Role } from '../../db/schema.js'
+import { AppError } from '../../errors.js'
+
+/**
+ * Who may call a route: anyone, any signed-in user, or the listed roles. Every route must say
+ * which (`config: { access }`); a route without it stops the app from starting.
+ */
+export type Access = 'public' | 'authenticated' | readonly Role[]
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access
+    /** Also accept `?token=` (browsers cannot set headers on a WebSocket upgrade). */
+    tokenInQuery?: boolean
+  }
+  interface FastifyRequest {
+    user: AuthUser | null
+  }
+}
+
+/** Routes registered by libraries, which cannot carry our config: their docs and static assets. */
+const LIBRARY_PUBLIC_PREFIXES = ['/docs']
+
+function describeAccess(access: Access): string {
+  if (access === 'public') return 'Public.'
+  if (access === 'authenticated') return 'Any signed-in user.'
+  return `Roles: ${access.join(', ')}.`
+}
+
+function extractToken(request: FastifyRequest, allowQuery: boolean): string | undefined {
+  const header = request.headers.authorization
+  if (header) {
+    const [scheme, value] = header.split(' ')
+    if (scheme?.toLowerCase() === 'bearer' && value) return value.trim()
+    return undefined
+  }
+  if (allowQuery) {
+    const token = (request.query as Record<string, unknown> | undefined)?.token
+    if (typeof token === 'string' && token) return token
+  }
+  return undefined
+}
+
+async function accessPlugin(app: FastifyInstance, opts: { tokens: TokenService; publicPrefixes?: string[] }) {
+  const publicPrefixes = [...LIBRARY_PUBLIC_PREFIXES, ...(opts.publicPrefixes ?? [])]
+  app.decorateRequest('user', null)
+
+  app.addHook('onRoute', (route) => {
+    route.config ??= {}
+    if (!route.config.access) {
+      if (publicPrefixes.some((p) => route.url.startsWith(p))) {
+        route.config.access = 'public'
+        return
+      }
+      throw new Error(
+        `Route ${String(route.method)} ${route.url} does not declare who may call it (config.access)`,
+      )
+    }
+    const access = route.config.access
+    if (route.schema && access !== 'public') {
+      route.schema.security = [{ bearerAuth: [] }]
+      route.schema.description = [route.schema.description, describeAccess(access)]
+        .filter(Boolean)
+        .join('\n\n')
+    }
+  })
+
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config
+    const access = config?.access
+    if (!access || access === 'public') return
+    const token = extractToken(request, config.tokenInQuery === true)
+    if (!token) throw new AppError('AUTH_REQUIRED')
+    const user = await opts.tokens.verify(token)
+    request.user = user
+    if (access !== 'authenticated' && !access.includes(user.role)) throw new AppError('FORBIDDEN')
+  })
+}
+
+export default fp(accessPlugin, { name: 'access' })
+
+/** The signed-in caller of a route whose access is not public. */
+export function caller(request: FastifyRequest): AuthUser {
+  if (!request.user) throw new AppError('AUTH_REQUIRED')
+  return request.user
+}

@@ -1,0 +1,72 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
+import { mapDatabaseError } from '../../db/errors.js'
+import { AppError, ERRORS, type ErrorCode } from '../../errors.js'
+
+/** Connection-level failures: the database is down or restarting, not the request's fault. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+])
+
+const FASTIFY_CLIENT_ERRORS: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+}
+
+function toAppError(error: FastifyError): AppError {
+  if (error instanceof AppError) return error
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = error.validationContext ?? 'body'
+    const fields = error.validation.map((v) => {
+      const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.')
+      return { field: path ? `${where}.${path}` : where, message: v.message ?? 'is not valid' }
+    })
+    const names = fields.map((f) => f.field).join(', ')
+    return new AppError('VALIDATION_FAILED', `Invalid ${names}`, { fields })
+  }
+  const mapped = mapDatabaseError(error)
+  if (mapped) return mapped
+  if (UNAVAILABLE_CODES.has(String(error.code)))
+    return new AppError('DATABASE_UNAVAILABLE', undefined, undefined)
+  const status = error.statusCode ?? 500
+  if (status >= 400 && status < 500 && !isResponseSerializationError(error)) {
+    const code = FASTIFY_CLIENT_ERRORS[error.code] ?? (status === 404 ? 'ROUTE_NOT_FOUND' : 'BAD_REQUEST')
+    return new AppError(code, ERRORS[code].status === status ? error.message : undefined)
+  }
+  return new AppError('INTERNAL')
+}
+
+async function errorHandlerPlugin(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const appErr = toAppError(error)
+    if (appErr.statusCode >= 500) {
+      // The real error goes to the log; the client gets the catalog's words and nothing internal.
+      request.log.error({ err: error, code: appErr.code }, 'request failed')
+    } else {
+      request.log.info(
+        { code: appErr.code, status: appErr.statusCode, details: appErr.details },
+        appErr.message,
+      )
+    }
+    const body: { error: { code: ErrorCode; message: string; details?: unknown } } = {
+      error: { code: appErr.code, message: appErr.message },
+    }
+    if (appErr.details !== undefined && appErr.statusCode < 500) body.error.details = appErr.details
+    return reply.code(appErr.statusCode).type('application/json').send(body)
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const err = new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)
+    return reply.code(404).send({ error: { code: err.code, message: err.message } })
+  })
+}
+
+export default fp(errorHandlerPlugin, { name: 'error-handler' })

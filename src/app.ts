@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs'
+import cors from '@fastify/cors'
+import formbody from '@fastify/formbody'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import websocket from '@fastify/websocket'
+import Fastify, { type FastifyInstance } from 'fastify'
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod'
+import authRoutes from './api/auth.js'
+import healthRoutes from './api/health.js'
+import insightsRoutes from './api/insights.js'
+import accessPlugin from './api/plugins/access.js'
+import errorHandlerPlugin from './api/plugins/error-handler.js'
+import { createTokenService, type TokenService } from './auth/tokens.js'
+import type { Config } from './config.js'
+import type { DbHandle } from './db/client.js'
+import { createRepositories, type Repositories } from './db/repositories/index.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    dbHandle: DbHandle
+    repos: Repositories
+    tokens: TokenService
+    appVersion: string
+    /** Named snapshots shown by `/api/health` (stream counts, write failures, ...). */
+    healthProbes: Map<string, () => unknown>
+  }
+}
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
+
+export interface BuildAppOptions {
+  config: Config
+  db: DbHandle
+  /** Pino logger options or false; defaults to the configured level. */
+  logger?: boolean | object
+}
+
+/** Builds the whole HTTP/WebSocket app over an open database. Never listens: see `server.ts`. */
+export async function buildApp({ config, db, logger }: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    bodyLimit: 256 * 1024,
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+
+  app.decorate('config', config)
+  app.decorate('dbHandle', db)
+  app.decorate('repos', createRepositories(db.db))
+  app.decorate('tokens', createTokenService(config.jwt))
+  app.decorate('appVersion', VERSION)
+  app.decorate('healthProbes', new Map<string, () => unknown>())
+
+  await app.register(errorHandlerPlugin)
+  await app.register(cors, { origin: config.corsOrigins, credentials: false })
+  await app.register(formbody)
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Autonoma API',
+        description: 'Agentic predictive maintenance for EV fleets. Sign in at POST /api/auth/login.',
+        version: VERSION,
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(accessPlugin, { tokens: app.tokens })
+
+  await app.register(healthRoutes)
+  await app.register(authRoutes)
+  await app.register(insightsRoutes)
+  return app
+}

@@ -1,0 +1,59 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+import type { Config } from '../config.js'
+import type { Role } from '../db/schema.js'
+import { ROLES } from '../db/schema.js'
+import { AppError } from '../errors.js'
+
+export interface AuthUser {
+  id: string
+  email: string
+  role: Role
+}
+
+export interface TokenService {
+  sign(user: AuthUser): Promise<{ token: string; expiresIn: number }>
+  /** Throws AUTH_TOKEN_EXPIRED or AUTH_TOKEN_INVALID. */
+  verify(token: string): Promise<AuthUser>
+}
+
+export function createTokenService(jwt: Config['jwt']): TokenService {
+  const key = new TextEncoder().encode(jwt.secret)
+  return {
+    async sign(user) {
+      const token = await new SignJWT({ role: user.role, email: user.email })
+        .setProtectedHeader({ alg: jwt.algorithm, typ: 'JWT' })
+        .setSubject(user.id)
+        .setIssuer(jwt.issuer)
+        .setAudience(jwt.audience)
+        .setIssuedAt()
+        .setExpirationTime(`${jwt.expiresInSeconds}s`)
+        .sign(key)
+      return { token, expiresIn: jwt.expiresInSeconds }
+    },
+
+    async verify(token) {
+      try {
+        // Pinning the algorithm list is what rejects `alg: none` and algorithm-confusion tokens.
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: [jwt.algorithm],
+          issuer: jwt.issuer,
+          audience: jwt.audience,
+          requiredClaims: ['sub', 'exp', 'iat'],
+        })
+        const role = payload.role
+        if (typeof payload.sub !== 'string' || typeof payload.email !== 'string' || !isRole(role)) {
+          throw new AppError('AUTH_TOKEN_INVALID')
+        }
+        return { id: payload.sub, email: payload.email, role }
+      } catch (err) {
+        if (err instanceof AppError) throw err
+        if (err instanceof joseErrors.JWTExpired) throw new AppError('AUTH_TOKEN_EXPIRED')
+        throw new AppError('AUTH_TOKEN_INVALID')
+      }
+    },
+  }
+}
+
+function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value)
+}

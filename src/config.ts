@@ -1,0 +1,148 @@
+import { z } from 'zod'
+
+/** The example secret from `.env.example`; accepted in development, refused in production. */
+export const EXAMPLE_JWT_SECRET = 'change-me-to-a-long-random-string-of-at-least-32-bytes'
+const DEV_JWT_SECRET = 'autonoma-development-secret-not-for-production-use'
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+/** `24h`, `30m`, `3600s`, `7d` or a bare number of seconds -> seconds. */
+function parseDuration(value: string, ctx: z.RefinementCtx): number {
+  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(value.trim())
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 3600, 30m, 24h or 7d' })
+    return z.NEVER
+  }
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd']
+  return Number(match[1]) * unit
+}
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|memory:\/\/|file:\/\/|\.{0,2}\/)/, {
+      message: 'expected postgres://..., memory://, or a file path for embedded PGlite',
+    })
+    .optional(),
+  JWT_SECRET_KEY: z.string().min(1).optional(),
+  JWT_ALGORITHM: z.enum(['HS256', 'HS384', 'HS512']).default('HS256'),
+  JWT_EXPIRES_IN: z.string().default('24h').transform(parseDuration),
+  DATASET_PATH: z.string().min(1).default('data/fleet_15min.csv'),
+  DATASET_VIN: z.string().length(17).optional(),
+  STREAM_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(2),
+  STREAM_ENABLED: bool.default(true),
+  CORS_ORIGINS: z
+    .string()
+    .default('http://localhost:5173,http://localhost:8000')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
+  SEED_DEMO: bool.optional(),
+  RULES_PATH: z.string().min(1).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+})
+
+/** Checked on the raw environment so it is reported even when other variables are also bad. */
+function productionSecretProblem(env: Record<string, string>): string | undefined {
+  if (env.NODE_ENV !== 'production') return undefined
+  const secret = env.JWT_SECRET_KEY
+  if (
+    secret &&
+    Buffer.byteLength(secret) >= 32 &&
+    secret !== EXAMPLE_JWT_SECRET &&
+    secret !== DEV_JWT_SECRET
+  ) {
+    return undefined
+  }
+  return 'JWT_SECRET_KEY: production needs a real secret: at least 32 bytes and not the example value'
+}
+
+export type DatabaseTarget =
+  | { kind: 'pglite'; dataDir: string | null /* null: in memory */ }
+  | { kind: 'postgres'; url: string }
+
+export interface Config {
+  env: 'development' | 'production' | 'test'
+  port: number
+  host: string
+  logLevel: string
+  database: DatabaseTarget
+  jwt: {
+    secret: string
+    algorithm: 'HS256' | 'HS384' | 'HS512'
+    expiresInSeconds: number
+    issuer: string
+    audience: string
+  }
+  dataset: { path: string; vin: string | undefined }
+  stream: { delaySeconds: number; enabled: boolean }
+  corsOrigins: string[]
+  seedDemo: boolean
+  rulesPath: string | undefined
+  openai: { apiKey: string; baseUrl: string | undefined; model: string } | undefined
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function databaseTarget(url: string | undefined): DatabaseTarget {
+  if (!url) return { kind: 'pglite', dataDir: './.data/pglite' }
+  if (url === 'memory://') return { kind: 'pglite', dataDir: null }
+  if (url.startsWith('file://')) return { kind: 'pglite', dataDir: url.slice('file://'.length) }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { kind: 'postgres', url }
+  return { kind: 'pglite', dataDir: url }
+}
+
+/**
+ * Parses the environment once, at boot. Every bad variable is reported in one error, so an
+ * operator fixes them all in one go instead of one restart per typo.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings (from `FOO=` in a .env) mean "unset", as most tools treat them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = EnvSchema.safeParse(cleaned)
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)
+  const secretProblem = productionSecretProblem(cleaned as Record<string, string>)
+  if (secretProblem) problems.push(secretProblem)
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
+  const e = parsed.data
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    database: databaseTarget(e.DATABASE_URL),
+    jwt: {
+      secret: e.JWT_SECRET_KEY ?? DEV_JWT_SECRET,
+      algorithm: e.JWT_ALGORITHM,
+      expiresInSeconds: e.JWT_EXPIRES_IN,
+      issuer: 'autonoma',
+      audience: 'autonoma-api',
+    },
+    dataset: { path: e.DATASET_PATH, vin: e.DATASET_VIN },
+    stream: { delaySeconds: e.STREAM_DELAY_SECONDS, enabled: e.STREAM_ENABLED },
+    corsOrigins: e.CORS_ORIGINS,
+    seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
+    rulesPath: e.RULES_PATH,
+    openai: e.OPENAI_API_KEY
+      ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL }
+      : undefined,
+  }
+}

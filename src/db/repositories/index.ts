@@ -1,0 +1,26 @@
+import type { Db } from '../client.js'
+import { anomaliesRepository } from './anomalies.js'
+import { bookingsRepository } from './bookings.js'
+import { diagnosesRepository } from './diagnoses.js'
+import { insightsRepository } from './insights.js'
+import { serviceCentersRepository } from './service-centers.js'
+import { uebaRepository } from './ueba.js'
+import { usersRepository } from './users.js'
+import { vehiclesRepository } from './vehicles.js'
+
+/** The small, intention-named repositories, built once over one database. */
+export function createRepositories(db: Db) {
+  return {
+    users: usersRepository(db),
+    vehicles: vehiclesRepository(db),
+    anomalies: anomaliesRepository(db),
+    diagnoses: diagnosesRepository(db),
+    bookings: bookingsRepository(db),
+    insights: insightsRepository(db),
+    ueba: uebaRepository(db),
+    serviceCenters: serviceCentersRepository(db),
+  }
+}
+
+export type Repositories = ReturnType<typeof createRepositories>
+export type { Viewer } from './vehicles.js'

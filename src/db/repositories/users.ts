@@ -1,0 +1,42 @@
+import type { Db } from '../client.js'
+import type { NewUser, User } from '../schema.js'
+
+export function usersRepository(db: Db) {
+  return {
+    /** The spec's `get_user_by_email`; emails are stored lower-case. */
+    getUserByEmail(email: string): Promise<User | undefined> {
+      return db
+        .selectFrom('users')
+        .selectAll()
+        .where('email', '=', email.trim().toLowerCase())
+        .executeTakeFirst()
+    },
+
+    getUserById(id: string): Promise<User | undefined> {
+      return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    },
+
+    createUser(user: NewUser): Promise<User> {
+      return db
+        .insertInto('users')
+        .values({ ...user, email: user.email.trim().toLowerCase() })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+    },
+
+    async countUsers(): Promise<number> {
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+
+    /** Ids of the users who should hear about fleet-wide events (service and manufacturer). */
+    async staffIds(): Promise<Array<{ id: string; role: User['role'] }>> {
+      return db.selectFrom('users').select(['id', 'role']).where('role', '<>', 'customer').execute()
+    },
+  }
+}
+
+export type UsersRepository = ReturnType<typeof usersRepository>

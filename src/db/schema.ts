@@ -1,0 +1,165 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+/** Row types of the tables in `migrations/*.sql`, for Kysely. Keep the two in step. */
+
+export type Role = 'customer' | 'service' | 'manufacturer'
+export const ROLES = ['customer', 'service', 'manufacturer'] as const satisfies readonly Role[]
+export type Severity = 'Low' | 'Medium' | 'High' | 'Critical'
+export const SEVERITIES = ['Low', 'Medium', 'High', 'Critical'] as const satisfies readonly Severity[]
+export type AnomalyStatus = 'OPEN' | 'ACKNOWLEDGED' | 'RESOLVED'
+export const ANOMALY_STATUSES = [
+  'OPEN',
+  'ACKNOWLEDGED',
+  'RESOLVED',
+] as const satisfies readonly AnomalyStatus[]
+export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'COMPLETED' | 'CANCELLED'
+export const BOOKING_STATUSES = [
+  'PENDING',
+  'CONFIRMED',
+  'COMPLETED',
+  'CANCELLED',
+] as const satisfies readonly BookingStatus[]
+export type UebaStatus = 'ALLOWED' | 'BLOCKED'
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+/** A timestamptz with a database default (`now()`): optional on insert. */
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type Json<T = unknown> = ColumnType<T, string | T | undefined, string | T>
+
+export interface UsersTable {
+  id: Generated<string>
+  email: string
+  password_hash: string
+  role: Role
+  name: Generated<string>
+  service_center_id: string | null
+  created_at: DefaultTimestamp
+}
+
+export interface ServiceCentersTable {
+  id: Generated<string>
+  name: string
+  city: string
+  bays: number
+  opening_hour: number
+  closing_hour: number
+  slot_minutes: Generated<number>
+  timezone: Generated<string>
+  created_at: DefaultTimestamp
+}
+
+export interface VehiclesTable {
+  id: Generated<string>
+  owner_id: string
+  vin: string
+  model: string
+  year: number | null
+  vehicle_type: Generated<'EV' | 'ICE'>
+  batch: string | null
+  created_at: DefaultTimestamp
+}
+
+export interface TelemetryLogsTable {
+  vehicle_id: string
+  ts: Timestamp
+  sensor_data: Json<Record<string, unknown>>
+}
+
+export interface AnomalyEventsTable {
+  id: Generated<string>
+  vehicle_id: string
+  detected_at: DefaultTimestamp
+  anomaly_type: string
+  severity: Severity
+  reason: string | null
+  sensor_snapshot: Json<Record<string, unknown>>
+  signals: Json<unknown[]>
+  peak_values: Json<Record<string, number>>
+  rul_prediction: number | null
+  status: Generated<AnomalyStatus>
+  last_seen_at: DefaultTimestamp
+  occurrences: Generated<number>
+  acknowledged_at: Timestamp | null
+  acknowledged_by: string | null
+  resolved_at: Timestamp | null
+  resolution: 'recovered' | 'serviced' | 'manual' | null
+  created_at: DefaultTimestamp
+}
+
+export interface DiagnosesTable {
+  id: Generated<string>
+  anomaly_event_id: string
+  diagnosis_text: string
+  confidence_score: number
+  severity: Severity | null
+  component: string | null
+  recommended_action: string | null
+  created_at: DefaultTimestamp
+}
+
+export interface ServiceBookingsTable {
+  id: Generated<string>
+  vehicle_id: string
+  service_center_id: string
+  appointment_time: Timestamp
+  bay: Generated<number>
+  status: Generated<BookingStatus>
+  customer_notes: string | null
+  source: Generated<'customer' | 'agent' | 'chat'>
+  anomaly_event_id: string | null
+  created_by: string | null
+  idempotency_key: string | null
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+export interface ManufacturingInsightsTable {
+  id: Generated<string>
+  component_name: string
+  failure_pattern: string
+  affected_batch: string | null
+  recommendation: string | null
+  confidence_score: number | null
+  evidence: Json<Record<string, unknown>>
+  event_count: Generated<number>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+export interface UebaLogsTable {
+  id: Generated<string>
+  agent_name: string
+  action_type: string
+  source_node: string | null
+  target_node: string | null
+  status: UebaStatus
+  vehicle_id: string | null
+  user_id: string | null
+  run_id: string | null
+  details: Json<Record<string, unknown>> | null
+  timestamp: DefaultTimestamp
+}
+
+export interface Database {
+  users: UsersTable
+  service_centers: ServiceCentersTable
+  vehicles: VehiclesTable
+  telemetry_logs: TelemetryLogsTable
+  anomaly_events: AnomalyEventsTable
+  diagnoses: DiagnosesTable
+  service_bookings: ServiceBookingsTable
+  manufacturing_insights: ManufacturingInsightsTable
+  ueba_logs: UebaLogsTable
+}
+
+export type User = Selectable<UsersTable>
+export type NewUser = Insertable<UsersTable>
+export type ServiceCenter = Selectable<ServiceCentersTable>
+export type Vehicle = Selectable<VehiclesTable>
+export type NewVehicle = Insertable<VehiclesTable>
+export type AnomalyEvent = Selectable<AnomalyEventsTable>
+export type AnomalyEventUpdate = Updateable<AnomalyEventsTable>
+export type Diagnosis = Selectable<DiagnosesTable>
+export type ServiceBooking = Selectable<ServiceBookingsTable>
+export type ManufacturingInsight = Selectable<ManufacturingInsightsTable>
+export type UebaLog = Selectable<UebaLogsTable>

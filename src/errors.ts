@@ -1,0 +1,57 @@
+/**
+ * The one catalog of errors the API can return. Every error body is
+ * `{ error: { code, message, details? } }`; clients branch on `code`, people read `message`.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, message: 'The request is not valid' },
+  BAD_REQUEST: { status: 400, message: 'The request could not be understood' },
+  SLOT_UNAVAILABLE: { status: 400, message: 'That slot is not bookable' },
+  CONSTRAINT_VIOLATION: { status: 400, message: 'A value breaks a data rule' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Email or password is incorrect' },
+  AUTH_REQUIRED: { status: 401, message: 'Sign in to continue' },
+  AUTH_TOKEN_INVALID: { status: 401, message: 'The access token is not valid' },
+  AUTH_TOKEN_EXPIRED: { status: 401, message: 'The access token has expired; sign in again' },
+  FORBIDDEN: { status: 403, message: 'Your role may not do this' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  USER_NOT_FOUND: { status: 404, message: 'No such user' },
+  VEHICLE_NOT_FOUND: { status: 404, message: 'No such vehicle' },
+  BOOKING_NOT_FOUND: { status: 404, message: 'No such booking' },
+  ALARM_NOT_FOUND: { status: 404, message: 'No such alarm' },
+  SERVICE_CENTER_NOT_FOUND: { status: 404, message: 'No such service centre' },
+  INSIGHT_NOT_FOUND: { status: 404, message: 'No such insight' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  ALREADY_EXISTS: { status: 409, message: 'That already exists' },
+  SLOT_TAKEN: { status: 409, message: 'That slot has just been taken' },
+  INVALID_TRANSITION: { status: 409, message: 'That status change is not allowed' },
+  FEEDBACK_NOT_ALLOWED: { status: 409, message: 'Feedback is only taken for completed bookings' },
+  INVALID_REFERENCE: { status: 422, message: 'A referenced record does not exist' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; try again shortly' },
+  INTERNAL: { status: 500, message: 'Something went wrong on our side' },
+  DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not answering' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export class AppError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  readonly details: unknown
+
+  constructor(code: ErrorCode, message?: string, details?: unknown, options?: { cause?: unknown }) {
+    super(message ?? ERRORS[code].message, options)
+    this.name = 'AppError'
+    this.code = code
+    this.statusCode = ERRORS[code].status
+    this.details = details
+  }
+}
+
+export function appError(code: ErrorCode, message?: string, details?: unknown): AppError {
+  return new AppError(code, message, details)
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod'
+
+export const InsightSchema = z
+  .object({
+    id: z.uuid(),
+    component_name: z.string(),
+    failure_pattern: z.string(),
+    affected_batch: z.string().nullable(),
+    recommendation: z.string().nullable(),
+    confidence_score: z.number().nullable(),
+    event_count: z.number().int(),
+    evidence: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'ManufacturingInsight' })
+
+export const InsightQuerySchema = z.object({
+  component: z.string().trim().min(1).max(64).optional(),
+  batch: z.string().trim().min(1).max(32).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+})

@@ -1,0 +1,228 @@
+import type { TelemetryReading } from '../schemas/telemetry.js'
+import {
+  emptyLoadStats,
+  type LoadLogger,
+  type LoadStats,
+  loadTelemetryCsv,
+  type TelemetryTable,
+} from './csv-loader.js'
+import { buildTimeline, sortByTimestamp, type Timeline } from './stream-timeline.js'
+
+export type { LoadStats } from './csv-loader.js'
+
+export type StreamLogger = LoadLogger
+
+export interface StreamEngineOptions {
+  /** Wait between two steps (two distinct timestamps). 0 replays as fast as possible. Default 2. */
+  delaySeconds?: number
+  /** VIN for the readings of a file without a VIN column (the public format). */
+  defaultVin?: string
+  /** Start again from the first row, time-shifted, after the last one. Default true. */
+  loop?: boolean
+  logger?: StreamLogger
+}
+
+export interface StreamStats extends LoadStats {
+  /** Readings yielded, summed over every stream of this engine. */
+  emitted: number
+  /** Times a stream wrapped around from the last row to the first. */
+  loops: number
+  /** Distinct timestamps in the file. */
+  steps: number
+  stepIntervalMs: number
+}
+
+/**
+ * With no delay the replay loop only ever awaits microtasks, which would starve sockets and timers;
+ * it hands the event loop a turn after this many readings.
+ */
+const READINGS_PER_TURN = 256
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts (clearing the timer). */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve(false)
+      return
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      resolve(false)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve(true)
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** One reading as a literal with a fixed key order, so every reading shares one hidden class. */
+function readingAt(table: TelemetryTable, i: number, vin: string, timestamp: string): TelemetryReading {
+  const c = table.columns
+  return {
+    vin,
+    timestamp,
+    soc: c.soc[i]!,
+    soh: c.soh[i]!,
+    battery_voltage: c.battery_voltage[i]!,
+    battery_current: c.battery_current[i]!,
+    battery_temperature: c.battery_temperature[i]!,
+    charge_cycles: c.charge_cycles[i]!,
+    motor_temperature: c.motor_temperature[i]!,
+    motor_vibration: c.motor_vibration[i]!,
+    motor_torque: c.motor_torque[i]!,
+    motor_rpm: c.motor_rpm[i]!,
+    power_consumption: c.power_consumption[i]!,
+    brake_pad_wear: c.brake_pad_wear[i]!,
+    brake_pressure: c.brake_pressure[i]!,
+    reg_brake_efficiency: c.reg_brake_efficiency[i]!,
+    tire_pressure: c.tire_pressure[i]!,
+    tire_temperature: c.tire_temperature[i]!,
+    suspension_load: c.suspension_load[i]!,
+    ambient_temperature: c.ambient_temperature[i]!,
+    ambient_humidity: c.ambient_humidity[i]!,
+    load_weight: c.load_weight[i]!,
+    driving_speed: c.driving_speed[i]!,
+    distance_traveled: c.distance_traveled[i]!,
+    idle_time: c.idle_time[i]!,
+    route_roughness: c.route_roughness[i]!,
+    rul: c.rul[i]!,
+    failure_probability: c.failure_probability[i]!,
+    maintenance_type: c.maintenance_type[i]!,
+    ttf: c.ttf[i]!,
+    component_health_score: c.component_health_score[i]!,
+  }
+}
+
+interface Loaded {
+  table: TelemetryTable
+  timeline: Timeline
+  stats: LoadStats
+}
+
+/**
+ * Replays a telemetry CSV as a live feed: all readings of one timestamp back to back (one step),
+ * then `delaySeconds` of quiet, then the next timestamp. At the end it starts again with every
+ * timestamp shifted forward by the file's span plus one interval, so time never runs backwards.
+ *
+ * The file is loaded once per engine and shared: several consumers (e.g. WebSocket clients) can
+ * each call `streamData()` on one engine and get their own independent cursor over the same data.
+ */
+export class StreamEngine {
+  readonly filePath: string
+  private readonly delayMs: number
+  private readonly loop: boolean
+  private readonly defaultVin: string | undefined
+  private readonly logger: StreamLogger | undefined
+  private loading: Promise<Loaded> | undefined
+  private loaded: Loaded | undefined
+  private controller = new AbortController()
+  private emitted = 0
+  private loops = 0
+
+  constructor(filePath: string, options: StreamEngineOptions = {}) {
+    const delaySeconds = options.delaySeconds ?? 2
+    if (!Number.isFinite(delaySeconds) || delaySeconds < 0) {
+      throw new RangeError(`delaySeconds must be a finite number >= 0, got ${delaySeconds}`)
+    }
+    this.filePath = filePath
+    this.delayMs = delaySeconds * 1000
+    this.loop = options.loop ?? true
+    this.defaultVin = options.defaultVin
+    this.logger = options.logger
+  }
+
+  /** Loads and indexes the file; later and concurrent calls share the first load. */
+  async loadData(): Promise<LoadStats> {
+    return (await this.load()).stats
+  }
+
+  /**
+   * Yields readings step by step, forever when `loop` is on. Loads the file first if needed.
+   * Each call returns an independent stream; `stop()` ends every stream obtained before it.
+   */
+  streamData(): AsyncGenerator<TelemetryReading> {
+    // The signal is taken now, not when the generator body first runs, so that a stream created
+    // before stop() but not yet iterated is stopped as well.
+    return this.replay(this.controller.signal)
+  }
+
+  /** Ends the current streams promptly, even mid-delay; a later `streamData()` starts afresh. */
+  stop(): void {
+    this.controller.abort()
+    this.controller = new AbortController()
+  }
+
+  get stats(): StreamStats {
+    const stats = this.loaded?.stats ?? emptyLoadStats()
+    return {
+      ...stats,
+      skippedReasons: { ...stats.skippedReasons },
+      filledByColumn: { ...stats.filledByColumn },
+      columnsWithoutValues: [...stats.columnsWithoutValues],
+      emitted: this.emitted,
+      loops: this.loops,
+      steps: this.loaded?.timeline.steps ?? 0,
+      stepIntervalMs: this.loaded?.timeline.stepIntervalMs ?? 0,
+    }
+  }
+
+  private load(): Promise<Loaded> {
+    if (this.loading === undefined) {
+      this.loading = loadTelemetryCsv(this.filePath, {
+        defaultVin: this.defaultVin,
+        logger: this.logger,
+      }).then(({ table, stats }) => {
+        const sorted = sortByTimestamp(table)
+        this.loaded = { table: sorted, timeline: buildTimeline(sorted), stats }
+        return this.loaded
+      })
+      // A failed load (missing file, bad header) is not cached, so a later call can retry.
+      this.loading.catch(() => {
+        this.loading = undefined
+      })
+    }
+    return this.loading
+  }
+
+  private async *replay(signal: AbortSignal): AsyncGenerator<TelemetryReading> {
+    const { table, timeline } = await this.load()
+    const { steps, stepStarts, stepTimes, loopShiftMs } = timeline
+    const { vinIds, vins } = table
+    let shiftMs = 0
+    let sinceTurn = 0
+    let first = true
+    for (;;) {
+      for (let s = 0; s < steps; s++) {
+        if (signal.aborted) return
+        if (!first && this.delayMs > 0) {
+          if (!(await sleep(this.delayMs, signal))) return
+          sinceTurn = 0
+        }
+        first = false
+        // One ISO string per step, shared by every reading of the step.
+        const timestamp = new Date(stepTimes[s]! + shiftMs).toISOString()
+        const end = stepStarts[s + 1]!
+        for (let i = stepStarts[s]!; i < end; i++) {
+          if (++sinceTurn >= READINGS_PER_TURN) {
+            sinceTurn = 0
+            await nextTurn()
+            if (signal.aborted) return
+          }
+          this.emitted++
+          yield readingAt(table, i, vins[vinIds[i]!]!, timestamp)
+          // The consumer may have called stop() while handling the reading we just gave it.
+          if (signal.aborted) return
+        }
+      }
+      if (!this.loop || steps === 0) return
+      shiftMs += loopShiftMs
+      this.loops++
+    }
+  }
+}

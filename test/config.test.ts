@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, EXAMPLE_JWT_SECRET, loadConfig } from '../src/config.js'
+
+describe('loadConfig', () => {
+  it('gives working defaults for development', () => {
+    const c = loadConfig({})
+    expect(c.port).toBe(8000)
+    expect(c.host).toBe('0.0.0.0')
+    expect(c.database).toEqual({ kind: 'pglite', dataDir: './.data/pglite' })
+    expect(c.jwt.algorithm).toBe('HS256')
+    expect(c.jwt.expiresInSeconds).toBe(24 * 3600)
+    expect(c.stream.delaySeconds).toBe(2)
+    expect(c.seedDemo).toBe(true)
+  })
+
+  it('chooses the database driver from DATABASE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'memory://' }).database).toEqual({ kind: 'pglite', dataDir: null })
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/d' }).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u@h:5432/d',
+    })
+  })
+
+  it('lists every bad variable in one error', () => {
+    let error: unknown
+    try {
+      loadConfig({ NODE_ENV: 'production', PORT: 'eighty', JWT_SECRET_KEY: 'short' })
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    const message = (error as ConfigError).message
+    expect(message).toContain('PORT')
+    expect(message).toContain('JWT_SECRET_KEY')
+    expect((error as ConfigError).problems).toHaveLength(2)
+  })
+
+  it('refuses to run in production with no secret or the example secret', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET_KEY/)
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: EXAMPLE_JWT_SECRET })).toThrow(
+      /JWT_SECRET_KEY/,
+    )
+    const ok = loadConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: 'x'.repeat(40) })
+    expect(ok.seedDemo).toBe(false)
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: 'x'.repeat(40), SEED_DEMO: 'true' }).seedDemo,
+    ).toBe(true)
+  })
+
+  it('parses durations and lists', () => {
+    const c = loadConfig({ JWT_EXPIRES_IN: '30m', CORS_ORIGINS: 'https://a.example, https://b.example' })
+    expect(c.jwt.expiresInSeconds).toBe(1800)
+    expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example'])
+    expect(() => loadConfig({ JWT_EXPIRES_IN: 'soon' })).toThrow(/JWT_EXPIRES_IN/)
+  })
+})

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { type Config, loadConfig } from '../../src/config.js'
+import type { DbHandle } from '../../src/db/client.js'
+import { seedDemoData } from '../../src/db/seed.js'
+import { createTestDatabase, type DbKind } from './db.js'
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: 'memory://',
+    STREAM_ENABLED: 'false',
+    JWT_SECRET_KEY: 'test-secret-that-is-long-enough-for-hs256-keys',
+    ...env,
+  })
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  db: DbHandle
+  close(): Promise<void>
+}
+
+/** A built (not listening) app over a fresh database seeded with the demo accounts and fleet. */
+export async function createTestApp(
+  kind: DbKind = 'pglite',
+  env: Record<string, string> = {},
+): Promise<TestApp> {
+  const db = await createTestDatabase(kind)
+  await seedDemoData(db.db)
+  const app = await buildApp({ config: testConfig(env), db, logger: false })
+  await app.ready()
+  return {
+    app,
+    db,
+    async close() {
+      await app.close()
+      await db.close()
+    },
+  }
+}
+
+export const DEMO = {
+  customer: { email: 'user@demo.com', password: 'pass123' },
+  service: { email: 'service@ey.com', password: 'ey_secure' },
+  manufacturer: { email: 'admin@oem.com', password: 'admin_pass' },
+} as const
+
+export async function login(app: FastifyInstance, who: { email: string; password: string }): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: who })
+  if (res.statusCode !== 200) throw new Error(`login ${who.email} failed: ${res.statusCode} ${res.body}`)
+  return res.json().access_token
+}
+
+export function bearer(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` }
+}
