@@ -13,14 +13,20 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import authRoutes from './api/auth.js'
+import bookingsRoutes from './api/bookings.js'
 import healthRoutes from './api/health.js'
 import insightsRoutes from './api/insights.js'
 import accessPlugin from './api/plugins/access.js'
 import errorHandlerPlugin from './api/plugins/error-handler.js'
+import serviceCentersRoutes from './api/service-centers.js'
+import telemetryRoutes from './api/telemetry.js'
+import vehiclesRoutes from './api/vehicles.js'
 import { createTokenService, type TokenService } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
 import { createRepositories, type Repositories } from './db/repositories/index.js'
+import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
+import ingestPlugin, { type IngestPluginOptions } from './ingest/plugin.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +37,8 @@ declare module 'fastify' {
     appVersion: string
     /** Named snapshots shown by `/api/health` (stream counts, write failures, ...). */
     healthProbes: Map<string, () => unknown>
+    /** Real-time messages to WebSocket clients (telemetry, alerts, chat, bookings, security). */
+    bus: EventBus
   }
 }
 
@@ -39,12 +47,21 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', impor
 export interface BuildAppOptions {
   config: Config
   db: DbHandle
+  /** Defaults to an in-process bus. */
+  bus?: EventBus
+  ingest?: IngestPluginOptions
   /** Pino logger options or false; defaults to the configured level. */
   logger?: boolean | object
 }
 
 /** Builds the whole HTTP/WebSocket app over an open database. Never listens: see `server.ts`. */
-export async function buildApp({ config, db, logger }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  db,
+  bus,
+  ingest,
+  logger,
+}: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     bodyLimit: 256 * 1024,
@@ -59,6 +76,10 @@ export async function buildApp({ config, db, logger }: BuildAppOptions): Promise
   app.decorate('tokens', createTokenService(config.jwt))
   app.decorate('appVersion', VERSION)
   app.decorate('healthProbes', new Map<string, () => unknown>())
+  app.decorate(
+    'bus',
+    bus ?? new InProcessEventBus((err) => app.log.error({ err }, 'event subscriber failed')),
+  )
 
   await app.register(errorHandlerPlugin)
   await app.register(cors, { origin: config.corsOrigins, credentials: false })
@@ -81,8 +102,14 @@ export async function buildApp({ config, db, logger }: BuildAppOptions): Promise
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(accessPlugin, { tokens: app.tokens })
 
+  await app.register(ingestPlugin, ingest ?? {})
+
   await app.register(healthRoutes)
   await app.register(authRoutes)
   await app.register(insightsRoutes)
+  await app.register(vehiclesRoutes)
+  await app.register(telemetryRoutes)
+  await app.register(bookingsRoutes)
+  await app.register(serviceCentersRoutes)
   return app
 }

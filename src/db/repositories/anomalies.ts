@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
 import type { AnomalyEvent, Severity } from '../schema.js'
@@ -52,6 +53,26 @@ export function anomaliesRepository(db: Db) {
         .where('anomaly_type', '=', anomalyType)
         .where('status', '<>', 'RESOLVED')
         .executeTakeFirst()
+    },
+
+    /** Per vehicle: how many unresolved episodes, and the worst severity among them. */
+    async openSummary(vehicleIds: string[]): Promise<Map<string, { open: number; worst: Severity }>> {
+      if (vehicleIds.length === 0) return new Map()
+      const rows = await db
+        .selectFrom('anomaly_events')
+        .select([
+          'vehicle_id',
+          sql<number>`count(*)::int`.as('open'),
+          sql<number>`max(case severity when 'Critical' then 4 when 'High' then 3 when 'Medium' then 2 else 1 end)::int`.as(
+            'rank',
+          ),
+        ])
+        .where('vehicle_id', 'in', vehicleIds)
+        .where('status', '<>', 'RESOLVED')
+        .groupBy('vehicle_id')
+        .execute()
+      const names: Severity[] = ['Low', 'Medium', 'High', 'Critical']
+      return new Map(rows.map((r) => [r.vehicle_id, { open: r.open, worst: names[r.rank - 1] ?? 'Low' }]))
     },
 
     listForVehicle(vehicleId: string): Promise<AnomalyEvent[]> {

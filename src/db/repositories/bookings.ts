@@ -1,5 +1,7 @@
+import { sql } from 'kysely'
 import type { Db } from '../client.js'
 import type { BookingStatus, ServiceBooking } from '../schema.js'
+import type { Viewer } from './vehicles.js'
 
 export interface BookingDetails {
   serviceCenterId?: string
@@ -11,7 +13,42 @@ export interface BookingDetails {
   idempotencyKey?: string | null
 }
 
+/** A booking with what a person needs to read it: the vehicle, its owner and the centre's name. */
+export interface BookingView extends ServiceBooking {
+  vin: string
+  vehicle_model: string
+  owner_id: string
+  service_center_name: string
+}
+
+export interface BookingFilter {
+  statuses?: readonly BookingStatus[]
+  vehicleId?: string
+  serviceCenterId?: string
+  from?: Date | string
+  to?: Date | string
+  limit?: number
+}
+
+/** Live bookings of one centre at one start time (what a free-slot count subtracts). */
+export interface TakenSlot {
+  service_center_id: string
+  appointment_time: Date
+  taken: number
+}
+
 export function bookingsRepository(db: Db) {
+  // Ownership is applied inside the query, so a customer never reads another owner's row.
+  const visibleTo = (viewer: Viewer | undefined) => {
+    const q = db
+      .selectFrom('service_bookings as b')
+      .innerJoin('vehicles as v', 'v.id', 'b.vehicle_id')
+      .innerJoin('service_centers as c', 'c.id', 'b.service_center_id')
+      .selectAll('b')
+      .select(['v.vin', 'v.model as vehicle_model', 'v.owner_id', 'c.name as service_center_name'])
+    return viewer?.role === 'customer' ? q.where('v.owner_id', '=', viewer.id) : q
+  }
+
   return {
     /**
      * The spec's `create_booking(vehicle_id, slot_time, status)`. Without a centre it books the
@@ -54,6 +91,98 @@ export function bookingsRepository(db: Db) {
 
     getBooking(id: string): Promise<ServiceBooking | undefined> {
       return db.selectFrom('service_bookings').selectAll().where('id', '=', id).executeTakeFirst()
+    },
+
+    /** Bookings the viewer may see (a customer: their own vehicles'), soonest first. */
+    listVisible(viewer: Viewer | undefined, filter: BookingFilter = {}): Promise<BookingView[]> {
+      let q = visibleTo(viewer)
+      if (filter.statuses && filter.statuses.length > 0) q = q.where('b.status', 'in', filter.statuses)
+      if (filter.vehicleId) q = q.where('b.vehicle_id', '=', filter.vehicleId)
+      if (filter.serviceCenterId) q = q.where('b.service_center_id', '=', filter.serviceCenterId)
+      if (filter.from) q = q.where('b.appointment_time', '>=', new Date(filter.from))
+      if (filter.to) q = q.where('b.appointment_time', '<', new Date(filter.to))
+      return q
+        .orderBy('b.appointment_time')
+        .orderBy('b.id')
+        .limit(filter.limit ?? 100)
+        .execute()
+    },
+
+    findVisible(viewer: Viewer | undefined, id: string): Promise<BookingView | undefined> {
+      return visibleTo(viewer).where('b.id', '=', id).executeTakeFirst()
+    },
+
+    findByIdempotencyKey(createdBy: string, key: string): Promise<ServiceBooking | undefined> {
+      return db
+        .selectFrom('service_bookings')
+        .selectAll()
+        .where('created_by', '=', createdBy)
+        .where('idempotency_key', '=', key)
+        .executeTakeFirst()
+    },
+
+    /** Bay numbers held by live bookings of a centre at one start time, lowest first. */
+    async takenBays(serviceCenterId: string, appointmentTime: Date): Promise<number[]> {
+      const rows = await db
+        .selectFrom('service_bookings')
+        .select('bay')
+        .where('service_center_id', '=', serviceCenterId)
+        .where('appointment_time', '=', appointmentTime)
+        .where('status', '<>', 'CANCELLED')
+        .orderBy('bay')
+        .execute()
+      return rows.map((r) => r.bay)
+    },
+
+    /** Live bookings per centre and start time in [from, to): one query for a whole window. */
+    async takenSlots(from: Date, to: Date, serviceCenterId?: string): Promise<TakenSlot[]> {
+      let q = db
+        .selectFrom('service_bookings as b')
+        .innerJoin('service_centers as c', 'c.id', 'b.service_center_id')
+        .select(['b.service_center_id', 'b.appointment_time'])
+        .select((eb) => eb.fn.countAll<string | number>().as('taken'))
+        .where('b.status', '<>', 'CANCELLED')
+        // A bay above the centre's current count (it shrank) no longer hides a free one.
+        .whereRef('b.bay', '<=', 'c.bays')
+        .where('b.appointment_time', '>=', from)
+        .where('b.appointment_time', '<', to)
+      if (serviceCenterId) q = q.where('b.service_center_id', '=', serviceCenterId)
+      const rows = await q.groupBy(['b.service_center_id', 'b.appointment_time']).execute()
+      return rows.map((r) => ({
+        ...r,
+        appointment_time: new Date(r.appointment_time),
+        taken: Number(r.taken),
+      }))
+    },
+
+    /**
+     * Moves a booking from `from` to `to` only if it is still in `from` (optimistic: undefined
+     * when someone else changed it first). Completing a booking resolves the anomaly event it
+     * was made for, in the same transaction.
+     */
+    transitionBooking(
+      id: string,
+      from: BookingStatus,
+      to: BookingStatus,
+    ): Promise<ServiceBooking | undefined> {
+      return db.transaction().execute(async (trx) => {
+        const booking = await trx
+          .updateTable('service_bookings')
+          .set({ status: to, updated_at: sql<Date>`now()` })
+          .where('id', '=', id)
+          .where('status', '=', from)
+          .returningAll()
+          .executeTakeFirst()
+        if (booking && to === 'COMPLETED' && booking.anomaly_event_id) {
+          await trx
+            .updateTable('anomaly_events')
+            .set({ status: 'RESOLVED', resolved_at: sql<Date>`now()`, resolution: 'serviced' })
+            .where('id', '=', booking.anomaly_event_id)
+            .where('status', '<>', 'RESOLVED')
+            .execute()
+        }
+        return booking
+      })
     },
   }
 }

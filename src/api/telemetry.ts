@@ -1,0 +1,130 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { WebSocket } from 'ws'
+import { z } from 'zod'
+import { AppError } from '../errors.js'
+import { HubConnection } from '../ingest/ws-hub.js'
+import { errorResponses, VinSchema } from '../schemas/common.js'
+import { caller } from './plugins/access.js'
+
+const ClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('subscribe'), vins: z.array(VinSchema).max(1000) }),
+  z.object({
+    type: z.literal('chat'),
+    data: z.object({ vin: VinSchema, content: z.string().trim().min(1).max(2000) }),
+  }),
+  z.object({ type: z.literal('ping') }),
+])
+
+export type ClientMessage = z.infer<typeof ClientMessageSchema>
+
+/** Answers a chat message sent over the socket; installed by the chat feature. */
+export type ChatResponder = (
+  user: { id: string; role: string },
+  vin: string,
+  content: string,
+) => Promise<void>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    chatResponder: ChatResponder | undefined
+  }
+}
+
+const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
+  if (!app.hasDecorator('chatResponder')) app.decorate('chatResponder', undefined)
+
+  app.get(
+    '/ws/telemetry',
+    {
+      websocket: true,
+      config: { access: 'authenticated', tokenInQuery: true },
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Live fleet stream over WebSocket: telemetry, alert, chat, booking and security messages',
+        description:
+          'Authenticate with `?token=` or `Authorization: Bearer`. Without a valid token the upgrade is refused ' +
+          'with 401. Customers receive only their own vehicles; staff receive the fleet and may narrow ' +
+          'the telemetry with `?vin=` or a `{type: "subscribe", vins: [...]}` message.',
+        querystring: z.object({ token: z.string().optional(), vin: VinSchema.optional() }),
+        response: errorResponses(400, 401, 404),
+      },
+      // Runs before the upgrade, so a refusal is a plain HTTP answer and no socket is opened.
+      preHandler: async (request) => {
+        const { vin } = request.query as { vin?: string }
+        if (vin && !(await app.repos.vehicles.findVisibleByVin(caller(request), vin))) {
+          throw new AppError('VEHICLE_NOT_FOUND')
+        }
+      },
+    },
+    async (socket: WebSocket, request) => {
+      const user = caller(request)
+      // Registered before any await so that no early client message is lost.
+      const early: string[] = []
+      let handle: ((raw: string) => void) | undefined
+      socket.on('message', (raw) => {
+        const text = raw.toString()
+        if (handle) handle(text)
+        else early.push(text)
+      })
+
+      const owned =
+        user.role === 'customer'
+          ? new Set((await app.repos.vehicles.listVisible(user)).map((v) => v.vin))
+          : new Set<string>()
+      const connection = new HubConnection(socket, user, owned)
+      const { vin } = request.query as { vin?: string }
+      if (vin) connection.vins.add(vin)
+      const remove = app.hub.add(connection)
+      socket.once('close', remove)
+      socket.on('error', (err) => request.log.warn({ err }, 'websocket error'))
+
+      const reject = (code: string, message: string) => app.hub.sendTo(connection, 'error', { code, message })
+      handle = (text) => {
+        let json: unknown
+        try {
+          json = JSON.parse(text)
+        } catch {
+          request.log.info({ code: 'BAD_MESSAGE' }, 'websocket message is not JSON')
+          return reject(
+            'BAD_MESSAGE',
+            'Messages must be JSON objects like {"type": "subscribe", "vins": [...]}',
+          )
+        }
+        const parsed = ClientMessageSchema.safeParse(json)
+        if (!parsed.success) {
+          request.log.info({ code: 'BAD_MESSAGE' }, 'websocket message rejected')
+          const fields = parsed.error.issues.map((i) => i.path.join('.') || 'type').join(', ')
+          return reject('BAD_MESSAGE', `Invalid message: ${fields}`)
+        }
+        const message = parsed.data
+        if (message.type === 'ping') return app.hub.sendTo(connection, 'pong', {})
+        if (message.type === 'subscribe') {
+          const unknown = user.role === 'customer' ? message.vins.filter((v) => !owned.has(v)) : []
+          if (unknown.length > 0) return reject('VEHICLE_NOT_FOUND', `No such vehicle: ${unknown.join(', ')}`)
+          connection.vins = new Set(message.vins)
+          return app.hub.sendTo(connection, 'subscribed', {
+            vins: message.vins.length ? message.vins : 'all',
+          })
+        }
+        if (user.role !== 'customer' || !owned.has(message.data.vin)) {
+          return reject('VEHICLE_NOT_FOUND', 'You can chat only about your own vehicles')
+        }
+        const responder = app.chatResponder
+        if (!responder) return reject('NOT_AVAILABLE', 'Chat is not available')
+        responder(user, message.data.vin, message.data.content).catch((err) => {
+          request.log.error({ err }, 'chat over websocket failed')
+          const e = err instanceof AppError ? err : new AppError('INTERNAL')
+          reject(e.code, e.message)
+        })
+      }
+
+      app.hub.sendTo(connection, 'hello', {
+        user: { id: user.id, role: user.role },
+        vins: user.role === 'customer' ? [...owned] : 'all',
+      })
+      for (const text of early.splice(0)) handle(text)
+    },
+  )
+}
+
+export default telemetryRoutes

@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Vehicle } from '../db/schema.js'
+import { AppError } from '../errors.js'
+import { errorResponses, VinSchema } from '../schemas/common.js'
+import { ReadingSchema, type VehicleDto, VehicleSchema } from '../schemas/vehicles.js'
+import { caller } from './plugins/access.js'
+
+const VinParams = z.object({ vin: VinSchema })
+
+async function toVehicleDtos(app: FastifyInstance, vehicles: Vehicle[]): Promise<VehicleDto[]> {
+  const summary = await app.repos.anomalies.openSummary(vehicles.map((v) => v.id))
+  return vehicles.map((v) => {
+    const live = app.pipeline.vehicleState(v.vin)
+    const open = summary.get(v.id)
+    const worst = open?.worst ?? null
+    const status =
+      worst === 'Critical' || worst === 'High'
+        ? 'critical'
+        : worst
+          ? 'warning'
+          : live?.latest
+            ? 'ok'
+            : 'unknown'
+    return {
+      id: v.id,
+      vin: v.vin,
+      model: v.model,
+      year: v.year,
+      batch: v.batch,
+      vehicle_type: v.vehicle_type,
+      owner_id: v.owner_id,
+      last_reading_at: live?.latest?.timestamp ?? null,
+      health: {
+        status,
+        open_alarms: open?.open ?? 0,
+        worst_severity: worst,
+        rul_days: live?.rulDays ?? null,
+      },
+      latest: live?.latest ?? null,
+    }
+  })
+}
+
+const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/api/vehicles',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['vehicles'],
+        summary: 'The vehicles the caller may see (a customer: their own), with live health',
+        response: { 200: z.array(VehicleSchema), ...errorResponses(401) },
+      },
+    },
+    async (request) => toVehicleDtos(app, await app.repos.vehicles.listVisible(caller(request))),
+  )
+
+  app.get(
+    '/api/vehicles/:vin',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['vehicles'],
+        summary: 'One vehicle with its live health',
+        params: VinParams,
+        response: { 200: VehicleSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const vehicle = await app.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
+      if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
+      const [dto] = await toVehicleDtos(app, [vehicle])
+      return dto!
+    },
+  )
+
+  app.get(
+    '/api/vehicles/:vin/telemetry',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['vehicles'],
+        summary: 'The most recent readings held in memory, oldest first',
+        params: VinParams,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(120) }),
+        response: { 200: z.array(ReadingSchema), ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const vehicle = await app.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
+      if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
+      return app.pipeline.vehicleState(vehicle.vin)?.recent.toArray(request.query.limit) ?? []
+    },
+  )
+}
+
+export default vehiclesRoutes
