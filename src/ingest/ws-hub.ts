@@ -86,8 +86,8 @@ export class WebSocketHub {
 
   add(connection: HubConnection): () => void {
     if (connection.user.role === 'customer') {
-      let set = this.customers.get(connection.user.id)
-      if (!set) this.customers.set(connection.user.id, (set = new Set()))
+      const set = this.customers.get(connection.user.id) ?? new Set<HubConnection>()
+      this.customers.set(connection.user.id, set)
       set.add(connection)
     } else {
       this.staff.add(connection)
