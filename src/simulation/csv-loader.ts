@@ -154,7 +154,7 @@ export async function loadTelemetryCsv(
   let n = 0
   let layout: HeaderLayout | undefined
   let firstRecord = true
-  // Fleet files repeat each timestamp and VIN across consecutive rows; skip re-parsing them.
+  // Consecutive rows usually share a VIN (per-vehicle order) or a timestamp (per-step order).
   let lastTimestampText = ''
   let lastTimestampMs = Number.NaN
   let lastVinText = ''

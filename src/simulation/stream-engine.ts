@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { TelemetryReading } from '../schemas/telemetry.js'
 import {
   emptyLoadStats,
@@ -37,6 +38,16 @@ export interface StreamStats extends LoadStats {
  * it hands the event loop a turn after this many readings.
  */
 const READINGS_PER_TURN = 256
+
+/**
+ * Every waiting stream of an engine listens on one signal; without lifting the limit, Node warns
+ * about a listener leak as soon as an 11th WebSocket client shares the engine.
+ */
+function newController(): AbortController {
+  const controller = new AbortController()
+  setMaxListeners(0, controller.signal)
+  return controller
+}
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
@@ -121,7 +132,7 @@ export class StreamEngine {
   private readonly logger: StreamLogger | undefined
   private loading: Promise<Loaded> | undefined
   private loaded: Loaded | undefined
-  private controller = new AbortController()
+  private controller = newController()
   private emitted = 0
   private loops = 0
 
@@ -155,7 +166,7 @@ export class StreamEngine {
   /** Ends the current streams promptly, even mid-delay; a later `streamData()` starts afresh. */
   stop(): void {
     this.controller.abort()
-    this.controller = new AbortController()
+    this.controller = newController()
   }
 
   get stats(): StreamStats {

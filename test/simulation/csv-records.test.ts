@@ -51,7 +51,7 @@ describe('forEachCsvRecord', () => {
           expect(records).toEqual(csvParse(text))
         },
       ),
-      { numRuns: 4000 },
+      { numRuns: 300 },
     )
   })
 
