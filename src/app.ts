@@ -12,6 +12,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
+import agentsPlugin from './agents/plugin.js'
 import authRoutes from './api/auth.js'
 import bookingsRoutes from './api/bookings.js'
 import healthRoutes from './api/health.js'
@@ -21,6 +22,7 @@ import errorHandlerPlugin from './api/plugins/error-handler.js'
 import serviceCentersRoutes from './api/service-centers.js'
 import telemetryRoutes from './api/telemetry.js'
 import vehiclesRoutes from './api/vehicles.js'
+import webRoutes, { WEB_ASSETS_PREFIX } from './api/web.js'
 import { createTokenService, type TokenService } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
@@ -100,9 +102,10 @@ export async function buildApp({
     transformObject: jsonSchemaTransformObject,
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(accessPlugin, { tokens: app.tokens })
+  await app.register(accessPlugin, { tokens: app.tokens, publicPrefixes: [WEB_ASSETS_PREFIX] })
 
   await app.register(ingestPlugin, ingest ?? {})
+  await app.register(agentsPlugin)
 
   await app.register(healthRoutes)
   await app.register(authRoutes)
@@ -111,5 +114,9 @@ export async function buildApp({
   await app.register(telemetryRoutes)
   await app.register(bookingsRoutes)
   await app.register(serviceCentersRoutes)
+  // The dashboards: web/dist, with index.html for the app's client-side routes.
+  await app.register(webRoutes)
+  // Last: the replay starts once every observer of readings (the agents) is ready.
+  app.addHook('onReady', async () => app.startStream())
   return app
 }

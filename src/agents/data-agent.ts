@@ -8,40 +8,25 @@ import {
   type Signal,
 } from '../schemas/analysis.js'
 import type { TelemetryReading } from '../schemas/telemetry.js'
-import { DEFAULT_RUL_OPTIONS, isoToEpochDays, type RulOptions, urgentRul } from './rul.js'
+import { isoToEpochDays, urgentRul } from './rul.js'
 import { DEFAULT_RULES, type Rule, validateRules } from './rules.js'
+import type { RuleState, SignalBaseline } from './vehicle-baseline.js'
 import {
   type CompiledRule,
-  DEFAULT_DRIFT_PARAMS,
-  type DriftParams,
+  compileLayout,
+  type DataAnalysisOptions,
   type DriftWatch,
   type Layout,
-  type RuleState,
-  type SignalBaseline,
   VehicleHistory,
-} from './vehicle-baseline.js'
+} from './vehicle-history.js'
 
-export { VehicleHistory } from './vehicle-baseline.js'
+export type { DataAnalysisOptions } from './vehicle-history.js'
+export { VehicleHistory } from './vehicle-history.js'
 
-export interface DataAnalysisOptions {
-  /** Consecutive readings on the safe side of the clear level before an active type clears (default 4). */
-  clearAfter?: number
-  drift?: Partial<DriftParams>
-  /** RUL options; end-of-life limits default to the `soh` and `brake_pad_wear` rule thresholds. */
-  rul?: Partial<RulOptions>
-  /**
-   * When set, the RUL time axis is `reading count x interval` instead of the readings' timestamps
-   * (for replays that stamp readings with wall-clock time faster than real time).
-   */
-  readingIntervalMinutes?: number
-}
-
-// Bounds for signals without a configured valid range: beyond them a value is a glitch, not a measurement.
-const GLOBAL_MIN = -1e12
-const GLOBAL_MAX = 1e12
+const HELD_SCORE = [0.1, 0.3, 0.6, 0.9]
 
 /** Reads a usable numeric field, NaN when missing, non-numeric, non-finite or outside [min, max]. */
-function valueOf(reading: Record<string, unknown>, field: string, min: number, max: number): number {
+function usable(reading: Record<string, unknown>, field: string, min: number, max: number): number {
   const v = reading[field]
   return typeof v === 'number' && v >= min && v <= max ? v : Number.NaN
 }
@@ -51,7 +36,7 @@ function fmt(x: number): string {
 }
 
 function clamp01(x: number): number {
-  return x > 1 ? 1 : x > 0 ? x : 0
+  return x > 0 ? Math.min(1, x) : 0
 }
 
 /**
@@ -61,58 +46,25 @@ function clamp01(x: number): number {
  * Usage: keep one `VehicleHistory` per vehicle (`agent.createHistory()`) and call
  * `agent.analyze(reading, history)` for each reading in order. `analyze` BOTH evaluates the reading
  * AND folds it into `history` (baselines, hysteresis counters, RUL trend); there is no separate push,
- * so never call `analyze` twice for the same reading. A history is bounded (a few KB) and a history
+ * so never call `analyze` twice for the same reading. A history is bounded (about 5 KB) and a history
  * whose VIN differs from the reading's is reset rather than mixed across vehicles.
+ *
+ * Per rule and reading: beyond the threshold -> High, beyond the critical level -> Critical; a
+ * sustained drift from the vehicle's own baseline toward the threshold -> Low, Medium once 60% of the
+ * way (see `vehicle-baseline.ts`). Hysteresis: an active type stays in `anomalies` (never below Low)
+ * until its signal has been on the safe side of the clear level, with no drift left, for `clearAfter`
+ * consecutive readings; it is then listed once in `cleared`. `raised` and `escalated` mark the
+ * readings worth a diagnosis and a customer message, so callers need not diff results themselves.
  */
 export class DataAnalysisAgent {
   readonly rules: readonly Rule[]
+  /** Internal errors swallowed by `analyze` (expected to stay 0; exposed for monitoring and tests). */
+  internalErrors = 0
   private readonly layout: Layout
 
   constructor(rules: readonly Rule[] = DEFAULT_RULES, options: DataAnalysisOptions = {}) {
-    this.rules = validateRules(
-      rules.map((rule) => ({ ...rule })),
-      'DataAnalysisAgent rules',
-    )
-    const drift: DriftParams = { ...DEFAULT_DRIFT_PARAMS, ...options.drift }
-    const soh = this.rules.find((r) => r.signal === 'soh' && r.direction === 'below')
-    const brake = this.rules.find((r) => r.signal === 'brake_pad_wear' && r.direction === 'above')
-    const rul: RulOptions = {
-      ...DEFAULT_RUL_OPTIONS,
-      ...(soh ? { sohLimit: soh.threshold } : {}),
-      ...(brake ? { brakeLimit: brake.threshold } : {}),
-      ...options.rul,
-    }
-    const rangeOf = (signal: string): [number, number] => {
-      const owner = this.rules.find((r) => r.signal === signal)
-      return [owner?.valid_min ?? GLOBAL_MIN, owner?.valid_max ?? GLOBAL_MAX]
-    }
-    let slot = 0
-    const compiled: CompiledRule[] = this.rules.map((rule) => {
-      const above = rule.direction === 'above'
-      const [min, max] = rangeOf(rule.signal)
-      const watches: DriftWatch[] = (rule.drift_signals ?? []).map((d) => {
-        const [dmin, dmax] = rangeOf(d.signal)
-        const watchAbove = (d.direction ?? rule.direction) === 'above'
-        return {
-          slot: slot++,
-          signal: d.signal,
-          above: watchAbove,
-          minDeviation: d.min_deviation,
-          main: d.signal === rule.signal && watchAbove === above,
-          min: dmin,
-          max: dmax,
-        }
-      })
-      return { rule, above, sign: above ? 1 : -1, min, max, watches }
-    })
-    const interval = options.readingIntervalMinutes
-    this.layout = {
-      rules: compiled,
-      drift,
-      rul,
-      clearAfter: Math.max(1, Math.floor(options.clearAfter ?? 4)),
-      intervalDays: interval !== undefined && interval > 0 ? interval / 1440 : undefined,
-    }
+    this.rules = validateRules(rules, 'DataAnalysisAgent rules')
+    this.layout = compileLayout(this.rules, options)
   }
 
   /** A fresh per-vehicle state for this agent's rules. The caller owns it (one per vehicle). */
@@ -131,7 +83,8 @@ export class DataAnalysisAgent {
       return this.run((reading ?? {}) as unknown as Record<string, unknown>, h)
     } catch {
       // Defensive only: the analysis has no known throwing path, but a reading must never take the pipeline down.
-      return emptyResult(0)
+      this.internalErrors++
+      return emptyResult()
     }
   }
 
@@ -149,15 +102,15 @@ export class DataAnalysisAgent {
       const state = h.states[i]!
       const anomaly = this.evaluate(cr, state, reading, h)
       if (anomaly === 'cleared') cleared.push(cr.rule.type)
-      else if (anomaly) {
+      else if (anomaly !== 'inactive') {
         anomalies.push(anomaly)
         if (state.justRaised) raised.push(cr.rule.type)
         else if (state.justEscalated) escalated.push(cr.rule.type)
       }
     }
 
-    const soh = valueOf(reading, 'soh', 0, 2)
-    const brake = valueOf(reading, 'brake_pad_wear', 0, 2)
+    const soh = usable(reading, 'soh', 0, 2)
+    const brake = usable(reading, 'brake_pad_wear', 0, 2)
     h.rul.observe(h.tDays, soh, brake)
     if (anomalies.length > 1) {
       anomalies.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.score - a.score)
@@ -185,11 +138,12 @@ export class DataAnalysisAgent {
     state: RuleState,
     reading: Record<string, unknown>,
     h: VehicleHistory,
-  ): Anomaly | 'cleared' | null {
+  ): Anomaly | 'cleared' | 'inactive' {
     const { rule, sign } = cr
-    const v = valueOf(reading, rule.signal, cr.min, cr.max)
+    const v = usable(reading, rule.signal, cr.min, cr.max)
+    const hasValue = !Number.isNaN(v)
     let level = -1 // -1 none, 0 Low, 1 Medium, 2 High, 3 Critical
-    if (v === v) {
+    if (hasValue) {
       state.lastValue = v
       if (sign * (v - rule.threshold) > 0) level = sign * (v - rule.critical) > 0 ? 3 : 2
     }
@@ -197,8 +151,8 @@ export class DataAnalysisAgent {
     let calm = true
     for (const w of cr.watches) {
       const baseline = h.baselines[w.slot]!
-      const x = w.main ? v : valueOf(reading, w.signal, w.min, w.max)
-      if (x !== x) {
+      const x = w.main ? v : usable(reading, w.signal, w.min, w.max)
+      if (Number.isNaN(x)) {
         baseline.skip()
         continue
       }
@@ -206,33 +160,13 @@ export class DataAnalysisAgent {
       if (!baseline.calm) calm = false
       if (inDrift) driftLevel = Math.max(driftLevel, this.driftRank(cr, w, baseline, x))
     }
-
     const evidence = Math.max(level, driftLevel)
-    state.justRaised = false
-    state.justEscalated = false
-    if (!state.active) {
-      if (evidence < 0) return null
-      state.active = true
-      state.justRaised = true
-      state.peak = evidence
-      state.clearCount = 0
-    } else if (evidence >= 0) {
-      state.clearCount = 0
-      if (evidence > state.peak) {
-        state.peak = evidence
-        state.justEscalated = true
-      }
-    } else if (v === v) {
-      if (sign * (v - rule.clear) < 0 && calm) {
-        if (++state.clearCount >= this.layout.clearAfter) {
-          state.active = false
-          state.clearCount = 0
-          state.peak = -1
-          return 'cleared'
-        }
-      } else state.clearCount = 0
-    }
-    return this.describe(cr, state, h, v, level, Math.max(evidence, 0))
+    const safe = hasValue && sign * (v - rule.clear) < 0 && calm
+    const outcome = state.step(evidence, hasValue, safe, this.layout.clearAfter)
+    if (outcome === 'inactive' || outcome === 'cleared') return outcome
+    // Held without fresh evidence: Low once the value is back, unchanged while the signal is missing.
+    state.lastRank = evidence >= 0 ? evidence : hasValue ? 0 : state.lastRank
+    return this.describe(cr, state, h, v, level, state.lastRank)
   }
 
   private driftRank(cr: CompiledRule, w: DriftWatch, b: SignalBaseline, x: number): number {
@@ -257,8 +191,7 @@ export class DataAnalysisAgent {
     if (level >= 2) {
       const t = (cr.sign * (v - rule.threshold)) / (cr.sign * (rule.critical - rule.threshold))
       score = Math.min(1, 0.6 + 0.3 * t)
-      const mainWatch = cr.watches.find((w) => w.main)
-      const b = mainWatch ? h.baselines[mainWatch.slot] : undefined
+      const b = cr.mainSlot >= 0 ? h.baselines[cr.mainSlot] : undefined
       signals.push({
         signal: rule.signal,
         value: v,
@@ -298,7 +231,7 @@ export class DataAnalysisAgent {
     }
     if (signals.length === 0) {
       // Held by hysteresis: no fresh evidence, the last known value of the rule's signal stands in.
-      score = 0.1
+      score = HELD_SCORE[rank]!
       const safe = cr.above ? 'below' : 'above'
       const stand = heldEvidence(cr, state, h)
       signals.push({ ...stand, score, kind: 'threshold' })
@@ -335,13 +268,13 @@ function heldEvidence(
   return { signal: cr.rule.signal, value: cr.rule.clear, threshold: cr.rule.threshold }
 }
 
-/** How far the value has moved from the baseline toward the threshold, 0..1 (1 when the baseline is already past it). */
+/** How far the value has moved from the baseline toward the threshold (1 when the baseline is already past it). */
 function driftProgress(cr: CompiledRule, b: SignalBaseline, x: number): number {
-  const span = cr.sign * (cr.rule.threshold - b.mean)
-  return span > 0 ? (cr.sign * (x - b.mean)) / span : 1
+  const span = cr.sign * (cr.rule.threshold - b.lastMean)
+  return span > 0 ? (cr.sign * (x - b.lastMean)) / span : 1
 }
 
-function emptyResult(rulDays: number): AnalysisResult {
+function emptyResult(): AnalysisResult {
   return {
     anomaly_detected: false,
     anomalies: [],
@@ -350,7 +283,7 @@ function emptyResult(rulDays: number): AnalysisResult {
     severity: null,
     signals: [],
     anomaly_score: 0,
-    rul_days: rulDays,
+    rul_days: 0,
     raised: [],
     escalated: [],
     cleared: [],

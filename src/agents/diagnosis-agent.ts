@@ -100,7 +100,7 @@ export const KNOWLEDGE: Readonly<Record<string, KnowledgeEntry>> = {
     phrases: ['low tire pressure', 'low tyre pressure', 'tire pressure', 'tyre pressure', 'tire', 'tyre'],
   },
   brake_wear: {
-    title: 'Brake pads worn',
+    title: 'Brake pad wear',
     component: 'brakes',
     root_cause:
       'Brake pads near the end of their life; wear is accelerated by little use of regenerative braking.',
@@ -147,6 +147,8 @@ export type DiagnosisInput =
       reason?: string | null
       signals?: Signal[]
       severity?: Severity | null
+      /** Used for anomalies the knowledge table does not know (e.g. a type added by a rules file). */
+      component?: string
     }
 
 export interface DiagnosisOptions {
@@ -219,13 +221,18 @@ export class DiagnosisAgent {
         ? 'drift'
         : 'none'
     const severity = isSeverity(input.severity) ? input.severity : undefined
-    const thermal = key === 'battery_thermal' || key === THERMAL_RUNAWAY
-    if (thermal && (key === THERMAL_RUNAWAY || this.voltageSag(text, signals, snapshot))) {
+    // Runaway needs both halves: heat (the anomaly itself, unless its evidence is only another signal) and a voltage sag.
+    const heat = signals.length === 0 || signals.some((s) => s?.signal === 'battery_temperature')
+    const thermal = key === 'battery_thermal' && heat
+    if (key === THERMAL_RUNAWAY || (thermal && this.voltageSag(text, signals, snapshot))) {
       return build(KNOWLEDGE[THERMAL_RUNAWAY]!, THERMAL_RUNAWAY, severity, evidence, undefined)
     }
     if (key !== undefined) return build(KNOWLEDGE[key]!, key, severity, evidence, undefined)
     const what = typeof input.label === 'string' && input.label.trim() !== '' ? input.label.trim() : undefined
-    return build(KNOWLEDGE[UNCLASSIFIED]!, UNCLASSIFIED, severity, evidence, what)
+    const generic = build(KNOWLEDGE[UNCLASSIFIED]!, UNCLASSIFIED, severity, evidence, what)
+    if (typeof input.component === 'string' && input.component.trim() !== '')
+      generic.component = input.component.trim()
+    return generic
   }
 
   private voltageSag(text: string, signals: Signal[], snapshot?: Record<string, unknown>): boolean {

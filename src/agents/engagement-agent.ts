@@ -2,7 +2,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { HumanMessage, SystemMessage } from '@langchain/core/messages'
 import { ChatOpenAI } from '@langchain/openai'
 import { type Diagnosis, isSeverity, type Severity } from '../schemas/analysis.js'
-import { KNOWLEDGE, matchKnowledge } from './diagnosis-agent.js'
+import { KNOWLEDGE, matchKnowledge, UNCLASSIFIED } from './diagnosis-agent.js'
 
 export interface EngagementContext {
   vin?: string
@@ -73,9 +73,12 @@ export class CustomerEngagementAgent {
   ): string {
     const level: Severity = isSeverity(severity) ? severity : 'Medium'
     const rawTitle = typeof diagnosis === 'string' ? diagnosis : diagnosis?.diagnosis_text
-    const title = (typeof rawTitle === 'string' ? rawTitle : '').trim().replace(/[.!?]+$/, '') || 'An issue'
+    let title = (typeof rawTitle === 'string' ? rawTitle : '').trim().replace(/[.!?]+$/, '')
     const key = matchKnowledge(title)
-    const advice = sentence(KNOWLEDGE[key ?? 'unclassified']!.owner_advice)
+    // "Unclassified anomaly" is our term, not the owner's: keep only what was observed, if anything.
+    if (key === UNCLASSIFIED || title === '')
+      title = title.split(':')[1]?.trim() || 'Unusual vehicle behaviour'
+    const advice = sentence(KNOWLEDGE[key ?? UNCLASSIFIED]!.owner_advice)
     const where = context.model ? ` on your ${context.model.trim()}` : ''
     const rul = rulSentence(context.rulDays)
     const parts: string[] = []

@@ -5,9 +5,9 @@ import type { Severity } from '../schemas/analysis.js'
  *
  * Formula, per degrading quantity y (battery SoH, falling to its end-of-life limit 0.7; brake pad
  * wear, rising to 0.8):
- *   1. Readings are averaged into buckets of `bucketSize` readings (default 16 = 4 h at 15 min); the
- *      last `maxBuckets` bucket means (default 360 = 60 days) form the history window (bounded
- *      memory; running sums make the refit O(1) per bucket).
+ *   1. Readings are averaged into buckets of `bucketSize` readings (default 24 = 6 h at 15 min); the
+ *      last `maxBuckets` bucket means (default 240 = 60 days) form the history window (bounded
+ *      memory, ~2 KB per quantity; running sums make the refit O(1) per bucket).
  *   2. Ordinary least squares over the window, t in days:
  *        slope = sum((t - mean_t)(y - mean_y)) / sum((t - mean_t)^2)
  *   3. level = the fitted line at the newest bucket (less noisy than the last raw value).
@@ -23,38 +23,24 @@ import type { Severity } from '../schemas/analysis.js'
  * soon regardless of the long-term trend).
  */
 
-export interface RulOptions {
-  /** SoH end of life (default 0.7). */
-  sohLimit: number
-  /** Brake pad wear end of life (default 0.8). */
-  brakeLimit: number
-  /** Upper bound of any estimate, days (default 3650). */
-  capDays: number
-  /** Nominal fleet SoH loss per 365 days for the fallback (default 0.02). */
-  nominalSohLossPerYear: number
-  /** Nominal brake pad wear per 365 days for the fallback (default 0.25). */
-  nominalBrakeWearPerYear: number
-  bucketSize: number
-  maxBuckets: number
-  minSpanDays: number
-  /** Slopes smaller than this (per day) count as flat (default 1e-6). */
-  minSlopePerDay: number
-  /** RUL cap while an anomaly of this severity is active, days. */
-  urgencyDays: { Critical: number; High: number }
-}
-
-export const DEFAULT_RUL_OPTIONS: Readonly<RulOptions> = {
+export const DEFAULT_RUL_OPTIONS = {
+  /** End-of-life limits: SoH falls to it, brake pad wear rises to it. */
   sohLimit: 0.7,
   brakeLimit: 0.8,
+  /** Upper bound of any estimate, days. */
   capDays: 3650,
+  /** Nominal fleet rates for the fallback, per 365 days. */
   nominalSohLossPerYear: 0.02,
   nominalBrakeWearPerYear: 0.25,
-  bucketSize: 16,
-  maxBuckets: 360,
+  bucketSize: 24,
+  maxBuckets: 240,
   minSpanDays: 1,
+  /** Slopes smaller than this (per day) count as flat. */
   minSlopePerDay: 1e-6,
+  /** RUL cap while an anomaly of this severity is active, days. */
   urgencyDays: { Critical: 3, High: 14 },
 }
+export type RulOptions = typeof DEFAULT_RUL_OPTIONS
 
 // Smoothing of the latest level for the fallback; a raw single reading would make the estimate jitter.
 const LEVEL_ALPHA = 0.1
@@ -65,8 +51,10 @@ const LEVEL_ALPHA = 0.1
  * time the ring wraps, so rounding error cannot accumulate.
  */
 export class TrendSeries {
-  private readonly ts: Float64Array
-  private readonly ys: Float64Array
+  // Float32 halves the per-vehicle memory; the values are rounded before entering the sums so the
+  // running sums and the stored points agree exactly.
+  private readonly ts: Float32Array
+  private readonly ys: Float32Array
   private head = 0
   private size = 0
   private bucketN = 0
@@ -87,8 +75,8 @@ export class TrendSeries {
     private readonly bucketSize: number,
     maxBuckets: number,
   ) {
-    this.ts = new Float64Array(Math.max(3, maxBuckets))
-    this.ys = new Float64Array(Math.max(3, maxBuckets))
+    this.ts = new Float32Array(Math.max(3, maxBuckets))
+    this.ys = new Float32Array(Math.max(3, maxBuckets))
   }
 
   add(tDays: number, y: number): void {
@@ -97,8 +85,8 @@ export class TrendSeries {
     this.bucketT += tDays
     this.bucketY += y
     if (this.bucketN < this.bucketSize) return
-    const t = this.bucketT / this.bucketN
-    const v = this.bucketY / this.bucketN
+    const t = Math.fround(this.bucketT / this.bucketN)
+    const v = Math.fround(this.bucketY / this.bucketN)
     this.bucketN = 0
     this.bucketT = 0
     this.bucketY = 0
@@ -153,22 +141,6 @@ export class TrendSeries {
     }
     this.slope = sxy / sxx
     this.fitted = my + this.slope * (newest - mt)
-  }
-
-  reset(): void {
-    this.head = 0
-    this.size = 0
-    this.bucketN = 0
-    this.bucketT = 0
-    this.bucketY = 0
-    this.st = 0
-    this.sy = 0
-    this.stt = 0
-    this.sty = 0
-    this.level = Number.NaN
-    this.slope = Number.NaN
-    this.fitted = Number.NaN
-    this.spanDays = 0
   }
 }
 
@@ -246,11 +218,6 @@ export class RulEstimator {
     const brake = project(this.brake, o.brakeLimit, false, o.nominalBrakeWearPerYear, o)
     return roundDays(Math.min(battery, brake, o.capDays))
   }
-
-  reset(): void {
-    this.soh.reset()
-    this.brake.reset()
-  }
 }
 
 function roundDays(days: number): number {
@@ -299,8 +266,9 @@ export function isoToEpochDays(iso: string): number {
     else if ((z === 43 || z === 45) && i === n - 6 && iso.charCodeAt(i + 3) === 58) {
       offsetMin = (z === 45 ? -1 : 1) * (digits(iso, i + 1, 2) * 60 + digits(iso, i + 4, 2))
     }
-    const valid = y === y && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 24 && mi <= 59 && s <= 60
-    if (valid && offsetMin === offsetMin) {
+    const valid =
+      !Number.isNaN(y) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 24 && mi <= 59 && s <= 60
+    if (valid && !Number.isNaN(offsetMin)) {
       const seconds = h * 3600 + mi * 60 + s + frac - offsetMin * 60
       return daysFromCivil(y, mo, d) + seconds / 86400
     }

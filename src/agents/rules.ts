@@ -187,14 +187,14 @@ function describeZodIssue(issue: z.core.$ZodIssue, where: string): string {
  * Validates a complete table; collects every problem before throwing one `RulesValidationError`.
  * Rules with `enabled: false` are validated but dropped from the returned table.
  */
-export function validateRules(input: unknown, source = 'rules'): Rule[] {
+export function validateRules(input: unknown, source = 'rules', locations?: readonly string[]): Rule[] {
   if (!Array.isArray(input)) throw new RulesValidationError(source, ['expected an array of rules'])
   const issues: string[] = []
   const rules: Rule[] = []
   const seen = new Set<string>()
   input.forEach((raw, i) => {
     const name = raw && typeof raw === 'object' && typeof raw.type === 'string' ? ` (${raw.type})` : ''
-    const where = `rules[${i}]${name}`
+    const where = `${locations?.[i] ?? `rules[${i}]`}${name}`
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
       issues.push(`${where}: expected an object`)
       return
@@ -227,31 +227,38 @@ export function parseRules(overrides: unknown, source = 'rules override'): Rule[
   if (!list)
     throw new RulesValidationError(source, ['expected an array of rules or an object with a "rules" array'])
   const merged: unknown[] = DEFAULT_RULES.map((rule) => ({ ...rule }))
+  // Issues name the entry of the override document, not the position in the merged table.
+  const locations: string[] = DEFAULT_RULES.map((_, i) => `defaults[${i}]`)
   const issues: string[] = []
   list.forEach((entry, i) => {
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
-      issues.push(`override[${i}]: expected an object`)
+      issues.push(`rules[${i}]: expected an object`)
       return
     }
     const type = (entry as { type?: unknown }).type
     if (typeof type !== 'string') {
-      issues.push(`override[${i}]: missing "type"`)
+      issues.push(`rules[${i}]: missing "type"`)
       return
     }
     const at = merged.findIndex((rule) => (rule as { type: string }).type === type)
-    if (at >= 0) merged[at] = { ...(merged[at] as object), ...entry }
-    else merged.push(entry)
+    if (at >= 0) {
+      merged[at] = { ...(merged[at] as object), ...entry }
+      locations[at] = `rules[${i}]`
+    } else {
+      merged.push(entry)
+      locations.push(`rules[${i}]`)
+    }
   })
   if (issues.length > 0) {
     // Report the structural problems together with whatever the merged table also gets wrong.
     try {
-      validateRules(merged, source)
+      validateRules(merged, source, locations)
     } catch (error) {
       if (error instanceof RulesValidationError) issues.push(...error.issues)
     }
     throw new RulesValidationError(source, issues)
   }
-  return validateRules(merged, source)
+  return validateRules(merged, source, locations)
 }
 
 /**
@@ -259,11 +266,7 @@ export function parseRules(overrides: unknown, source = 'rules override'): Rule[
  * `parseRules` for the file format). Throws a `RulesValidationError` listing every problem.
  */
 export function loadRules(path?: string): Rule[] {
-  if (path === undefined || path.trim() === '')
-    return validateRules(
-      DEFAULT_RULES.map((rule) => ({ ...rule })),
-      'defaults',
-    )
+  if (path === undefined || path.trim() === '') return validateRules(DEFAULT_RULES, 'defaults')
   let text: string
   try {
     text = readFileSync(path, 'utf8')

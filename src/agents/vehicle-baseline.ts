@@ -1,48 +1,60 @@
-import { RulEstimator, type RulOptions } from './rul.js'
-import type { Rule } from './rules.js'
-
 /**
  * Per-vehicle, per-signal incremental statistics for the drift check.
  *
- * The baseline is an exponentially weighted mean/variance with weight `max(1/n, 1/span)`: for the
- * first `span` samples that is the plain running mean and (population) variance, after that an
- * EWMA whose memory is `span` samples (default 288 = 3 days of 15-minute readings). A slow memory
- * averages daily cycles into the variance instead of following them.
+ * The baseline mean is an exponentially weighted mean with weight `max(1/n, 1/span)`: for the first
+ * `span` samples the plain running mean, after that an EWMA with a memory of `span` samples
+ * (default 672 = one week of 15-minute readings), slow enough to average out daily cycles.
  *
- * What the baseline refuses to learn, so that a slow genuine drift is not absorbed into it:
+ * The variance is the spread around a faster *local* mean (`localSpan`, default 48 = 12 hours), not
+ * around the slow baseline. A daily cycle is too fast for a 12-hour memory to follow, so it stays in
+ * the variance (no alarms from driving and charging); a drift lasting days is followed by the local
+ * mean, so its growing distance from the baseline shows up in the z-score instead of inflating the
+ * variance (the classic way an EWMA z-score absorbs a slow drift).
+ *
+ * What the baseline refuses to learn, so that a genuine drift is not absorbed into it:
  * - values beyond the rule threshold (known-bad values);
- * - once warm, values more than `gateZ` standard deviations from the mean in the bad direction
- *   (the baseline freezes while the signal is anomalous);
- * - values far on the safe side are winsorized to `gateZ` deviations, so a cold morning or an
- *   outlier cannot inflate the variance in one step.
- * If the baseline stays frozen for `maxFrozen` consecutive samples, the new level is accepted as the
- * vehicle's normal: the baseline restarts from scratch (the hard threshold keeps watching meanwhile).
+ * - once warm, values that have stayed more than `gateZ` deviations away in the bad direction for
+ *   `gateAfter` consecutive samples, and everything while in drift (the baseline freezes). Shorter
+ *   excursions are learned: a 90-minute drive or a charging session is normal and belongs in the
+ *   variance, otherwise every drive would look like drift;
+ * - all values are winsorized to `clipZ` deviations, so one glitch cannot inflate the variance.
+ * If the baseline stays frozen below the alarm level (deviation under the minimum) for `maxFrozen`
+ * consecutive samples, the new level is accepted as the vehicle's normal: the baseline restarts from
+ * scratch (the hard threshold keeps watching meanwhile). A reported drift is never re-baselined.
  */
 
 export interface DriftParams {
   /** Samples before the baseline is trusted (default 96 = one day at 15 minutes). */
   warmup: number
-  /** EWMA memory in samples once warm (default 288). */
+  /** Memory of the baseline mean in samples (default 672). */
   span: number
+  /** Memory of the local mean the variance is measured around (default 48). */
+  localSpan: number
   /** |z| needed for a drift sample (default 4). */
   raiseZ: number
   /** Drift evidence counts as gone below this z (default 2); hysteresis on the z-score itself. */
   clearZ: number
   /** Consecutive drift samples before drift is reported (default 4). */
   consecutive: number
-  /** z beyond which the baseline stops learning (default 3). */
+  /** z beyond which, sustained for `gateAfter` samples (default 3 for 8), the baseline stops learning. */
   gateZ: number
+  gateAfter: number
+  /** Samples are winsorized to this many deviations before being learned (default 5). */
+  clipZ: number
   /** Consecutive frozen samples after which the baseline is rebuilt (default 672 = one week). */
   maxFrozen: number
 }
 
 export const DEFAULT_DRIFT_PARAMS: Readonly<DriftParams> = {
   warmup: 96,
-  span: 288,
+  span: 672,
+  localSpan: 48,
   raiseZ: 4,
   clearZ: 2,
   consecutive: 4,
   gateZ: 3,
+  gateAfter: 8,
+  clipZ: 5,
   maxFrozen: 672,
 }
 
@@ -53,10 +65,13 @@ export class SignalBaseline {
   /** Samples learned since the last (re)start. */
   n = 0
   mean = 0
+  local = 0
   variance = 0
   /** Consecutive samples in drift (|z| > raiseZ in the bad direction and at least minDeviation away). */
   streak = 0
-  /** Consecutive samples refused by the gate. */
+  /** Consecutive samples beyond `gateZ` in the bad direction. */
+  gated = 0
+  /** Consecutive samples refused without an alarm (counts toward `maxFrozen`). */
   frozen = 0
   /** The last usable value and what it was scored against (the mean before learning it). */
   last = Number.NaN
@@ -70,6 +85,7 @@ export class SignalBaseline {
   private readonly sign: number
   private readonly sigmaFloor: number
   private readonly alphaMin: number
+  private readonly alphaLocalMin: number
 
   constructor(
     readonly signal: string,
@@ -81,6 +97,7 @@ export class SignalBaseline {
     // A perfectly steady signal would otherwise give an infinite z for the smallest wobble.
     this.sigmaFloor = minDeviation / 10
     this.alphaMin = 1 / Math.max(1, params.span)
+    this.alphaLocalMin = 1 / Math.max(1, params.localSpan)
   }
 
   get warm(): boolean {
@@ -109,24 +126,30 @@ export class SignalBaseline {
     if (warm && z > this.params.raiseZ && deviation >= this.minDeviation) this.streak++
     else this.streak = 0
 
+    if (warm && z > this.params.gateZ) this.gated++
+    else this.gated = 0
     if (beyondThreshold) return this.inDrift
-    if (warm && z > this.params.gateZ) {
+    if (warm && this.inDrift) return true
+    if (warm && this.gated >= this.params.gateAfter) {
+      // Frozen without an alarm: a shift too small to report. Only this kind of freeze may end in
+      // accepting the new level, so a reported drift is never silently re-baselined away.
       if (++this.frozen >= this.params.maxFrozen) this.restart()
-      return this.inDrift
+      return false
     }
     this.frozen = 0
     let v = x
     if (this.n >= MIN_SAMPLES_FOR_CLIPPING) {
-      const limit = this.params.gateZ * sigma
+      const limit = this.params.clipZ * sigma
       if (v > this.mean + limit) v = this.mean + limit
       else if (v < this.mean - limit) v = this.mean - limit
     }
     this.n++
     const alpha = Math.max(1 / this.n, this.alphaMin)
-    const d = v - this.mean
-    const step = alpha * d
-    this.mean += step
-    this.variance = (1 - alpha) * (this.variance + d * step)
+    this.mean += alpha * (v - this.mean)
+    // Welford's update while both means still weigh samples equally (then local === mean).
+    const dl = v - this.local
+    this.local += Math.max(1 / this.n, this.alphaLocalMin) * dl
+    this.variance = (1 - alpha) * (this.variance + alpha * dl * dl)
     return this.inDrift
   }
 
@@ -139,17 +162,19 @@ export class SignalBaseline {
     return this.streak >= this.params.consecutive
   }
 
-  /** Drift evidence has faded (or there is none): below `clearZ`, or closer than half the minimum deviation. */
+  /** Drift evidence has faded (or there is none): below `clearZ`, or closer than the minimum deviation. */
   get calm(): boolean {
     if (!this.observed || !this.warm) return true
-    return this.lastZ < this.params.clearZ || this.lastDeviation < this.minDeviation / 2
+    return this.lastZ < this.params.clearZ || this.lastDeviation < this.minDeviation
   }
 
   restart(): void {
     this.n = 0
     this.mean = 0
+    this.local = 0
     this.variance = 0
     this.streak = 0
+    this.gated = 0
     this.frozen = 0
     this.last = Number.NaN
     this.lastMean = 0
@@ -158,133 +183,54 @@ export class SignalBaseline {
   }
 }
 
-/** A drift-watched signal of a compiled rule; `slot` indexes the history's baselines. */
-export interface DriftWatch {
-  slot: number
-  signal: string
-  above: boolean
-  minDeviation: number
-  /** The rule's own signal watched in the rule's direction (drift toward the threshold). */
-  main: boolean
-  min: number
-  max: number
-}
-
-export interface CompiledRule {
-  rule: Rule
-  above: boolean
-  /** +1 for 'above' rules, -1 for 'below': `sign * (value - level) > 0` means beyond `level`. */
-  sign: number
-  /** Valid range of the rule's signal. */
-  min: number
-  max: number
-  watches: DriftWatch[]
-}
-
-/** The agent's compiled configuration; a history is shaped by (and bound to) one layout. */
-export interface Layout {
-  rules: CompiledRule[]
-  drift: DriftParams
-  rul: RulOptions
-  clearAfter: number
-  /** Fixed time step per reading (days) instead of timestamps, when configured. */
-  intervalDays: number | undefined
-}
+export type StepOutcome = 'inactive' | 'raised' | 'escalated' | 'active' | 'cleared'
 
 /** Hysteresis state of one anomaly type for one vehicle. */
 export class RuleState {
   active = false
   /** Consecutive readings on the safe side of the clear level while active. */
   clearCount = 0
-  /** Highest severity rank (0 Low .. 3 Critical) reported since the type became active; -1 when inactive. */
+  /** Highest severity rank (0 Low .. 3 Critical) since the type became active; -1 when inactive. */
   peak = -1
   lastValue = Number.NaN
+  /** Severity rank last reported, carried over readings that lack the rule's signal. */
+  lastRank = 0
   justRaised = false
   justEscalated = false
-}
 
-// Used when a timestamp is unusable: the dataset's nominal 15-minute step.
-const DEFAULT_STEP_DAYS = 15 / 1440
-
-/**
- * Everything the data agent remembers about one vehicle: drift baselines, hysteresis state and the
- * RUL trend. Fixed size (no per-reading growth). Create it with `DataAnalysisAgent.createHistory()`;
- * it is mutated only by `DataAnalysisAgent.analyze`.
- */
-export class VehicleHistory {
-  vin: string | undefined
-  /** Readings folded in since creation or the last reset. */
-  readings = 0
-  /** Time of the last reading, days since the first one (RUL time axis). */
-  tDays = 0
-  baselines: SignalBaseline[] = []
-  states: RuleState[] = []
-  rul: RulEstimator
-  private layout: Layout
-  private originDays = Number.NaN
-
-  constructor(layout: Layout) {
-    this.layout = layout
-    this.rul = new RulEstimator(layout.rul)
-    this.build()
-  }
-
-  /** Anomaly types currently held active. */
-  get activeTypes(): string[] {
-    const out: string[] = []
-    this.states.forEach((s, i) => {
-      if (s.active) out.push(this.layout.rules[i]!.rule.type)
-    })
-    return out
-  }
-
-  /** Forgets everything (e.g. after the vehicle's battery pack was replaced). */
-  reset(): void {
-    this.vin = undefined
-    this.readings = 0
-    this.tDays = 0
-    this.originDays = Number.NaN
-    this.rul = new RulEstimator(this.layout.rul)
-    this.build()
-  }
-
-  /** @internal Rebinds to `layout` if it came from another agent, resets on a VIN change, counts the reading. */
-  prepare(layout: Layout, vin: string | undefined): void {
-    if (layout !== this.layout) {
-      this.layout = layout
-      this.reset()
+  /**
+   * Advances the hysteresis by one reading. `evidence` is the severity rank the reading supports
+   * (-1 none); `hasValue` whether the rule's signal was usable; `safe` whether it was on the safe
+   * side of the clear level with no drift left. A reading without a usable value neither advances
+   * nor resets the clear count; one between the clear level and the threshold resets it.
+   */
+  step(evidence: number, hasValue: boolean, safe: boolean, clearAfter: number): StepOutcome {
+    this.justRaised = false
+    this.justEscalated = false
+    if (!this.active) {
+      if (evidence < 0) return 'inactive'
+      this.active = true
+      this.justRaised = true
+      this.peak = evidence
+      this.clearCount = 0
+      return 'raised'
     }
-    if (vin !== undefined) {
-      if (this.vin !== undefined && this.vin !== vin) this.reset()
-      this.vin = vin
+    if (evidence >= 0) {
+      this.clearCount = 0
+      if (evidence <= this.peak) return 'active'
+      this.peak = evidence
+      this.justEscalated = true
+      return 'escalated'
     }
-    this.readings++
-  }
-
-  /** @internal Moves the RUL clock; `epochDays` is NaN when the reading's timestamp is unusable. */
-  advanceTime(epochDays: number): void {
-    const step = this.layout.intervalDays
-    if (step !== undefined) {
-      this.tDays = (this.readings - 1) * step
-      return
+    if (!hasValue) return 'active'
+    if (!safe) {
+      this.clearCount = 0
+      return 'active'
     }
-    if (!Number.isFinite(epochDays)) {
-      if (this.readings > 1) this.tDays += DEFAULT_STEP_DAYS
-      return
-    }
-    if (Number.isNaN(this.originDays)) this.originDays = epochDays - this.tDays
-    // Out-of-order or repeated timestamps must not run the clock backwards.
-    this.tDays = Math.max(this.tDays, epochDays - this.originDays)
-  }
-
-  private build(): void {
-    this.baselines = []
-    this.states = []
-    for (const cr of this.layout.rules) {
-      this.states.push(new RuleState())
-      for (const w of cr.watches) {
-        this.baselines[w.slot] = new SignalBaseline(w.signal, w.above, w.minDeviation, this.layout.drift)
-      }
-    }
+    if (++this.clearCount < clearAfter) return 'active'
+    this.active = false
+    this.clearCount = 0
+    this.peak = -1
+    return 'cleared'
   }
 }

@@ -140,6 +140,28 @@ export interface UebaLogsTable {
   timestamp: DefaultTimestamp
 }
 
+export interface ChatMessagesTable {
+  id: Generated<string>
+  vehicle_id: string
+  user_id: string | null
+  sender: 'customer' | 'agent'
+  content: string
+  actions: Json<unknown[]>
+  intent: string | null
+  anomaly_event_id: string | null
+  booking_id: string | null
+  created_at: DefaultTimestamp
+}
+
+export interface BookingFeedbackTable {
+  id: Generated<string>
+  booking_id: string
+  user_id: string | null
+  rating: number
+  comment: string | null
+  created_at: DefaultTimestamp
+}
+
 export interface Database {
   users: UsersTable
   service_centers: ServiceCentersTable
@@ -150,6 +172,8 @@ export interface Database {
   service_bookings: ServiceBookingsTable
   manufacturing_insights: ManufacturingInsightsTable
   ueba_logs: UebaLogsTable
+  chat_messages: ChatMessagesTable
+  booking_feedback: BookingFeedbackTable
 }
 
 export type User = Selectable<UsersTable>
@@ -163,3 +187,5 @@ export type Diagnosis = Selectable<DiagnosesTable>
 export type ServiceBooking = Selectable<ServiceBookingsTable>
 export type ManufacturingInsight = Selectable<ManufacturingInsightsTable>
 export type UebaLog = Selectable<UebaLogsTable>
+export type ChatMessage = Selectable<ChatMessagesTable>
+export type BookingFeedback = Selectable<BookingFeedbackTable>

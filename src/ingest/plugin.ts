@@ -13,6 +13,8 @@ declare module 'fastify' {
     telemetryWriter: TelemetryWriter
     /** The server's one replay of the dataset (absent when STREAM_ENABLED=false). */
     stream: StreamEngine | undefined
+    /** Starts the replay; `buildApp` calls it once every plugin is ready to see readings. */
+    startStream(): void
   }
 }
 
@@ -43,6 +45,10 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions) {
   app.decorate('hub', hub)
   app.decorate('telemetryWriter', writer)
   app.decorate('stream', stream)
+  // Not awaited: loading a large file (the public one is 93 MB) must not delay readiness.
+  app.decorate('startStream', () => {
+    if (stream) pipeline.start(stream)
+  })
   app.healthProbes.set('ingestion', () => pipeline.stats)
   app.healthProbes.set('telemetry_writer', () => writer.stats)
   app.healthProbes.set('websocket', () => hub.stats)
@@ -65,8 +71,6 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions) {
 
   app.addHook('onReady', async () => {
     await pipeline.loadVehicles()
-    // Not awaited: loading a large file (the public one is 93 MB) must not delay readiness.
-    if (stream) pipeline.start(stream)
   })
 
   app.addHook('onClose', async () => {

@@ -63,9 +63,15 @@ export interface FaultPlan {
   rampSteps: number
   holdSteps: number
   recoverySteps: number
-  /** For faults that end in a repair: steps from the threshold crossing to the workshop. */
+  /**
+   * Faults that end in a repair: steps from the threshold crossing (for bearing wear, from the end
+   * of the ramp if that is later) to the workshop.
+   */
   repairDelaySteps: number
-  /** battery_thermal: peak temperature C; bearing_wear: vibration g while driving; slow_leak: final cold pressure psi; brake_wear: days from start to the 0.8 crossing. */
+  /**
+   * What the fault drives towards. battery_thermal: peak temperature, C; bearing_wear: vibration
+   * while driving, g; slow_leak: final cold pressure, psi; brake_wear: days from start to 0.8 wear.
+   */
   target: number
   /** battery_thermal only: pack voltage sag at full severity (0 unless severe). */
   sagVolts: number
@@ -95,8 +101,8 @@ function drawPlan(kind: FaultKind, vin: string, rng: Rng): Omit<FaultPlan, 'star
       return {
         ...base,
         rampSteps,
-        repairDelaySteps: hours(rng.range(6, 30)),
-        target: rng.range(2.4, 2.9),
+        repairDelaySteps: hours(rng.range(18, 40)),
+        target: rng.range(2.5, 3.0),
         maxSteps: rampSteps + 2 * STEPS_PER_DAY,
       }
     }
@@ -115,8 +121,8 @@ function drawPlan(kind: FaultKind, vin: string, rng: Rng): Omit<FaultPlan, 'star
       return {
         ...base,
         rampSteps: STEPS_PER_DAY,
-        repairDelaySteps: hours(rng.range(6, 30)),
-        target: rng.range(4.5, 6),
+        repairDelaySteps: hours(rng.range(4, 16)),
+        target: rng.range(5, 6.5),
         maxSteps: 10 * STEPS_PER_DAY,
       }
   }
@@ -153,7 +159,7 @@ export function planFaults(vehicles: readonly FleetVehicle[], totalSteps: number
     ['bearing_wear', small ? rng.int(1, 2) : Math.round(vehicles.length * 0.03)],
     ['slow_leak', small ? rng.int(1, 2) : Math.round(vehicles.length * 0.04)],
   ]
-  const used = new Set<string>()
+  const used = new Set(wanted.map((w) => w.vin))
   for (const [kind, count] of counts) {
     // Prefer vehicles without a fault yet, so that each story is easy to follow.
     const ranked = candidates(kind, vehicles, rng)
@@ -170,7 +176,7 @@ export function planFaults(vehicles: readonly FleetVehicle[], totalSteps: number
   for (const { vin, kind } of wanted) {
     const draft = drawPlan(kind, vin, rng)
     // Brake wear should cross its limit late in the range.
-    const earliest = kind === 'brake_wear' ? Math.max(firstStart, Math.round(totalSteps * 0.45)) : firstStart
+    const earliest = kind === 'brake_wear' ? Math.max(firstStart, Math.round(totalSteps * 0.5)) : firstStart
     const latest = lastEnd - draft.maxSteps
     if (latest < earliest) continue
     const mine = placed.filter((p) => p.vin === vin)
@@ -243,7 +249,10 @@ export class EpisodeRuntime {
     const primary = PRIMARY_SIGNAL[this.plan.kind]
     if (this.crossedStep === null && crossesLimit(primary, values[primary]!)) {
       this.crossedStep = step
-      if (this.endStep === null) this.endStep = step + this.plan.repairDelaySteps
+      // A worn bearing keeps degrading until the workshop slot, so it reaches its full vibration first.
+      const from =
+        this.plan.kind === 'bearing_wear' ? Math.max(step, this.plan.startStep + this.plan.rampSteps) : step
+      if (this.endStep === null) this.endStep = from + this.plan.repairDelaySteps
     }
     const lastStep = this.plan.startStep + this.plan.maxSteps
     if (this.endStep === null && step + 1 >= lastStep) this.endStep = lastStep

@@ -12,8 +12,8 @@ export interface ConditionInput {
   coldTirePressure: number
   /** Motor health before any bearing fault, 0-1 (falls slowly with age). */
   motorBaseline: number
-  /** The active fault, if any, with its progress 0-1 towards failure and its ramp length. */
-  fault: { kind: FaultKind; progress: number; rampHours: number } | null
+  /** The active fault, if any, with its progress 0-1 towards failure. */
+  fault: { kind: FaultKind; progress: number } | null
 }
 
 export interface Labels {
@@ -51,11 +51,12 @@ export function deriveLabels(c: ConditionInput): Labels {
     (c.soh - 0.7) / Math.max(1e-6, c.sohLossPerDay),
     (0.8 - c.brakePadWear) / Math.max(1e-6, c.padWearPerDay),
   ]
-  if (f && f.kind !== 'brake_wear') lives.push(((1 - progress) * f.rampHours) / 24)
+  // Shrinks smoothly with the fault's progress: 300 days when it starts, about a week at 0.7, 0 at 1.
+  if (f && f.kind !== 'brake_wear') lives.push(300 * (1 - progress) ** 3)
   const rul = Math.min(300, Math.max(0, Math.min(...lives)))
 
   const failureProbability = progress >= 0.7 ? 1 : 0
-  const preventive = c.brakePadWear >= 0.6 || c.soh < 0.8 || c.coldTirePressure < 32.5 || progress > 0.1
+  const preventive = c.brakePadWear >= 0.6 || c.soh < 0.8 || c.coldTirePressure < 33 || progress > 0.1
   const maintenanceType = failureProbability ? 3 : progress >= 0.35 ? 2 : preventive ? 1 : 0
   return { rul, failureProbability, maintenanceType, ttf: Math.min(200, rul * 24), healthScore }
 }

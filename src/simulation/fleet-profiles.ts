@@ -4,6 +4,21 @@ import { buildVin } from './vin.js'
 /** How a vehicle is used; decides its daily trips and when it charges. */
 export type UsagePattern = 'commuter' | 'delivery' | 'urban'
 
+/** Equivalent full cycles per month at each usage; used for the vehicle's history and for RUL. */
+export const CYCLES_PER_MONTH: Readonly<Record<UsagePattern, number>> = {
+  commuter: 5,
+  delivery: 10,
+  urban: 4,
+}
+/** SoH lost per step to calendar ageing (about 0.0012 a month). */
+export const CALENDAR_FADE_PER_STEP = 0.0012 / 30 / 96
+/** The BMS plugs in below this SoC at home, drawn per day; vans charge at the depot every night. */
+export const PLUG_BELOW: Readonly<Record<UsagePattern, [number, number]>> = {
+  commuter: [0.5, 0.75],
+  delivery: [0.9, 0.9],
+  urban: [0.35, 0.6],
+}
+
 /** The physical constants of a model line. */
 export interface ModelSpec {
   model: string
@@ -45,7 +60,7 @@ export const MODEL_SPECS: readonly ModelSpec[] = [
     acChargeKw: 11,
     dcChargeKw: 90,
     padWearPerKm: 1 / 70_000,
-    kmPerDay: 70,
+    kmPerDay: 90,
   },
   {
     model: 'Autonoma Cargo E',
@@ -62,7 +77,7 @@ export const MODEL_SPECS: readonly ModelSpec[] = [
     acChargeKw: 22,
     dcChargeKw: 80,
     padWearPerKm: 1 / 60_000,
-    kmPerDay: 120,
+    kmPerDay: 170,
   },
   {
     model: 'Autonoma Urban',

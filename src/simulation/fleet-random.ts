@@ -50,11 +50,19 @@ export class Rng {
     return this.next() < p
   }
 
-  /** Standard normal (Box-Muller). */
+  private spare = Number.NaN
+
+  /** Standard normal (Box-Muller; the second value of each pair is kept for the next call). */
   normal(): number {
-    const u = 1 - this.next()
-    const v = this.next()
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
+    if (!Number.isNaN(this.spare)) {
+      const z = this.spare
+      this.spare = Number.NaN
+      return z
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - this.next()))
+    const theta = 2 * Math.PI * this.next()
+    this.spare = r * Math.sin(theta)
+    return r * Math.cos(theta)
   }
 
   /** Normal with the given mean and standard deviation. */

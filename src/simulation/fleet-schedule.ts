@@ -48,7 +48,7 @@ function commuterTrips(weekday: number, rng: Rng): Trip[] {
       {
         start: Math.round(Math.min(540, Math.max(360, rng.gauss(450, 25)))),
         duration: rng.int(25, 55),
-        speed: rng.range(45, 75),
+        speed: rng.range(35, 65),
         rough: rng.range(0.12, 0.3),
         stopGo: rng.range(0.25, 0.45),
         payload: rng.range(75, 120),
@@ -67,7 +67,7 @@ function commuterTrips(weekday: number, rng: Rng): Trip[] {
     trips.push({
       start: Math.round(Math.min(1200, Math.max(930, rng.gauss(1050, 40)))),
       duration: rng.int(30, 70),
-      speed: rng.range(40, 70),
+      speed: rng.range(35, 60),
       rough: rng.range(0.12, 0.3),
       stopGo: rng.range(0.3, 0.6),
       payload: rng.range(75, 120),

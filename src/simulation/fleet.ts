@@ -33,7 +33,8 @@ export const FLEET_OWNERS: readonly FleetOwner[] = [
 /**
  * Ten EVs. VINs: WMI `5AT`, VDS = model line (`VSA1E` Volt S, `CEV2E` Cargo E, `URH1E` Urban), check
  * digit, model-year code, plant (`A` cars, `C` vans) and a serial `YYMMnn` that encodes the batch.
- * They were computed with `buildVin` (src/simulation/vin.ts) and are checked by test/simulation/fleet.test.ts.
+ * They were computed with `buildVin` (src/simulation/vin.ts) and are checked by
+ * test/simulation/fleet.test.ts.
  * The defective batch spans two models on purpose: the batch, not the model, is the common cause.
  */
 export const FLEET_VEHICLES: readonly FleetVehicle[] = [

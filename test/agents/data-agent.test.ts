@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DataAnalysisAgent } from '../../src/agents/data-agent.js'
+import { DEFAULT_RULES } from '../../src/agents/rules.js'
 import { type AnalysisResult, AnalysisResultSchema } from '../../src/schemas/analysis.js'
 import type { TelemetryReading } from '../../src/schemas/telemetry.js'
 
@@ -170,6 +171,15 @@ describe('DataAnalysisAgent hysteresis', () => {
     expect(tail[7]!.cleared).toEqual(['battery_thermal'])
   })
 
+  it('keeps the severity over readings that lack the signal', () => {
+    const history = agent.createHistory()
+    agent.analyze(reading(0, { battery_temperature: 50 }), history)
+    const missing = agent.analyze(reading(1, { battery_temperature: undefined }), history)
+    expect(missing.severity).toBe('High')
+    expect(missing.signals[0]).toMatchObject({ signal: 'battery_temperature', value: 50 })
+    expect(agent.analyze(reading(2, { battery_temperature: 43 }), history).severity).toBe('Low')
+  })
+
   it('honours a configured clear count', () => {
     const quick = new DataAnalysisAgent(undefined, { clearAfter: 1 })
     const history = quick.createHistory()
@@ -239,6 +249,64 @@ describe('DataAnalysisAgent drift', () => {
           history,
         )
         expect(result.anomaly_detected).toBe(false)
+      }
+    }
+  })
+
+  it('watches extra drift signals of a rule in their own direction', () => {
+    const rules = DEFAULT_RULES.map((r) =>
+      r.type === 'battery_thermal'
+        ? {
+            ...r,
+            drift_signals: [
+              { signal: 'battery_temperature' as const, min_deviation: 5 },
+              { signal: 'battery_voltage' as const, direction: 'below' as const, min_deviation: 20 },
+            ],
+          }
+        : r,
+    )
+    const agent = new DataAnalysisAgent(rules)
+    const history = agent.createHistory()
+    const { gauss } = random(5)
+    for (let i = 0; i < 150; i++) agent.analyze(reading(i, { battery_voltage: 380 + 2 * gauss() }), history)
+    const results = [0, 1, 2, 3, 4].map((k) =>
+      agent.analyze(reading(150 + k, { battery_voltage: 330 }), history),
+    )
+    expect(results.map((r) => r.anomaly_detected)).toEqual([false, false, false, true, true])
+    expect(results[3]!.anomaly_type).toBe('battery_thermal')
+    expect(results[3]!.signals[0]).toMatchObject({ signal: 'battery_voltage', value: 330, kind: 'drift' })
+    expect(results[3]!.signals[0]!.threshold).toBeUndefined()
+  })
+
+  it('does not alarm on intermittent driving and charging sessions', () => {
+    const agent = new DataAnalysisAgent()
+    for (const seed of [11, 12, 13]) {
+      const { uniform, gauss } = random(seed)
+      const history = agent.createHistory()
+      let ambient = 0
+      for (let day = 0; day < 30; day++) {
+        ambient = 0.7 * ambient + 0.8 * gauss()
+        const drives = [28 + Math.floor(uniform() * 30), 62 + Math.floor(uniform() * 24)]
+        const charging = uniform() < 0.5
+        for (let q = 0; q < 96; q++) {
+          const driving = drives.some((d) => q >= d && q < d + 6)
+          const ramp = (from: number) => Math.min(1, (q - from + 1) / 3)
+          let battery = 28 + ambient + 0.7 * gauss()
+          for (const d of drives) if (q >= d && q < d + 6) battery += 6 * ramp(d)
+          if (charging && q < 16) battery += 8 * ramp(0)
+          const result = agent.analyze(
+            reading(day * 96 + q, {
+              battery_temperature: battery,
+              motor_vibration: driving ? 0.9 + 0.15 * gauss() : 0.3 + 0.05 * gauss(),
+              motor_temperature: (driving ? 80 : 50) + 3 * gauss(),
+              tire_pressure: 33 + 0.3 * ambient + 0.2 * gauss(),
+            }),
+            history,
+          )
+          expect(result.anomaly_detected, `seed ${seed} day ${day} q ${q}: ${result.anomaly_reason}`).toBe(
+            false,
+          )
+        }
       }
     }
   })

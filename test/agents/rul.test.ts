@@ -16,7 +16,12 @@ describe('RulEstimator', () => {
   it('projects a steady SoH decline to the end-of-life limit', () => {
     const est = new RulEstimator()
     // 0.9 falling 0.001/day: after 30 days SoH 0.87, 0.17 above 0.7 -> 170 days left.
-    feed(est, 30, (t) => 0.9 - 0.001 * t + 0.002 * Math.sin(t * 40), () => 0.2)
+    feed(
+      est,
+      30,
+      (t) => 0.9 - 0.001 * t + 0.002 * Math.sin(t * 40),
+      () => 0.2,
+    )
     const b = est.breakdown()
     expect(b.battery_method).toBe('trend')
     expect(b.battery_days).toBeGreaterThan(160)
@@ -27,7 +32,12 @@ describe('RulEstimator', () => {
   it('projects brake pad wear to 0.8 and takes the minimum', () => {
     const est = new RulEstimator()
     // wear 0.5 rising 0.01/day: after 10 days 0.6, 0.2 left -> 20 days.
-    feed(est, 10, () => 0.95, (t) => 0.5 + 0.01 * t)
+    feed(
+      est,
+      10,
+      () => 0.95,
+      (t) => 0.5 + 0.01 * t,
+    )
     const b = est.breakdown()
     expect(b.brake_method).toBe('trend')
     expect(b.brake_days).toBeGreaterThan(18)
@@ -48,19 +58,34 @@ describe('RulEstimator', () => {
 
   it('gives the cap or the nominal estimate for a flat history', () => {
     const flatHigh = new RulEstimator()
-    feed(flatHigh, 5, () => 0.95, () => Number.NaN)
+    feed(
+      flatHigh,
+      5,
+      () => 0.95,
+      () => Number.NaN,
+    )
     expect(flatHigh.breakdown().battery_method).toBe('nominal')
     expect(flatHigh.estimate()).toBe(DEFAULT_RUL_OPTIONS.capDays)
 
     const flatLow = new RulEstimator()
-    feed(flatLow, 5, () => 0.75, () => Number.NaN)
+    feed(
+      flatLow,
+      5,
+      () => 0.75,
+      () => Number.NaN,
+    )
     expect(flatLow.estimate()).toBeCloseTo((0.05 / 0.02) * 365, 0)
   })
 
   it('gives the cap with no data and 0 at or past end of life', () => {
     expect(new RulEstimator().estimate()).toBe(3650)
     const dead = new RulEstimator()
-    feed(dead, 2, () => 0.65, () => 0.3)
+    feed(
+      dead,
+      2,
+      () => 0.65,
+      () => 0.3,
+    )
     expect(dead.estimate()).toBe(0)
   })
 
@@ -94,6 +119,39 @@ describe('RulEstimator', () => {
     // SoH at day 20 is 0.86; 0.16 / 0.002 = 80 days.
     expect(rul).toBeGreaterThan(75)
     expect(rul).toBeLessThan(85)
+  })
+})
+
+describe('RUL time axis', () => {
+  const agent = new DataAnalysisAgent()
+  const at = (iso: string, history: ReturnType<typeof agent.createHistory>) =>
+    agent.analyze({ vin: 'V1', timestamp: iso, soh: 0.9 } as never, history)
+
+  it('never runs backwards and survives replays and corrupt timestamps', () => {
+    const history = agent.createHistory()
+    at('2025-01-01T00:00:00Z', history)
+    at('2025-01-02T00:00:00Z', history)
+    expect(history.tDays).toBeCloseTo(1, 9)
+    at('2025-01-01T23:30:00Z', history) // slightly out of order: hold
+    expect(history.tDays).toBeCloseTo(1, 9)
+    at('2025-01-01T00:00:00Z', history) // replay restarted: one nominal step, re-anchored
+    expect(history.tDays).toBeCloseTo(1 + 15 / 1440, 9)
+    at('2025-01-01T06:00:00Z', history)
+    expect(history.tDays).toBeCloseTo(1.25 + 15 / 1440, 9)
+    at('2099-01-01T00:00:00Z', history) // corrupt: one nominal step
+    at('2025-01-01T12:00:00Z', history)
+    expect(history.tDays).toBeGreaterThan(1.25)
+    expect(history.tDays).toBeLessThan(2)
+    at('garbage', history)
+    expect(history.tDays).toBeLessThan(2)
+  })
+
+  it('can use a fixed reading interval instead of timestamps', () => {
+    const fixed = new DataAnalysisAgent(undefined, { readingIntervalMinutes: 60 })
+    const history = fixed.createHistory()
+    for (let i = 0; i < 49; i++)
+      fixed.analyze({ vin: 'V', timestamp: '2025-01-01T00:00:00Z' } as never, history)
+    expect(history.tDays).toBeCloseTo(2, 9)
   })
 })
 

@@ -48,15 +48,21 @@ describe('rules table', () => {
   })
 
   it('applies an override file that changes a threshold', () => {
-    const path = writeJson('override.json', { rules: [{ type: 'battery_thermal', threshold: 47, clear: 44 }] })
+    const path = writeJson('override.json', {
+      rules: [{ type: 'battery_thermal', threshold: 47, clear: 44 }],
+    })
     const rules = loadRules(path)
-    expect(rules.find((r) => r.type === 'battery_thermal')).toMatchObject({ threshold: 47, clear: 44, critical: 55 })
+    expect(rules.find((r) => r.type === 'battery_thermal')).toMatchObject({
+      threshold: 47,
+      clear: 44,
+      critical: 55,
+    })
     const agent = new DataAnalysisAgent(rules)
     const reading = { vin: 'V1', timestamp: '2025-01-01T00:00:00Z', battery_temperature: 46 } as never
     expect(agent.analyze(reading, agent.createHistory()).anomaly_detected).toBe(false)
-    expect(new DataAnalysisAgent().analyze(reading, new DataAnalysisAgent().createHistory()).anomaly_detected).toBe(
-      true,
-    )
+    expect(
+      new DataAnalysisAgent().analyze(reading, new DataAnalysisAgent().createHistory()).anomaly_detected,
+    ).toBe(true)
   })
 
   it('extends the table with a new rule and disables one (bare array form)', () => {

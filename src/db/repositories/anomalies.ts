@@ -40,6 +40,48 @@ export function anomaliesRepository(db: Db) {
         .executeTakeFirstOrThrow()
     },
 
+    async raiseSeverity(id: string, severity: Severity): Promise<void> {
+      await db.updateTable('anomaly_events').set({ severity }).where('id', '=', id).execute()
+    },
+
+    /** Every episode not yet resolved, to pick up tracking after a restart. */
+    listUnresolved(): Promise<AnomalyEvent[]> {
+      return db.selectFrom('anomaly_events').selectAll().where('status', '<>', 'RESOLVED').execute()
+    },
+
+    /** Folds readings that continued an episode into it: one write per episode per flush. */
+    async recordOccurrences(
+      id: string,
+      count: number,
+      lastSeen: string,
+      peaks: Record<string, number>,
+    ): Promise<void> {
+      await db
+        .updateTable('anomaly_events')
+        .set((eb) => ({
+          occurrences: eb('occurrences', '+', count),
+          last_seen_at: sql<Date>`greatest(last_seen_at, ${lastSeen}::timestamptz)`,
+          peak_values: json(peaks),
+        }))
+        .where('id', '=', id)
+        .execute()
+    },
+
+    /** Closes an episode; undefined when it was already resolved. */
+    resolveEpisode(
+      id: string,
+      at: string | Date,
+      resolution: 'recovered' | 'serviced' | 'manual',
+    ): Promise<AnomalyEvent | undefined> {
+      return db
+        .updateTable('anomaly_events')
+        .set({ status: 'RESOLVED', resolved_at: at, resolution })
+        .where('id', '=', id)
+        .where('status', '<>', 'RESOLVED')
+        .returningAll()
+        .executeTakeFirst()
+    },
+
     getAnomalyEvent(id: string): Promise<AnomalyEvent | undefined> {
       return db.selectFrom('anomaly_events').selectAll().where('id', '=', id).executeTakeFirst()
     },

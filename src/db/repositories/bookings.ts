@@ -112,6 +112,19 @@ export function bookingsRepository(db: Db) {
       return visibleTo(viewer).where('b.id', '=', id).executeTakeFirst()
     },
 
+    /** The vehicle's next live (PENDING or CONFIRMED) booking after `after`, if any. */
+    findUpcomingForVehicle(vehicleId: string, after: Date): Promise<ServiceBooking | undefined> {
+      return db
+        .selectFrom('service_bookings')
+        .selectAll()
+        .where('vehicle_id', '=', vehicleId)
+        .where('status', 'in', ['PENDING', 'CONFIRMED'])
+        .where('appointment_time', '>', after)
+        .orderBy('appointment_time')
+        .limit(1)
+        .executeTakeFirst()
+    },
+
     findByIdempotencyKey(createdBy: string, key: string): Promise<ServiceBooking | undefined> {
       return db
         .selectFrom('service_bookings')

@@ -1,6 +1,7 @@
 import type { Db } from '../client.js'
 import { anomaliesRepository } from './anomalies.js'
 import { bookingsRepository } from './bookings.js'
+import { chatRepository } from './chat.js'
 import { diagnosesRepository } from './diagnoses.js'
 import { insightsRepository } from './insights.js'
 import { serviceCentersRepository } from './service-centers.js'
@@ -19,6 +20,7 @@ export function createRepositories(db: Db) {
     insights: insightsRepository(db),
     ueba: uebaRepository(db),
     serviceCenters: serviceCentersRepository(db),
+    chat: chatRepository(db),
   }
 }
 

@@ -1,0 +1,142 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { bookingMessage } from '../api/bookings.js'
+import type { UebaLog } from '../db/schema.js'
+import { STAFF } from '../ingest/event-bus.js'
+import { toChatDto } from '../schemas/chat.js'
+import { iso } from '../schemas/common.js'
+import { DataAnalysisAgent } from './data-agent.js'
+import { DiagnosisAgent } from './diagnosis-agent.js'
+import { CustomerEngagementAgent, createChatModelFromEnv } from './engagement-agent.js'
+import { EpisodeManager } from './episodes.js'
+import { buildMasterGraph, type MasterGraph } from './master.js'
+import type { AgentDeps } from './nodes.js'
+import { RCAAgent } from './rca-agent.js'
+import { loadRules } from './rules.js'
+import { SchedulingAgent } from './scheduling-agent.js'
+import type { VehicleState } from './state.js'
+import { SECURITY_MESSAGE, UebaAgent, type UebaAttemptContext } from './ueba.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    agents: AgentDeps
+    /** The master graph, compiled once. */
+    graph: MasterGraph
+    episodes: EpisodeManager
+  }
+}
+
+export function uebaLogDto(log: UebaLog, vin: string | null) {
+  return {
+    id: log.id,
+    agent_name: log.agent_name,
+    action_type: log.action_type,
+    source_node: log.source_node,
+    target_node: log.target_node,
+    status: log.status,
+    vin,
+    run_id: log.run_id,
+    details: log.details,
+    timestamp: iso(log.timestamp),
+  }
+}
+
+/**
+ * Builds the agents once per app, compiles the master graph once, and puts the episode manager
+ * on the ingestion hot path. Every UEBA attempt is pushed to manufacturers; blocked ones also go
+ * to service users as a security event.
+ */
+async function agentsPlugin(app: FastifyInstance) {
+  const { config, repos, bus } = app
+  if (!app.hasDecorator('scheduling')) app.decorate('scheduling', new SchedulingAgent(app.dbHandle.db))
+  const ueba = new UebaAgent(repos.ueba, {
+    onLogged(log: UebaLog, context: UebaAttemptContext) {
+      const vin = context.vin ?? null
+      const dto = uebaLogDto(log, vin)
+      bus.publish({ type: 'ueba', data: dto, vin, ownerId: null, roles: ['manufacturer'] })
+      if (log.status === 'BLOCKED') {
+        bus.publish({
+          type: 'security',
+          data: {
+            message: SECURITY_MESSAGE,
+            source: log.source_node,
+            target: log.target_node,
+            vin,
+            agent: log.agent_name,
+            action: log.action_type,
+            timestamp: dto.timestamp,
+          },
+          vin,
+          ownerId: null,
+          roles: STAFF,
+        })
+      }
+    },
+  })
+  const deps: AgentDeps = {
+    analyzer: new DataAnalysisAgent(loadRules(config.rulesPath)),
+    diagnoser: new DiagnosisAgent(),
+    engagement: new CustomerEngagementAgent({
+      chatModel: config.openai ? createChatModelFromEnv(config.openai) : undefined,
+    }),
+    scheduling: app.scheduling,
+    rca: new RCAAgent(app.dbHandle.db),
+    ueba,
+    repos,
+  }
+  const graph = buildMasterGraph(deps)
+
+  async function announce(final: VehicleState, vehicle: { vin: string; ownerId: string }) {
+    if (!final.anomaly_event_id || !final.diagnosis_text) return
+    bus.publish({
+      type: 'alert',
+      data: {
+        vin: vehicle.vin,
+        anomaly_event_id: final.anomaly_event_id,
+        anomaly_type: final.anomaly_type,
+        reason: final.anomaly_reason,
+        severity: final.severity,
+        diagnosis: final.diagnosis_text,
+        recommended_action: final.recommended_action,
+        rul: final.rul,
+        signals: final.signals,
+        trigger: final.trigger,
+      },
+      vin: vehicle.vin,
+      ownerId: vehicle.ownerId,
+      roles: STAFF,
+    })
+    if (final.chat_message_id) {
+      const message = await repos.chat.getMessage(final.chat_message_id)
+      if (message) {
+        bus.publish({
+          type: 'chat',
+          data: toChatDto(message, vehicle.vin),
+          vin: vehicle.vin,
+          ownerId: vehicle.ownerId,
+          roles: [],
+        })
+      }
+    }
+    if (final.booking_id) {
+      const booking = await repos.bookings.findVisible(undefined, final.booking_id)
+      if (booking) bus.publish(bookingMessage(booking))
+    }
+  }
+
+  const episodes = new EpisodeManager({ analyzer: deps.analyzer, graph, repos, bus, log: app.log, announce })
+  app.decorate('agents', deps)
+  app.decorate('graph', graph)
+  app.decorate('episodes', episodes)
+  app.pipeline.addObserver(episodes)
+  app.healthProbes.set('agents', () => episodes.stats)
+
+  app.addHook('onReady', async () => {
+    await episodes.loadOpenEpisodes()
+  })
+  app.addHook('onClose', async () => {
+    await episodes.close()
+  })
+}
+
+export default fp(agentsPlugin, { name: 'agents', dependencies: ['ingest'] })

@@ -1,0 +1,172 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
+import { formatTime } from '../lib/format'
+import type { ChatAction, ChatMessage } from '../lib/types'
+
+export interface ChatPanelProps {
+  messages: ChatMessage[]
+  /** Between an alert and the agent's first message: the agents are working. */
+  analysing?: boolean
+  disabled?: boolean
+  error?: string | null
+  onSend: (text: string) => Promise<void> | void
+  onAction: (message: ChatMessage, action: ChatAction) => Promise<void> | void
+  suggestions?: string[]
+}
+
+/** Within this many pixels of the bottom counts as "reading the latest", so new messages scroll in. */
+const PIN_SLACK_PX = 48
+
+export function ChatPanel({
+  messages,
+  analysing = false,
+  disabled = false,
+  error,
+  onSend,
+  onAction,
+  suggestions = ['What should I do?', 'Is it safe to drive?'],
+}: ChatPanelProps) {
+  const log = useRef<HTMLOListElement>(null)
+  const pinned = useRef(true)
+  const [draft, setDraft] = useState('')
+  const [sending, setSending] = useState(false)
+  // Which action of a message was taken: its buttons become a record of the choice, not a second chance.
+  const [used, setUsed] = useState<Record<string, number>>({})
+  const [busy, setBusy] = useState<string | null>(null)
+  const [actionError, setActionError] = useState<Record<string, string>>({})
+
+  // Layout effect: scroll before paint, so a new message never flashes below the fold first.
+  useLayoutEffect(() => {
+    const el = log.current
+    if (el && pinned.current) el.scrollTop = el.scrollHeight
+  }, [messages.length, analysing])
+
+  useEffect(() => {
+    const el = log.current
+    if (!el) return
+    const onScroll = () => {
+      pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < PIN_SLACK_PX
+    }
+    el.addEventListener('scroll', onScroll, { passive: true })
+    return () => el.removeEventListener('scroll', onScroll)
+  }, [])
+
+  const send = async (text: string) => {
+    const trimmed = text.trim()
+    if (!trimmed || sending) return
+    setSending(true)
+    pinned.current = true
+    try {
+      await onSend(trimmed)
+      setDraft('')
+    } finally {
+      setSending(false)
+    }
+  }
+
+  const act = async (message: ChatMessage, action: ChatAction, index: number) => {
+    const key = `${message.id}:${index}`
+    setBusy(key)
+    setActionError(({ [message.id]: _, ...rest }) => rest)
+    try {
+      await onAction(message, action)
+      setUsed((u) => ({ ...u, [message.id]: index }))
+    } catch (err) {
+      setActionError((e) => ({ ...e, [message.id]: (err as Error).message || 'That did not work' }))
+    } finally {
+      setBusy(null)
+    }
+  }
+
+  return (
+    <section class="chat" aria-label="Chat with the maintenance agent">
+      <ol class="chat-log" ref={log} aria-live="polite" aria-relevant="additions">
+        {messages.length === 0 && !analysing && (
+          <li class="chat-empty">No messages yet. The agent writes here when it notices something.</li>
+        )}
+        {messages.map((m) => (
+          <li key={m.id} class={`msg msg-${m.sender}`} data-sender={m.sender}>
+            <div class="msg-bubble">
+              <p class="msg-text">{m.content}</p>
+              {m.actions && m.actions.length > 0 && (
+                <div class="msg-actions">
+                  {m.actions.map((a, i) => {
+                    const chosen = used[m.id]
+                    return (
+                      <button
+                        key={`${a.type}-${i}`}
+                        type="button"
+                        class={`btn btn-small ${a.type === 'decline' ? 'btn-ghost' : 'btn-primary'}${chosen === i ? ' chosen' : ''}`}
+                        data-action={a.type}
+                        disabled={disabled || chosen !== undefined || busy !== null}
+                        aria-pressed={chosen === i}
+                        onClick={() => act(m, a, i)}
+                      >
+                        {busy === `${m.id}:${i}` ? 'Working…' : a.label}
+                      </button>
+                    )
+                  })}
+                </div>
+              )}
+              {actionError[m.id] && (
+                <p class="msg-error" role="alert">
+                  {actionError[m.id]}
+                </p>
+              )}
+            </div>
+            <time class="msg-time" dateTime={m.created_at}>
+              {m.sender === 'agent' ? 'Agent' : 'You'} · {formatTime(m.created_at)}
+            </time>
+          </li>
+        ))}
+        {analysing && (
+          <li class="msg msg-agent msg-typing" data-testid="analysing">
+            <div class="msg-bubble">
+              <span class="typing" aria-hidden="true">
+                <span />
+                <span />
+                <span />
+              </span>
+              <span>Agents are analysing the readings…</span>
+            </div>
+          </li>
+        )}
+      </ol>
+      {error && (
+        <p class="chat-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="chat-suggestions">
+        {suggestions.map((s) => (
+          <button key={s} type="button" class="chip" disabled={disabled || sending} onClick={() => send(s)}>
+            {s}
+          </button>
+        ))}
+      </div>
+      <form
+        class="chat-form"
+        onSubmit={(e) => {
+          e.preventDefault()
+          void send(draft)
+        }}
+      >
+        <label class="visually-hidden" for="chat-input">
+          Message the agent
+        </label>
+        <input
+          id="chat-input"
+          class="input"
+          autocomplete="off"
+          maxLength={1000}
+          placeholder="Ask the agent…"
+          value={draft}
+          disabled={disabled}
+          onInput={(e) => setDraft(e.currentTarget.value)}
+        />
+        <button type="submit" class="btn btn-primary" disabled={disabled || sending || !draft.trim()}>
+          Send
+        </button>
+      </form>
+    </section>
+  )
+}

@@ -1,0 +1,47 @@
+import { BookingActions, StatusPill } from '../../components/booking-actions'
+import { FeedbackForm } from '../../components/feedback-form'
+import { ListStates } from '../../components/states'
+import { formatDateTime } from '../../lib/format'
+import type { AsyncState } from '../../lib/hooks'
+import type { Booking } from '../../lib/types'
+
+export function upsertBooking(list: Booking[] | undefined, b: Booking): Booking[] {
+  const rest = (list ?? []).filter((x) => x.id !== b.id)
+  return [...rest, b].sort((x, y) => Date.parse(y.appointment_time) - Date.parse(x.appointment_time))
+}
+
+/** The owner's bookings, newest first; completed ones take a rating. Live through `booking` messages. */
+export function ServiceHistory({ bookings }: { bookings: AsyncState<Booking[]> }) {
+  return (
+    <section class="card" aria-labelledby="history-title">
+      <h2 id="history-title">Service history</h2>
+      <ListStates
+        state={bookings}
+        empty="No service bookings yet. When the agent suggests service, book it in the chat."
+      >
+        {(items) => (
+          <ul class="booking-list">
+            {items.map((b) => (
+              <li key={b.id} class="booking" data-booking-id={b.id} data-status={b.status}>
+                <div class="booking-main">
+                  <StatusPill status={b.status} />
+                  <strong>{formatDateTime(b.appointment_time)}</strong>
+                  <span class="muted">
+                    {b.service_center_name}
+                    {b.bay ? `, bay ${b.bay}` : ''} · {b.vehicle_model}
+                  </span>
+                </div>
+                {b.customer_notes && <p class="small muted">{b.customer_notes}</p>}
+                <BookingActions
+                  booking={b}
+                  onChanged={(nb) => bookings.setData((l) => upsertBooking(l, nb))}
+                />
+                {b.status === 'COMPLETED' && <FeedbackForm bookingId={b.id} />}
+              </li>
+            ))}
+          </ul>
+        )}
+      </ListStates>
+    </section>
+  )
+}
