@@ -21,6 +21,7 @@ import accessPlugin from './api/plugins/access.js'
 import errorHandlerPlugin from './api/plugins/error-handler.js'
 import serviceCentersRoutes from './api/service-centers.js'
 import telemetryRoutes from './api/telemetry.js'
+import uebaRoutes from './api/ueba.js'
 import vehiclesRoutes from './api/vehicles.js'
 import webRoutes, { WEB_ASSETS_PREFIX } from './api/web.js'
 import { createTokenService, type TokenService } from './auth/tokens.js'
@@ -112,6 +113,7 @@ export async function buildApp({
   await app.register(insightsRoutes)
   await app.register(vehiclesRoutes)
   await app.register(telemetryRoutes)
+  await app.register(uebaRoutes)
   await app.register(bookingsRoutes)
   await app.register(serviceCentersRoutes)
   // The dashboards: web/dist, with index.html for the app's client-side routes.

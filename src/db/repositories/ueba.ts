@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
 import type { UebaLog, UebaStatus } from '../schema.js'
@@ -9,6 +10,15 @@ export interface UebaContext {
   userId?: string | null
   runId?: string | null
   details?: Record<string, unknown> | null
+}
+
+export interface UebaFilter {
+  status?: UebaStatus
+  agent?: string
+  from?: string
+  to?: string
+  after?: { at: string; id: string }
+  limit: number
 }
 
 export function uebaRepository(db: Db) {
@@ -35,6 +45,24 @@ export function uebaRepository(db: Db) {
         })
         .returningAll()
         .executeTakeFirstOrThrow()
+    },
+
+    /** Newest first; `after` is the keyset position of the previous page's last row. */
+    list(filter: UebaFilter): Promise<Array<UebaLog & { vin: string | null }>> {
+      let q = db
+        .selectFrom('ueba_logs as l')
+        .leftJoin('vehicles as v', 'v.id', 'l.vehicle_id')
+        .selectAll('l')
+        .select(sql<string | null>`coalesce(v.vin, l.details->>'vin')`.as('vin'))
+      if (filter.status) q = q.where('l.status', '=', filter.status)
+      if (filter.agent) q = q.where('l.agent_name', '=', filter.agent)
+      if (filter.from) q = q.where('l.timestamp', '>=', new Date(filter.from))
+      if (filter.to) q = q.where('l.timestamp', '<', new Date(filter.to))
+      if (filter.after) {
+        const { at, id } = filter.after
+        q = q.where(sql<boolean>`(l.timestamp, l.id) < (${at}::timestamptz, ${id}::uuid)`)
+      }
+      return q.orderBy('l.timestamp', 'desc').orderBy('l.id', 'desc').limit(filter.limit).execute()
     },
 
     listRecent(limit = 100): Promise<UebaLog[]> {

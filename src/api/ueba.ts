@@ -1,0 +1,110 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { uebaLogDto } from '../agents/plugin.js'
+import { AppError } from '../errors.js'
+import { errorResponses, iso, VinSchema } from '../schemas/common.js'
+import { FLEET_VEHICLES } from '../simulation/fleet.js'
+import { decodeCursor, PageQuerySchema, page } from './pagination.js'
+import { caller } from './plugins/access.js'
+
+export const UebaLogSchema = z
+  .object({
+    id: z.uuid(),
+    agent_name: z.string(),
+    action_type: z.string(),
+    source_node: z.string().nullable(),
+    target_node: z.string().nullable(),
+    status: z.enum(['ALLOWED', 'BLOCKED']),
+    vin: z.string().nullable(),
+    run_id: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()).nullable(),
+    timestamp: z.string(),
+  })
+  .meta({ id: 'UebaLog' })
+
+const DRILLS = {
+  /** The engagement agent tries to hand a run straight to root-cause analysis. */
+  engagement_to_rca: { source: 'customer_engagement', target: 'rca', kind: 'transition' },
+  /** The customer-facing agent tries to write manufacturing data. */
+  engagement_writes_manufacturing: {
+    source: 'customer_engagement',
+    target: 'manufacturing_insights',
+    kind: 'write',
+  },
+} as const
+
+const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/api/ueba/logs',
+    {
+      config: { access: ['manufacturer'] },
+      schema: {
+        tags: ['ueba'],
+        summary: 'Every agent transition and write attempt, newest first',
+        querystring: PageQuerySchema.extend({
+          status: z.enum(['ALLOWED', 'BLOCKED']).optional(),
+          agent: z.string().trim().min(1).max(64).optional(),
+          from: z.iso.datetime({ offset: true }).optional(),
+          to: z.iso.datetime({ offset: true }).optional(),
+        }),
+        response: {
+          200: z.object({ items: z.array(UebaLogSchema), next_cursor: z.string().nullable() }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query
+      const rows = await app.repos.ueba.list({ ...filter, after: decodeCursor(cursor), limit: limit + 1 })
+      const { items, next_cursor } = page(rows, limit, (r) => ({ at: iso(r.timestamp), id: r.id }))
+      return { items: items.map((r) => uebaLogDto(r, r.vin)), next_cursor }
+    },
+  )
+
+  app.post(
+    '/api/ueba/drills',
+    {
+      config: { access: ['manufacturer'] },
+      schema: {
+        tags: ['ueba'],
+        summary: 'Security drill: make an agent attempt a forbidden step and show that UEBA blocks it',
+        description:
+          'Asks the real UEBA gate to let the customer-engagement agent jump to RCA, or write manufacturing ' +
+          'data. Both are outside the allowed policy: the attempt is logged BLOCKED and pushed to dashboards ' +
+          'as a security event.',
+        body: z.object({
+          scenario: z.enum(['engagement_to_rca', 'engagement_writes_manufacturing']),
+          vin: VinSchema.optional(),
+        }),
+        response: {
+          200: z.object({ scenario: z.string(), allowed: z.boolean(), log: UebaLogSchema }),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const drill = DRILLS[request.body.scenario]
+      const vin = request.body.vin ?? FLEET_VEHICLES[0]?.vin
+      const vehicle = vin ? await app.repos.vehicles.findVisibleByVin(caller(request), vin) : undefined
+      if (request.body.vin && !vehicle) throw new AppError('VEHICLE_NOT_FOUND')
+      const context = {
+        vehicleId: vehicle?.id ?? null,
+        vin: vehicle?.vin ?? null,
+        userId: caller(request).id,
+        details: { drill: request.body.scenario },
+      }
+      const { ueba } = app.agents
+      const verdict =
+        drill.kind === 'transition'
+          ? await ueba.gate(drill.source, drill.target, context)
+          : await ueba.authorizeWrite(drill.source, drill.target, context)
+      return {
+        scenario: request.body.scenario,
+        allowed: verdict.allowed,
+        log: uebaLogDto(verdict.log, context.vin),
+      }
+    },
+  )
+}
+
+export default uebaRoutes

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { FLEET_VEHICLES } from '../../src/simulation/fleet.js'
+import { createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
+import { DB_KINDS } from '../helpers/db.js'
+import { makeReading, step } from '../helpers/readings.js'
+import { TestClient } from '../helpers/ws.js'
+
+describe.each(DB_KINDS)('alarms through the real pipeline on %s', (kind) => {
+  let t: TestApp
+  let owner: TestClient
+  let staff: TestClient
+  const vehicle = FLEET_VEHICLES.find((v) => v.ownerEmail === DEMO.customer.email)!
+  const other = FLEET_VEHICLES.find((v) => v.ownerEmail !== DEMO.customer.email)!
+  const START = '2026-10-10T00:00:00Z'
+  let i = 0
+  const feed = (overrides: Parameters<typeof makeReading>[2] = {}) => {
+    const ts = step(START, i++)
+    t.app.pipeline.ingest(makeReading(vehicle.vin, ts, overrides))
+    t.app.pipeline.ingest(makeReading(other.vin, ts))
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp(kind)
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = t.app.server.address() as { port: number }
+    owner = await TestClient.connect(
+      `ws://127.0.0.1:${port}/ws/telemetry?token=${await login(t.app, DEMO.customer)}`,
+    )
+    staff = await TestClient.connect(
+      `ws://127.0.0.1:${port}/ws/telemetry?token=${await login(t.app, DEMO.service)}`,
+    )
+    await Promise.all([owner.waitFor((m) => m.type === 'hello'), staff.waitFor((m) => m.type === 'hello')])
+    for (let k = 0; k < 20; k++) feed()
+  })
+  afterAll(async () => {
+    await Promise.all([owner.close(), staff.close()])
+    await t.close()
+  })
+
+  it('turns an injected hot reading into an event, a diagnosis and an alert on the owner’s socket within a second', async () => {
+    const sent = Date.now()
+    feed({ battery_temperature: 52 })
+    const alert = await owner.waitFor((m) => m.type === 'alert', 1000)
+    expect(Date.now() - sent).toBeLessThan(1000)
+    expect(alert.data).toMatchObject({
+      vin: vehicle.vin,
+      anomaly_type: 'battery_thermal',
+      severity: expect.stringMatching(/High|Critical/),
+      diagnosis: expect.stringMatching(/thermal/i),
+      rul: expect.any(Number),
+      reason: expect.stringMatching(/battery/i),
+    })
+    expect((alert.data.signals as unknown[]).length).toBeGreaterThan(0)
+    const chat = await owner.waitFor((m) => m.type === 'chat')
+    expect(chat.data).toMatchObject({ sender: 'agent', vin: vehicle.vin })
+    await staff.waitFor((m) => m.type === 'alert')
+    const event = await t.app.repos.anomalies.getAnomalyEvent(alert.data.anomaly_event_id as string)
+    expect(event).toMatchObject({ anomaly_type: 'battery_thermal', status: 'OPEN' })
+    expect(await t.app.repos.diagnoses.listForEvent(event!.id)).toHaveLength(1)
+  })
+
+  it('keeps 200 consecutive hot readings to one event, one alert and one booking', async () => {
+    for (let k = 0; k < 199; k++) feed({ battery_temperature: 52 })
+    await t.app.episodes.drain()
+    const vehicleId = (await t.app.repos.vehicles.getByVin(vehicle.vin))!.id
+    const events = (await t.app.repos.anomalies.listForVehicle(vehicleId)).filter(
+      (e) => e.anomaly_type === 'battery_thermal',
+    )
+    expect(events).toHaveLength(1)
+    expect(events[0]!.occurrences).toBe(200)
+    expect(owner.of('alert')).toHaveLength(1)
+    const bookings = await t.db.db
+      .selectFrom('service_bookings')
+      .selectAll()
+      .where('vehicle_id', '=', vehicleId)
+      .execute()
+    expect(bookings).toHaveLength(1)
+    expect(owner.of('booking')).toHaveLength(1)
+    expect(staff.of('booking')).toHaveLength(1)
+  })
+
+  it('resolves the event once the signal has recovered for several readings', async () => {
+    for (let k = 0; k < 8; k++) feed()
+    await t.app.episodes.drain()
+    const vehicleId = (await t.app.repos.vehicles.getByVin(vehicle.vin))!.id
+    const [event] = (await t.app.repos.anomalies.listForVehicle(vehicleId)).filter(
+      (e) => e.anomaly_type === 'battery_thermal',
+    )
+    expect(event).toMatchObject({ status: 'RESOLVED', resolution: 'recovered' })
+    expect(event!.resolved_at).toBeInstanceOf(Date)
+    await owner.waitFor((m) => m.type === 'alarm' && m.data.status === 'RESOLVED')
+    // The other owner's vehicle never reached this owner.
+    expect(owner.messages.some((m) => m.data?.vin === other.vin)).toBe(false)
+  })
+})
