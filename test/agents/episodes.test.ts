@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FLEET_VEHICLES } from '../../src/simulation/fleet.js'
 import { createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'

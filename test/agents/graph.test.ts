@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildMasterGraph } from '../../src/agents/master.js'
 import { routeAfterAnalysis, routeAfterEngagement } from '../../src/agents/routers.js'
 import type { VehicleState } from '../../src/agents/state.js'

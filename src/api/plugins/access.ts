@@ -60,6 +60,8 @@ async function accessPlugin(app: FastifyInstance, opts: { tokens: TokenService; 
       )
     }
     const access = route.config.access
+    // @fastify/websocket hides its routes from OpenAPI; ours are part of the API and documented.
+    if (route.websocket && route.schema?.tags) route.schema.hide = false
     if (route.schema && access !== 'public') {
       route.schema.security = [{ bearerAuth: [] }]
       route.schema.description = [route.schema.description, describeAccess(access)]
