@@ -13,6 +13,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import agentsPlugin from './agents/plugin.js'
+import alarmsRoutes from './api/alarms.js'
 import authRoutes from './api/auth.js'
 import bookingsRoutes from './api/bookings.js'
 import healthRoutes from './api/health.js'
@@ -114,6 +115,7 @@ export async function buildApp({
   await app.register(vehiclesRoutes)
   await app.register(telemetryRoutes)
   await app.register(uebaRoutes)
+  await app.register(alarmsRoutes)
   await app.register(bookingsRoutes)
   await app.register(serviceCentersRoutes)
   // The dashboards: web/dist, with index.html for the app's client-side routes.

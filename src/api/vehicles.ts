@@ -4,7 +4,10 @@ import { z } from 'zod'
 import type { Vehicle } from '../db/schema.js'
 import { AppError } from '../errors.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
+import { AnomalyStatusListSchema, HistoryEventSchema } from '../schemas/history.js'
 import { ReadingSchema, type VehicleDto, VehicleSchema } from '../schemas/vehicles.js'
+import { toAlarmDtos } from './history-dto.js'
+import { decodeCursor, PageQuerySchema, page } from './pagination.js'
 import { caller } from './plugins/access.js'
 
 const VinParams = z.object({ vin: VinSchema })
@@ -92,6 +95,44 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
       const vehicle = await app.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
       return app.pipeline.vehicleState(vehicle.vin)?.recent.toArray(request.query.limit) ?? []
+    },
+  )
+
+  app.get(
+    '/api/vehicles/:vin/history',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['vehicles'],
+        summary: "The vehicle's anomaly events with their diagnoses and bookings, newest first",
+        description: 'Paginated with `limit` and the `next_cursor` of the previous page.',
+        params: VinParams,
+        querystring: PageQuerySchema.extend({
+          status: AnomalyStatusListSchema.optional(),
+          from: z.iso.datetime({ offset: true }).optional(),
+          to: z.iso.datetime({ offset: true }).optional(),
+        }),
+        response: {
+          200: z.object({ items: z.array(HistoryEventSchema), next_cursor: z.string().nullable() }),
+          ...errorResponses(400, 401, 404),
+        },
+      },
+    },
+    async (request) => {
+      const user = caller(request)
+      const vehicle = await app.repos.vehicles.findVisibleByVin(user, request.params.vin)
+      if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
+      const { limit, cursor, status, from, to } = request.query
+      const rows = await app.repos.history.listVehicleEvents(vehicle.id, {
+        statuses: status,
+        from,
+        to,
+        after: decodeCursor(cursor),
+        limit: limit + 1,
+      })
+      const { items, next_cursor } = page(rows, limit, (r) => ({ at: r.detected_at.toISOString(), id: r.id }))
+      const dtos = await toAlarmDtos(app, items, user.role)
+      return { items: dtos.map(({ vin: _v, vehicle_model: _m, batch: _b, ...event }) => event), next_cursor }
     },
   )
 }

@@ -24,6 +24,8 @@ export interface BookingView extends ServiceBooking {
 export interface BookingFilter {
   statuses?: readonly BookingStatus[]
   vehicleId?: string
+  /** Bookings made for any of these anomaly events. */
+  anomalyEventIds?: readonly string[]
   serviceCenterId?: string
   from?: Date | string
   to?: Date | string
@@ -98,6 +100,10 @@ export function bookingsRepository(db: Db) {
       let q = visibleTo(viewer)
       if (filter.statuses && filter.statuses.length > 0) q = q.where('b.status', 'in', filter.statuses)
       if (filter.vehicleId) q = q.where('b.vehicle_id', '=', filter.vehicleId)
+      if (filter.anomalyEventIds) {
+        if (filter.anomalyEventIds.length === 0) return Promise.resolve([])
+        q = q.where('b.anomaly_event_id', 'in', filter.anomalyEventIds)
+      }
       if (filter.serviceCenterId) q = q.where('b.service_center_id', '=', filter.serviceCenterId)
       if (filter.from) q = q.where('b.appointment_time', '>=', new Date(filter.from))
       if (filter.to) q = q.where('b.appointment_time', '<', new Date(filter.to))

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify'
+import type { z } from 'zod'
+import type { AlarmRow } from '../db/repositories/history.js'
+import type { Role } from '../db/schema.js'
+import { iso, isoOrNull } from '../schemas/common.js'
+import type { AlarmSchema } from '../schemas/history.js'
+import { toBookingDto } from './bookings.js'
+
+export type AlarmDto = z.infer<typeof AlarmSchema>
+
+/**
+ * Joins events with their diagnoses and bookings: two queries for a whole page, whatever its
+ * size, instead of two per event.
+ */
+export async function toAlarmDtos(app: FastifyInstance, rows: AlarmRow[], role: Role): Promise<AlarmDto[]> {
+  const ids = rows.map((r) => r.id)
+  const [diagnoses, bookings] = await Promise.all([
+    app.repos.history.diagnosesFor(ids),
+    app.repos.bookings.listVisible(undefined, { anomalyEventIds: ids, limit: 1000 }),
+  ])
+  return rows.map((r) => ({
+    id: r.id,
+    vin: r.vin,
+    vehicle_model: r.vehicle_model,
+    batch: r.batch,
+    detected_at: iso(r.detected_at),
+    last_seen_at: iso(r.last_seen_at),
+    anomaly_type: r.anomaly_type,
+    severity: r.severity,
+    status: r.status,
+    reason: r.reason,
+    rul_prediction: r.rul_prediction,
+    occurrences: r.occurrences,
+    signals: r.signals as AlarmDto['signals'],
+    peak_values: r.peak_values,
+    sensor_snapshot: r.sensor_snapshot,
+    acknowledged_at: isoOrNull(r.acknowledged_at),
+    resolved_at: isoOrNull(r.resolved_at),
+    resolution: r.resolution,
+    diagnoses: (diagnoses.get(r.id) ?? []).map((d) => ({
+      id: d.id,
+      diagnosis_text: d.diagnosis_text,
+      confidence_score: d.confidence_score,
+      severity: d.severity,
+      component: d.component,
+      recommended_action: d.recommended_action,
+      created_at: iso(d.created_at),
+    })),
+    bookings: bookings.filter((b) => b.anomaly_event_id === r.id).map((b) => toBookingDto(b, role)),
+  }))
+}
