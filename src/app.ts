@@ -104,7 +104,17 @@ export async function buildApp({
     transformObject: jsonSchemaTransformObject,
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(accessPlugin, { tokens: app.tokens, publicPrefixes: [WEB_ASSETS_PREFIX] })
+  await app.register(accessPlugin, {
+    tokens: app.tokens,
+    publicPrefixes: [WEB_ASSETS_PREFIX],
+    // A user reaching for what their role may not do is a UEBA event, like an agent's.
+    onForbidden: (user, request) => {
+      const target = `${request.method} ${request.routeOptions.url ?? request.url}`
+      app.agents.ueba
+        .logAttempt(user.role, target, 'BLOCKED', { userId: user.id }, 'api_request')
+        .catch((err) => app.log.error({ err }, 'could not record a refused request in the UEBA log'))
+    },
+  })
 
   await app.register(ingestPlugin, ingest ?? {})
   await app.register(agentsPlugin)

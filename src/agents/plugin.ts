@@ -15,7 +15,7 @@ import { RCAAgent } from './rca-agent.js'
 import { loadRules } from './rules.js'
 import { SchedulingAgent } from './scheduling-agent.js'
 import type { VehicleState } from './state.js'
-import { SECURITY_MESSAGE, UebaAgent, type UebaAttemptContext } from './ueba.js'
+import { securityMessage, UebaAgent, type UebaAttemptContext } from './ueba.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -58,7 +58,7 @@ async function agentsPlugin(app: FastifyInstance) {
         bus.publish({
           type: 'security',
           data: {
-            message: SECURITY_MESSAGE,
+            message: securityMessage(log.action_type),
             source: log.source_node,
             target: log.target_node,
             vin,

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { bearer, createTestApp, DEMO, login, type TestApp, testConfig } from '../helpers/app.js'
 
 const config = testConfig()
@@ -131,6 +131,37 @@ describe('auth', () => {
       }
       expect(codes.expired).toBe('AUTH_TOKEN_EXPIRED')
       expect(codes.none).toBe('AUTH_TOKEN_INVALID')
+    })
+  })
+})
+
+describe('refused requests', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp()
+  })
+  afterAll(() => t.close())
+
+  it('records a user reaching beyond their role in the UEBA log', async () => {
+    const customer = await login(t.app, DEMO.customer)
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/ueba/logs', headers: bearer(customer) })).statusCode,
+    ).toBe(403)
+    const manufacturer = await login(t.app, DEMO.manufacturer)
+    const logs = await vi.waitFor(async () => {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/api/ueba/logs?status=BLOCKED&agent=customer',
+        headers: bearer(manufacturer),
+      })
+      const items = res.json().items
+      expect(items.length).toBeGreaterThan(0)
+      return items
+    })
+    expect(logs[0]).toMatchObject({
+      action_type: 'api_request',
+      target_node: 'GET /api/ueba/logs',
+      status: 'BLOCKED',
     })
   })
 })

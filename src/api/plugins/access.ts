@@ -44,7 +44,14 @@ function extractToken(request: FastifyRequest, allowQuery: boolean): string | un
   return undefined
 }
 
-async function accessPlugin(app: FastifyInstance, opts: { tokens: TokenService; publicPrefixes?: string[] }) {
+export interface AccessOptions {
+  tokens: TokenService
+  publicPrefixes?: string[]
+  /** Told about every request refused for its role (the UEBA layer records it). */
+  onForbidden?: (user: AuthUser, request: FastifyRequest) => void
+}
+
+async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
   const publicPrefixes = [...LIBRARY_PUBLIC_PREFIXES, ...(opts.publicPrefixes ?? [])]
   app.decorateRequest('user', null)
 
@@ -78,7 +85,10 @@ async function accessPlugin(app: FastifyInstance, opts: { tokens: TokenService; 
     if (!token) throw new AppError('AUTH_REQUIRED')
     const user = await opts.tokens.verify(token)
     request.user = user
-    if (access !== 'authenticated' && !access.includes(user.role)) throw new AppError('FORBIDDEN')
+    if (access !== 'authenticated' && !access.includes(user.role)) {
+      opts.onForbidden?.(user, request)
+      throw new AppError('FORBIDDEN')
+    }
   })
 }
 
