@@ -188,7 +188,9 @@ describe.each(DB_KINDS)('operations API on %s', (kind) => {
           payload: { scenario: 'engagement_to_rca' },
         })
       }
-      const blocked = (await get('/api/ueba/logs?status=BLOCKED&limit=2', manufacturer)).json()
+      const blocked = (
+        await get('/api/ueba/logs?status=BLOCKED&agent=customer_engagement&limit=2', manufacturer)
+      ).json()
       expect(blocked.items).toHaveLength(2)
       expect(blocked.items[0]).toMatchObject({
         status: 'BLOCKED',
@@ -196,7 +198,10 @@ describe.each(DB_KINDS)('operations API on %s', (kind) => {
         target_node: 'rca',
       })
       const next = (
-        await get(`/api/ueba/logs?status=BLOCKED&limit=2&cursor=${blocked.next_cursor}`, manufacturer)
+        await get(
+          `/api/ueba/logs?status=BLOCKED&agent=customer_engagement&limit=2&cursor=${blocked.next_cursor}`,
+          manufacturer,
+        )
       ).json()
       expect(next.items).toHaveLength(1)
       expect((await get('/api/ueba/logs', service)).statusCode).toBe(403)
