@@ -9,8 +9,8 @@ import { type DbHandle, openDatabase } from '../../src/db/client.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import { seedDemoData } from '../../src/db/seed.js'
 
-/** Debian's chromium: the suite never downloads a browser. */
-export const CHROMIUM = '/usr/bin/chromium'
+/** Debian's chromium: the suite never downloads a browser. (E2E_CHROMIUM only to try the missing case.) */
+export const CHROMIUM = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium'
 export const HAS_CHROMIUM = existsSync(CHROMIUM)
 export const SCREENSHOTS = 'test-results'
 
@@ -114,6 +114,31 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `e2e-${name}.png`), fullPage: true })
 }
 
+/** A bearer token for a demo account, through the public login route. */
+export async function apiToken(server: E2eServer, role: DemoRole): Promise<string> {
+  const { email, password } = DEMO[role]
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { email, password },
+  })
+  return res.json().access_token
+}
+
+export async function apiGet<T>(server: E2eServer, url: string, token: string): Promise<T> {
+  return (await server.app.inject({ url, headers: { authorization: `Bearer ${token}` } })).json()
+}
+
+/** Polls `check` until it holds or `ms` pass; says which. */
+export async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await check()) return true
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  return false
+}
+
 /**
  * Routes a test needs that are not registered yet (backend pieces still landing), as `METHOD /url`.
  * Fastify's own route table is asked, so this follows the code, not a list kept by hand.
@@ -146,21 +171,4 @@ export function injectAnomaly(server: E2eServer, vin: string, readings = 3): voi
     })
     if (outcome !== 'accepted') throw new Error(`injected reading for ${vin} was ${outcome}`)
   }
-}
-
-/**
- * LEAD: make the customer-engagement agent try to write manufacturing data (the requirements' demo
- * step 7), which the UEBA guard must block and log. Wire this to whatever the agents expose for it
- * (a demo hook, or the guard with a forged transition). Until then it throws, and the test that needs
- * it is skipped locally and fails in CI.
- */
-export async function forceBlockedTransition(server: E2eServer, vin: string): Promise<void> {
-  const hook = (server.app as unknown as { forceBlockedTransition?: (vin: string) => Promise<void> })
-    .forceBlockedTransition
-  if (!hook) throw new NotWiredError('forceBlockedTransition: no way to force a blocked agent transition yet')
-  await hook(vin)
-}
-
-export class NotWiredError extends Error {
-  override name = 'NotWiredError'
 }

@@ -1,5 +1,8 @@
 import { render } from 'preact'
 import { App } from './app'
-import './styles.css'
+import './styles/base.css'
+import './styles/parts.css'
+import './styles/customer.css'
+import './styles/staff.css'
 
 render(<App />, document.getElementById('app')!)

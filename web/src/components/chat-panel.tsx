@@ -97,6 +97,7 @@ export function ChatPanel({
                         type="button"
                         class={`btn btn-small ${a.type === 'decline' ? 'btn-ghost' : 'btn-primary'}${chosen === i ? ' chosen' : ''}`}
                         data-action={a.type}
+                        data-booking-id={'booking_id' in a ? a.booking_id : undefined}
                         disabled={disabled || chosen !== undefined || busy !== null}
                         aria-pressed={chosen === i}
                         onClick={() => act(m, a, i)}

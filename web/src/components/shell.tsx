@@ -13,7 +13,7 @@ const ROLE_LABEL = {
   manufacturer: 'Quality engineering',
 } as const
 
-/** Staff see blocked agent transitions wherever they are, not only on the UEBA page. */
+/** The service desk hears about blocked agent steps too; the manufacturing page has its own banner. */
 function SecurityToasts() {
   const [items, setItems] = useState<Array<SecurityData & { key: number }>>([])
   useSocketMessage('security', (data) => {
@@ -95,7 +95,7 @@ export function DashboardShell({
           </button>
         </div>
       </header>
-      {session.user.role !== 'customer' && <SecurityToasts />}
+      {session.user.role === 'service' && <SecurityToasts />}
       <main id="main" class="dashboard">
         {children}
       </main>

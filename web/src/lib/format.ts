@@ -21,6 +21,14 @@ export function formatTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : time.format(d)
 }
 
+/** Time only for today, date and time otherwise: compact enough for a log table. */
+export function formatStamp(iso: string | null | undefined, now = new Date()): string {
+  if (!iso) return '—'
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  return d.toDateString() === now.toDateString() ? time.format(d) : dateTime.format(d)
+}
+
 export function formatNumber(value: unknown, digits = 1): string {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—'
 }
@@ -39,9 +47,19 @@ export function severityClass(severity: Severity | string | null | undefined): s
   return `sev sev-${(severity ?? 'none').toString().toLowerCase()}`
 }
 
-/** `battery_temperature` -> `Battery temperature`. */
+const ACRONYMS: Record<string, string> = {
+  soc: 'SoC',
+  soh: 'SoH',
+  rul: 'RUL',
+  ttf: 'TTF',
+  rpm: 'RPM',
+  vin: 'VIN',
+}
+
+/** `battery_temperature` -> `Battery temperature`, `motor_rpm` -> `Motor RPM`. */
 export function humanize(key: string): string {
-  const s = key.replace(/_/g, ' ')
+  const words = key.split('_').map((w) => ACRONYMS[w.toLowerCase()] ?? w)
+  const s = words.join(' ')
   return s.charAt(0).toUpperCase() + s.slice(1)
 }
 

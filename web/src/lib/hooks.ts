@@ -87,3 +87,21 @@ export function useNow(ms: number): number {
   }, [ms])
   return now
 }
+
+/**
+ * Runs `fn` once, `ms` after the first of a burst of triggers. Not a debounce: a steady stream of
+ * triggers (alerts every second) must still refresh the page, not postpone it forever.
+ */
+export function useThrottled(fn: () => void, ms: number): () => void {
+  const fnRef = useRef(fn)
+  fnRef.current = fn
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  useEffect(() => () => clearTimeout(timer.current), [])
+  return useCallback(() => {
+    if (timer.current !== undefined) return
+    timer.current = setTimeout(() => {
+      timer.current = undefined
+      fnRef.current()
+    }, ms)
+  }, [ms])
+}

@@ -23,9 +23,16 @@ function read(): Location {
 export function useLocation(): Location {
   const [loc, setLoc] = useState(read)
   useEffect(() => {
-    const update = () => setLoc(read())
+    const update = () =>
+      setLoc((prev) => {
+        const next = read()
+        return next.path === prev.path && next.query.toString() === prev.query.toString() ? prev : next
+      })
     window.addEventListener('popstate', update)
     window.addEventListener(NAVIGATE, update)
+    // Children's effects run before this one: a redirect they made during the first render would be
+    // missed without this catch-up read.
+    update()
     return () => {
       window.removeEventListener('popstate', update)
       window.removeEventListener(NAVIGATE, update)

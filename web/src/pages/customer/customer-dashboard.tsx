@@ -1,25 +1,32 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
+import { useCallback, useEffect, useState } from 'preact/hooks'
 import { ChatPanel } from '../../components/chat-panel'
 import { ListStates } from '../../components/states'
 import { api } from '../../lib/api'
-import { useAsync, useSocketMessage } from '../../lib/hooks'
+import { forRole } from '../../lib/booking-rules'
+import { severityClass } from '../../lib/format'
+import { useAsync, useSocketMessage, useThrottled } from '../../lib/hooks'
 import { navigate, useLocation } from '../../lib/router'
-import type { AlertData, Booking, Vehicle } from '../../lib/types'
+import type { Booking, Vehicle } from '../../lib/types'
 import { AlertBadge } from './alert-badge'
 import { HealthPanel } from './health-panel'
 import { ServiceHistory, upsertBooking } from './service-history'
 import { TelemetryCharts } from './telemetry-charts'
+import { useAlerts } from './use-alerts'
 import { useChat } from './use-chat'
 
-/** If the agent never answers an alert, stop claiming it is analysing. */
-const ANALYSING_TIMEOUT_MS = 60_000
+const URGENCY = { critical: 0, warning: 1, ok: 2, unknown: 3 } as const
+
+/** Without a choice in the URL, open on the vehicle that most needs attention. */
+function mostUrgent(list: Vehicle[]): Vehicle | undefined {
+  return [...list].sort((a, b) => (URGENCY[a.health.status] ?? 3) - (URGENCY[b.health.status] ?? 3))[0]
+}
 
 export function CustomerDashboard() {
   const { query } = useLocation()
   const vehicles = useAsync((signal) => api<Vehicle[]>('/api/vehicles', { signal }), [])
   const [refreshKey, setRefreshKey] = useState(0)
   const list = vehicles.data ?? []
-  const vin = list.find((v) => v.vin === query.get('vin'))?.vin ?? list[0]?.vin ?? null
+  const vin = list.find((v) => v.vin === query.get('vin'))?.vin ?? mostUrgent(list)?.vin ?? null
   const vehicle = list.find((v) => v.vin === vin) ?? null
 
   const bookings = useAsync((signal) => api<Booking[]>('/api/bookings', { signal }), [])
@@ -29,48 +36,28 @@ export function CustomerDashboard() {
   )
   const chat = useChat(vin, onBooking)
 
-  const [alert, setAlert] = useState<AlertData | null>(null)
-  const [analysing, setAnalysing] = useState(false)
-  const analysingTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
-
   // Health and alarms change after alerts and bookings: refetch, at most once a second.
-  const refreshTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
-  const refreshSoon = useCallback(() => {
-    clearTimeout(refreshTimer.current)
-    refreshTimer.current = setTimeout(() => {
-      vehicles.reload()
-      setRefreshKey((k) => k + 1)
-    }, 1000)
-  }, [vehicles.reload])
-  useEffect(
-    () => () => {
-      clearTimeout(refreshTimer.current)
-      clearTimeout(analysingTimer.current)
-    },
-    [],
-  )
+  const refreshSoon = useThrottled(() => {
+    vehicles.reload()
+    setRefreshKey((k) => k + 1)
+  }, 1000)
+  const { alerts, dismiss } = useAlerts(refreshSoon)
+  const current = vin ? alerts[vin] : undefined
+  const elsewhere = Object.values(alerts).filter((a) => a.alert.vin !== vin)
 
-  useSocketMessage('alert', (a) => {
-    // Alerts about the owner's other vehicles still show: the badge names the VIN and offers a switch.
-    setAlert(a)
-    setAnalysing(true)
-    clearTimeout(analysingTimer.current)
-    analysingTimer.current = setTimeout(() => setAnalysing(false), ANALYSING_TIMEOUT_MS)
-    refreshSoon()
-  })
-  useSocketMessage('chat', (m) => {
-    if (m.sender === 'agent' && alert && m.vin === alert.vin) {
-      clearTimeout(analysingTimer.current)
-      setAnalysing(false)
-    }
-  })
   useSocketMessage('booking', (b) => {
-    onBooking(b)
+    onBooking(forRole(b, 'customer'))
     refreshSoon()
   })
   useSocketMessage('alarm', () => refreshSoon())
 
   const selectVin = (next: string) => navigate(`/dashboard/customer?vin=${encodeURIComponent(next)}`)
+  // Pin the default choice in the URL, so a health change on reload does not switch vehicles under the user.
+  const pinned = query.get('vin')
+  useEffect(() => {
+    if (vin && pinned !== vin)
+      navigate(`/dashboard/customer?vin=${encodeURIComponent(vin)}`, { replace: true })
+  }, [vin, pinned])
 
   return (
     <div class="layout-customer">
@@ -85,7 +72,7 @@ export function CustomerDashboard() {
               <select class="input" value={vin ?? ''} onChange={(e) => selectVin(e.currentTarget.value)}>
                 {items.map((v) => (
                   <option key={v.vin} value={v.vin}>
-                    {v.model} ({v.year}) · {v.vin}
+                    {v.model} {v.year} · {v.vin}
                   </option>
                 ))}
               </select>
@@ -94,14 +81,27 @@ export function CustomerDashboard() {
         </ListStates>
       </section>
 
-      {alert && (
-        <div class="span-all">
-          <AlertBadge alert={alert} analysing={analysing} onDismiss={() => setAlert(null)} />
-          {alert.vin !== vin && list.some((v) => v.vin === alert.vin) && (
-            <button type="button" class="btn btn-small" onClick={() => selectVin(alert.vin)}>
-              Show {alert.vin}
-            </button>
+      {(current || elsewhere.length > 0) && (
+        <div class="span-all alerts">
+          {current && (
+            <AlertBadge
+              alert={current.alert}
+              analysing={current.analysing}
+              onDismiss={() => dismiss(current.alert.vin)}
+            />
           )}
+          {elsewhere.map(({ alert }) => {
+            const other = list.find((v) => v.vin === alert.vin)
+            return (
+              <p key={alert.vin} class="alert-elsewhere" role="status">
+                <span class={severityClass(alert.severity)}>{alert.severity}</span>{' '}
+                {alert.diagnosis || alert.reason} on {other ? `${other.model} (${alert.vin})` : alert.vin}
+                <button type="button" class="btn btn-small" onClick={() => selectVin(alert.vin)}>
+                  Show
+                </button>
+              </p>
+            )
+          })}
         </div>
       )}
 
@@ -118,7 +118,7 @@ export function CustomerDashboard() {
             <h2 id="chat-title">Maintenance agent</h2>
             <ChatPanel
               messages={chat.messages}
-              analysing={(analysing && alert?.vin === vehicle.vin) || chat.waiting}
+              analysing={current?.analysing || chat.waiting}
               error={chat.error}
               onSend={chat.send}
               onAction={chat.act}

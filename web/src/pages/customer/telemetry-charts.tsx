@@ -1,7 +1,7 @@
 import { useEffect, useMemo } from 'preact/hooks'
 import { LiveChart } from '../../components/live-chart'
 import { api } from '../../lib/api'
-import { useSocketMessage } from '../../lib/hooks'
+import { useSocket, useSocketMessage } from '../../lib/hooks'
 import { TelemetryBuffer } from '../../lib/telemetry-buffer'
 import type { Reading } from '../../lib/types'
 
@@ -29,6 +29,10 @@ export function TelemetryCharts({ vin }: { vin: string }) {
       .catch(() => undefined)
     return () => controller.abort()
   }, [vin, buffer])
+
+  // Only this vehicle's readings on the wire; alerts, chat and bookings of the others still arrive.
+  const socket = useSocket()
+  useEffect(() => socket?.subscribe([vin]), [socket, vin])
 
   useSocketMessage('telemetry', (reading) => {
     if (reading.vin === vin) buffer.push(reading)

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import { api } from '../../lib/api'
+import { ApiError, api } from '../../lib/api'
 import { useSocket, useSocketMessage } from '../../lib/hooks'
 import type { Booking, ChatAction, ChatMessage, ChatResponse } from '../../lib/types'
 
@@ -120,9 +120,17 @@ export function useChat(vin: string | null, onBooking: (b: Booking) => void): Ch
       }
       if (action.booking_id) {
         const status = action.type === 'confirm_booking' ? 'CONFIRMED' : 'CANCELLED'
-        onBooking(
-          await api<Booking>(`/api/bookings/${action.booking_id}`, { method: 'PATCH', body: { status } }),
-        )
+        try {
+          onBooking(
+            await api<Booking>(`/api/bookings/${action.booking_id}`, { method: 'PATCH', body: { status } }),
+          )
+        } catch (err) {
+          // Two alerts can offer the same proposed booking: the second button finds it already handled.
+          if (err instanceof ApiError && err.code === 'INVALID_TRANSITION') {
+            throw new Error('That booking has already been handled: see Service history.')
+          }
+          throw err
+        }
         setMessages((list) => [...list, localMessage(vin, action.label)])
         return
       }

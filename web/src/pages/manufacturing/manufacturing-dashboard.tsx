@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { ErrorState, Loading } from '../../components/states'
 import { api, downloadFile, query } from '../../lib/api'
 import { formatDateTime, formatPercent } from '../../lib/format'
-import { useAsync, useSocketMessage } from '../../lib/hooks'
+import { useAsync, useSocketMessage, useThrottled } from '../../lib/hooks'
 import { linkClick } from '../../lib/router'
 import type { Insight, InsightSummary } from '../../lib/types'
 import { EvidenceView } from './evidence-view'
@@ -10,7 +10,7 @@ import { FailureMatrix } from './failure-matrix'
 import { InsightCards } from './insight-cards'
 import { UebaView } from './ueba-view'
 
-/** Insights are written by the RCA agent after diagnoses; there is no push for them, so poll. */
+/** Insights have no push message of their own: refetch on the hints below, and poll as a fallback. */
 const POLL_MS = 20_000
 
 function InsightDetail({ insight }: { insight: Insight }) {
@@ -74,12 +74,13 @@ export function ManufacturingDashboard({ insightId }: { insightId: string | null
     return () => clearInterval(id)
   }, [])
   // A new alert usually means a new diagnosis, and soon a new or stronger insight.
-  const alertTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
-  useSocketMessage('alert', () => {
-    clearTimeout(alertTimer.current)
-    alertTimer.current = setTimeout(() => refresh.current(), 3000)
+  // The UEBA log says when the RCA agent is allowed to write insights: that is the moment to refetch.
+  // A new alert usually leads there too, a moment later.
+  const refreshSoon = useThrottled(() => refresh.current(), 1500)
+  useSocketMessage('ueba', (log) => {
+    if (log.target_node === 'manufacturing_insights' && log.status === 'ALLOWED') refreshSoon()
   })
-  useEffect(() => () => clearTimeout(alertTimer.current), [])
+  useSocketMessage('alert', refreshSoon)
 
   const exportCsv = async () => {
     setExporting('Preparing…')

@@ -1,12 +1,64 @@
 import { useEffect, useState } from 'preact/hooks'
 import { ListStates } from '../../components/states'
 import { api, query } from '../../lib/api'
-import { formatDateTime } from '../../lib/format'
+import { formatDateTime, formatStamp } from '../../lib/format'
 import { useAsync, useSocketMessage } from '../../lib/hooks'
 import type { Page, SecurityData, UebaLog } from '../../lib/types'
 
 /** Rows kept on screen; older ones stay reachable through "Older entries" after a refresh. */
 const MAX_ROWS = 200
+
+const DRILLS = [
+  { scenario: 'engagement_writes_manufacturing', label: 'Customer agent writes manufacturing data' },
+  { scenario: 'engagement_to_rca', label: 'Customer agent jumps to RCA' },
+] as const
+
+/**
+ * Makes an agent attempt a forbidden step through the real UEBA gate (POST /api/ueba/drills), so a
+ * quality engineer can show, any time, that the policy holds; the blocked attempt then arrives live.
+ */
+function SecurityDrill() {
+  const [result, setResult] = useState<{ text: string; ok: boolean } | null>(null)
+  const [busy, setBusy] = useState(false)
+  const run = async (scenario: string) => {
+    setBusy(true)
+    setResult(null)
+    try {
+      const res = await api<{ allowed: boolean }>('/api/ueba/drills', { method: 'POST', body: { scenario } })
+      setResult(
+        res.allowed
+          ? { ok: false, text: 'The attempt was ALLOWED: the UEBA policy needs attention.' }
+          : { ok: true, text: 'Blocked and logged, as it should be.' },
+      )
+    } catch (err) {
+      setResult({ ok: false, text: `Drill failed: ${(err as Error).message}` })
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <div class="drill">
+      <span class="small muted">Security drill:</span>
+      {DRILLS.map((d) => (
+        <button
+          key={d.scenario}
+          type="button"
+          class="btn btn-small"
+          data-drill={d.scenario}
+          disabled={busy}
+          onClick={() => run(d.scenario)}
+        >
+          {d.label}
+        </button>
+      ))}
+      {result && (
+        <span class={result.ok ? 'drill-ok' : 'inline-error'} role="status">
+          {result.text}
+        </span>
+      )}
+    </div>
+  )
+}
 
 /** Every agent transition the UEBA guard checked; blocked ones stand out and arrive live. */
 export function UebaView() {
@@ -72,6 +124,7 @@ export function UebaView() {
           Blocked only
         </label>
       </div>
+      <SecurityDrill />
       {security && (
         <div class="banner banner-danger" role="alert" data-testid="security-banner">
           <strong>{security.message || 'SECURITY: Unauthorized transition blocked'}</strong>
@@ -93,7 +146,7 @@ export function UebaView() {
         }
       >
         {(items) => (
-          <div class="table-scroll">
+          <div class="table-scroll log-scroll">
             <table class="table ueba" data-testid="ueba-table">
               <thead>
                 <tr>
@@ -112,7 +165,11 @@ export function UebaView() {
                     class={`${l.status === 'BLOCKED' ? 'row-blocked' : ''}${fresh.has(l.id) ? ' is-new' : ''}`}
                     data-status={l.status}
                   >
-                    <td>{formatDateTime(l.timestamp)}</td>
+                    <td class="nowrap">
+                      <time dateTime={l.timestamp} title={formatDateTime(l.timestamp)}>
+                        {formatStamp(l.timestamp)}
+                      </time>
+                    </td>
                     <td>{l.agent_name}</td>
                     <td>
                       {l.source_node ?? '—'} → {l.target_node ?? '—'}
@@ -121,7 +178,7 @@ export function UebaView() {
                     <td>{l.vin ?? '—'}</td>
                     <td>
                       <span class={`pill ${l.status === 'BLOCKED' ? 'pill-blocked' : 'pill-allowed'}`}>
-                        {l.status === 'BLOCKED' ? '⛔ blocked' : 'allowed'}
+                        {l.status === 'BLOCKED' ? 'BLOCKED' : 'allowed'}
                       </span>
                     </td>
                   </tr>

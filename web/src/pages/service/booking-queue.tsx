@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { BookingActions, StatusPill } from '../../components/booking-actions'
 import { ListStates } from '../../components/states'
 import { api, query } from '../../lib/api'
+import { forRole } from '../../lib/booking-rules'
 import { dayRange, formatDateTime } from '../../lib/format'
 import { useAsync, useSocketMessage } from '../../lib/hooks'
 import { linkClick } from '../../lib/router'
@@ -46,7 +47,8 @@ export function BookingQueue() {
 
   const replace = (b: Booking) => bookings.setData((list) => (list ?? []).map((x) => (x.id === b.id ? b : x)))
 
-  useSocketMessage('booking', (b) => {
+  useSocketMessage('booking', (pushed) => {
+    const b = forRole(pushed, 'service')
     const known = bookings.data?.some((x) => x.id === b.id)
     if (known) {
       // Kept in the list after it leaves the queue, greyed out, so the desk sees what just happened.

@@ -79,11 +79,7 @@ function EventTelemetry({ vin, event }: { vin: string; event: HistoryEvent }) {
         markerX={at / 1000}
         label={`Battery and motor temperature and vibration around ${formatDateTime(event.detected_at)}`}
       />
-      <p class="legend small">
-        <span class="swatch" style="background:#b3261e" /> battery °C{' '}
-        <span class="swatch" style="background:#8a5a00" /> motor °C{' '}
-        <span class="swatch" style="background:#0b5cad" /> vibration mm/s · dashed line: detection
-      </p>
+      <p class="small muted">The dashed line marks the detection.</p>
     </div>
   )
 }

@@ -2,16 +2,20 @@ import { useState } from 'preact/hooks'
 import { ErrorState, ListStates, Loading } from '../../components/states'
 import { ApiError, api, query } from '../../lib/api'
 import { formatDateTime, formatRul } from '../../lib/format'
-import { useAsync, useSocketMessage } from '../../lib/hooks'
+import { useAsync, useSocketMessage, useThrottled } from '../../lib/hooks'
 import { linkClick } from '../../lib/router'
 import type { HistoryEvent, Page, Vehicle } from '../../lib/types'
 import { EventCard } from './event-card'
+import { LiveReadout } from './live-readout'
 
 const PAGE_SIZE = 10
 
 export function FleetList({ selected }: { selected: string | null }) {
   const vehicles = useAsync((signal) => api<Vehicle[]>('/api/vehicles', { signal }), [])
-  useSocketMessage('alert', () => vehicles.reload())
+  // Health changes with alerts and alarms; a burst of them refetches once.
+  const refresh = useThrottled(vehicles.reload, 2000)
+  useSocketMessage('alert', refresh)
+  useSocketMessage('alarm', refresh)
   return (
     <section class="card" aria-labelledby="fleet-title">
       <h2 id="fleet-title">Vehicles</h2>
@@ -123,6 +127,8 @@ export function VehicleDrilldown({ vin }: { vin: string }) {
       ) : (
         <Loading />
       )}
+      <h3 class="subhead">Live</h3>
+      <LiveReadout vin={vin} initial={v?.latest ?? null} />
       <h3 class="subhead">Anomaly history</h3>
       <ListStates
         state={{ ...history, data: history.data?.items }}
