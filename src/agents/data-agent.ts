@@ -10,12 +10,13 @@ import {
 import type { TelemetryReading } from '../schemas/telemetry.js'
 import { isoToEpochDays, urgentRul } from './rul.js'
 import { DEFAULT_RULES, type Rule, validateRules } from './rules.js'
-import type { RuleState, SignalBaseline } from './vehicle-baseline.js'
+import type { LagModel, RuleState, SignalBaseline } from './vehicle-baseline.js'
 import {
   type CompiledRule,
   compileLayout,
   type DataAnalysisOptions,
   type DriftWatch,
+  type Gate,
   type Layout,
   VehicleHistory,
 } from './vehicle-history.js'
@@ -29,6 +30,14 @@ const HELD_SCORE = [0.1, 0.3, 0.6, 0.9]
 function usable(reading: Record<string, unknown>, field: string, min: number, max: number): number {
   const v = reading[field]
   return typeof v === 'number' && v >= min && v <= max ? v : Number.NaN
+}
+
+/** Whether the reading meets a `measured_when` condition; a reading without the context value does. */
+function measured(reading: Record<string, unknown>, gate: Gate | undefined): boolean {
+  if (gate === undefined) return true
+  const c = reading[gate.signal]
+  if (typeof c !== 'number' || !Number.isFinite(c)) return true
+  return c >= gate.min && c <= gate.max
 }
 
 function fmt(x: number): string {
@@ -46,14 +55,20 @@ function clamp01(x: number): number {
  * Usage: keep one `VehicleHistory` per vehicle (`agent.createHistory()`) and call
  * `agent.analyze(reading, history)` for each reading in order. `analyze` BOTH evaluates the reading
  * AND folds it into `history` (baselines, hysteresis counters, RUL trend); there is no separate push,
- * so never call `analyze` twice for the same reading. A history is bounded (about 5 KB) and a history
+ * so never call `analyze` twice for the same reading. A history is bounded (about 6 KB) and a history
  * whose VIN differs from the reading's is reset rather than mixed across vehicles.
  *
  * Per rule and reading: beyond the threshold -> High, beyond the critical level -> Critical; a
  * sustained drift from the vehicle's own baseline toward the threshold -> Low, Medium once 60% of the
- * way (see `vehicle-baseline.ts`). Hysteresis: an active type stays in `anomalies` (never below Low)
- * until its signal has been on the safe side of the clear level, with no drift left, for `clearAfter`
- * consecutive readings; it is then listed once in `cleared`. `raised` and `escalated` mark the
+ * way (see `vehicle-baseline.ts`). A drift watch with `explained_by` looks instead at what the
+ * vehicle's load and surroundings do not explain (heat without a current to cause it), so that a long
+ * drive or a fast charge is not taken for drift. A rule or watch with `measured_when` ignores readings
+ * in which its signal means nothing (vibration of a motor that does not turn).
+ *
+ * Hysteresis: an active type stays in `anomalies` (never below Low) until its signal has been on the
+ * safe side of the clear level, with no drift left, for `clearAfter` consecutive readings that measure
+ * it (a parked reading neither clears a bearing alarm nor resets the count); it is then listed once
+ * in `cleared`. `raised` and `escalated` mark the
  * readings worth a diagnosis and a customer message, so callers need not diff results themselves.
  */
 export class DataAnalysisAgent {
@@ -140,7 +155,7 @@ export class DataAnalysisAgent {
     h: VehicleHistory,
   ): Anomaly | 'cleared' | 'inactive' {
     const { rule, sign } = cr
-    const v = usable(reading, rule.signal, cr.min, cr.max)
+    const v = measured(reading, cr.gate) ? usable(reading, rule.signal, cr.min, cr.max) : Number.NaN
     const hasValue = !Number.isNaN(v)
     let level = -1 // -1 none, 0 Low, 1 Medium, 2 High, 3 Critical
     if (hasValue) {
@@ -151,12 +166,15 @@ export class DataAnalysisAgent {
     let calm = true
     for (const w of cr.watches) {
       const baseline = h.baselines[w.slot]!
-      const x = w.main ? v : usable(reading, w.signal, w.min, w.max)
+      let x = !measured(reading, w.gate) ? Number.NaN : w.main ? v : usable(reading, w.signal, w.min, w.max)
+      const model = h.models[w.slot]
+      if (model !== undefined)
+        x = unexplained(model, w, baseline, reading, x, level >= 2, this.layout.drift.clearZ)
       if (Number.isNaN(x)) {
         baseline.skip()
         continue
       }
-      const inDrift = baseline.observe(x, w.main && level >= 2)
+      const inDrift = baseline.observe(x, level >= 2 && w.signal === rule.signal)
       if (!baseline.calm) calm = false
       if (inDrift) driftLevel = Math.max(driftLevel, this.driftRank(cr, w, baseline, x))
     }
@@ -208,6 +226,30 @@ export class DataAnalysisAgent {
     for (const w of cr.watches) {
       const b = h.baselines[w.slot]!
       if (!b.observed || !b.inDrift || (w.main && level >= 2)) continue
+      const model = h.models[w.slot]
+      if (model !== undefined) {
+        if (level >= 2 && w.signal === rule.signal) continue
+        const s = 0.2 + 0.39 * clamp01((b.lastZ - this.layout.drift.raiseZ) / this.layout.drift.raiseZ)
+        score = Math.max(score, s)
+        const expected = model.lastExpected
+        signals.push({
+          signal: w.signal,
+          value: model.lastValue,
+          ...(w.signal === rule.signal ? { threshold: rule.threshold } : {}),
+          baseline: expected,
+          z: Math.round(b.lastZ * 10) / 10,
+          score: s,
+          kind: 'drift',
+        })
+        if (reason === '') {
+          const side = w.above ? 'above' : 'below'
+          const drivers = w.explain!.map((c) => c.signal).join(' and ')
+          reason =
+            `${rule.label} (drift): ${w.signal} ${fmt(model.lastValue)} is ${fmt(b.lastDeviation)} ${side} ` +
+            `the ${fmt(expected)} its ${drivers} explain (z ${fmt(b.lastZ)})`
+        }
+        continue
+      }
       const x = b.last
       const s = w.main
         ? 0.2 + 0.39 * clamp01(driftProgress(cr, b, x))
@@ -251,6 +293,41 @@ export class DataAnalysisAgent {
   }
 }
 
+/**
+ * The part of `x` its covariates do not explain (NaN when `x` or a covariate is unusable, or the
+ * model is still learning). The model learns only from unsuspicious readings: not while the rule is
+ * beyond its threshold or in drift, nor once the residual stands out (z >= clearZ, or half the
+ * minimum deviation), so that the early part of a fault is not learned as normal.
+ */
+function unexplained(
+  model: LagModel,
+  w: DriftWatch,
+  baseline: SignalBaseline,
+  reading: Record<string, unknown>,
+  x: number,
+  alarm: boolean,
+  clearZ: number,
+): number {
+  const covariates = w.explain!
+  for (let i = 0; i < covariates.length; i++) {
+    const c = covariates[i]!
+    const u = usable(reading, c.signal, c.min, c.max)
+    if (Number.isNaN(u)) {
+      model.skip()
+      return u
+    }
+    model.u[i] = c.magnitude ? Math.abs(u) : u
+  }
+  if (Number.isNaN(x)) return model.observe(x, false)
+  const suspicious =
+    alarm ||
+    baseline.inDrift ||
+    (baseline.observed &&
+      baseline.warm &&
+      (baseline.lastZ >= clearZ || baseline.lastDeviation >= w.minDeviation / 2))
+  return model.observe(x, !suspicious)
+}
+
 /** The last known value behind a held type: the rule's signal, else the last value of a watched signal. */
 function heldEvidence(
   cr: CompiledRule,
@@ -261,7 +338,7 @@ function heldEvidence(
     return { signal: cr.rule.signal, value: state.lastValue, threshold: cr.rule.threshold }
   }
   for (const w of cr.watches) {
-    const last = h.baselines[w.slot]!.last
+    const last = h.models[w.slot]?.lastValue ?? h.baselines[w.slot]!.last
     if (Number.isFinite(last)) return { signal: w.signal, value: last }
   }
   // Unreachable (activation needs a usable value); keeps the result schema-valid regardless.

@@ -3,8 +3,14 @@
  * shaped by. Split from `data-agent.ts` to keep files small; `data-agent.ts` re-exports the public parts.
  */
 import { DEFAULT_RUL_OPTIONS, RulEstimator, type RulOptions } from './rul.js'
-import type { Rule } from './rules.js'
-import { DEFAULT_DRIFT_PARAMS, type DriftParams, RuleState, SignalBaseline } from './vehicle-baseline.js'
+import type { Condition, Rule } from './rules.js'
+import {
+  DEFAULT_DRIFT_PARAMS,
+  type DriftParams,
+  LagModel,
+  RuleState,
+  SignalBaseline,
+} from './vehicle-baseline.js'
 
 export interface DataAnalysisOptions {
   /** Consecutive readings on the safe side of the clear level before an active type clears (default 4). */
@@ -23,6 +29,25 @@ export interface DataAnalysisOptions {
 const GLOBAL_MIN = -1e12
 const GLOBAL_MAX = 1e12
 
+/** A compiled `measured_when`: the reading's `signal` must lie in [min, max]. */
+export interface Gate {
+  signal: string
+  min: number
+  max: number
+}
+
+function compileGate(c: Condition | undefined): Gate | undefined {
+  if (!c) return undefined
+  return { signal: c.signal, min: c.min ?? Number.NEGATIVE_INFINITY, max: c.max ?? Number.POSITIVE_INFINITY }
+}
+
+export interface Covariate {
+  signal: string
+  magnitude: boolean
+  min: number
+  max: number
+}
+
 /** A drift-watched signal of a compiled rule; `slot` indexes the history's baselines. */
 export interface DriftWatch {
   slot: number
@@ -33,6 +58,12 @@ export interface DriftWatch {
   main: boolean
   min: number
   max: number
+  /** Readings failing it do not feed this watch. */
+  gate: Gate | undefined
+  /** Covariates of a watch on the unexplained part of its signal (`explained_by`). */
+  explain: Covariate[] | undefined
+  /** The drift parameters of this watch (the agent's, with the watch's own `sustain`). */
+  params: DriftParams
 }
 
 export interface CompiledRule {
@@ -46,6 +77,8 @@ export interface CompiledRule {
   watches: DriftWatch[]
   /** Slot of the watch on the rule's own signal, -1 when none. */
   mainSlot: number
+  /** Readings failing it do not measure the rule's signal. */
+  gate: Gate | undefined
 }
 
 /** The agent's compiled configuration; a history is shaped by (and bound to) one layout. */
@@ -85,13 +118,23 @@ export function compileLayout(rules: readonly Rule[], options: DataAnalysisOptio
         signal: d.signal,
         above: watchAbove,
         minDeviation: d.min_deviation,
-        main: d.signal === rule.signal && watchAbove === above,
+        // A watch on the unexplained part of the signal is not a drift toward the threshold.
+        main: d.signal === rule.signal && watchAbove === above && d.explained_by === undefined,
         min: dmin,
         max: dmax,
+        gate: compileGate(d.measured_when),
+        explain: d.explained_by?.map((c) => {
+          const [cmin, cmax] = rangeOf(c.signal)
+          const min = c.valid_min ?? cmin
+          const max = c.valid_max ?? cmax
+          return { signal: c.signal, magnitude: c.magnitude === true, min, max }
+        }),
+        params: d.sustain === undefined ? drift : { ...drift, consecutive: d.sustain },
       }
     })
     const mainSlot = watches.find((w) => w.main)?.slot ?? -1
-    return { rule, above, sign: above ? 1 : -1, min, max, watches, mainSlot }
+    const gate = compileGate(rule.measured_when)
+    return { rule, above, sign: above ? 1 : -1, min, max, watches, mainSlot, gate }
   })
   const interval = options.readingIntervalMinutes
   return {
@@ -111,7 +154,7 @@ const BACK_TOLERANCE_DAYS = 1 / 24
 /**
  * Everything the data agent remembers about one vehicle: drift baselines, hysteresis state and the
  * RUL trend. Fixed size (no per-reading growth). Create it with `DataAnalysisAgent.createHistory()`;
- * it is mutated only by `DataAnalysisAgent.analyze`. About 5 KB per vehicle.
+ * it is mutated only by `DataAnalysisAgent.analyze`. About 6 KB per vehicle.
  */
 export class VehicleHistory {
   vin: string | undefined
@@ -120,6 +163,8 @@ export class VehicleHistory {
   /** Time of the last reading, days since the first one (RUL time axis). */
   tDays = 0
   baselines: SignalBaseline[] = []
+  /** Per baseline slot, the lag model of an `explained_by` watch. */
+  models: (LagModel | undefined)[] = []
   states: RuleState[] = []
   rul: RulEstimator
   private layout: Layout
@@ -189,11 +234,15 @@ export class VehicleHistory {
 
   private build(): void {
     this.baselines = []
+    this.models = []
     this.states = []
     for (const cr of this.layout.rules) {
       this.states.push(new RuleState())
       for (const w of cr.watches) {
-        this.baselines[w.slot] = new SignalBaseline(w.signal, w.above, w.minDeviation, this.layout.drift)
+        this.baselines[w.slot] = new SignalBaseline(w.signal, w.above, w.minDeviation, w.params, !!w.explain)
+        this.models[w.slot] = w.explain
+          ? new LagModel(w.explain.length, Math.ceil(w.params.warmup / 4))
+          : undefined
       }
     }
   }

@@ -1,0 +1,112 @@
+/**
+ * Detection quality of the data analysis agent against the injected faults: the shipped fleet and a
+ * fleet generated with another seed. Usage: npx tsx bench/detection.ts [--seed N] [--days D]
+ * Prints a table and writes bench/results/detection.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import {
+  type DetectionReport,
+  evaluateDetection,
+  fleetRowToReading,
+  formatDetectionTable,
+  type GroundTruthFault,
+  loadGroundTruth,
+} from '../src/agents/detection-eval.js'
+import type { TelemetryReading } from '../src/schemas/telemetry.js'
+import { generateFleet } from '../src/simulation/fleet-generator.js'
+import { StreamEngine } from '../src/simulation/stream-engine.js'
+
+const { values } = parseArgs({
+  options: { seed: { type: 'string', default: '7' }, days: { type: 'string', default: '30' } },
+})
+const seed = Number(values.seed)
+const days = Number(values.days)
+if (!Number.isInteger(seed) || !Number.isInteger(days) || days < 1) {
+  console.error('usage: npx tsx bench/detection.ts [--seed N] [--days D]')
+  process.exit(2)
+}
+
+const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url))
+
+interface Fleet {
+  name: string
+  readings: TelemetryReading[]
+  faults: GroundTruthFault[]
+  vehicles: number
+}
+
+async function shipped(): Promise<Fleet> {
+  const engine = new StreamEngine(path('../data/fleet_15min.csv'), { delaySeconds: 0, loop: false })
+  const readings: TelemetryReading[] = []
+  for await (const reading of engine.streamData()) readings.push(reading)
+  const faults = loadGroundTruth(path('../data/fleet_faults.json'))
+  return { name: 'shipped (seed 42)', readings, faults, vehicles: new Set(readings.map((r) => r.vin)).size }
+}
+
+function generated(): Fleet {
+  const { rows, faults, groundTruth } = generateFleet({ seed, days })
+  const readings = rows.map(fleetRowToReading)
+  return {
+    name: `generated (seed ${seed}, ${days} d)`,
+    readings,
+    faults,
+    vehicles: groundTruth.vehicles.length,
+  }
+}
+
+function summary(fleet: Fleet, r: DetectionReport, ms: number) {
+  return {
+    fleet: fleet.name,
+    vehicles: fleet.vehicles,
+    readings: fleet.readings.length,
+    faults: r.faults,
+    detected: r.detected,
+    missed: r.missed.map((f) => `${f.id} ${f.kind} ${f.vin}`),
+    episodes: r.episodes,
+    falseEpisodes: r.falseEpisodes.map(({ vin, type, opened, closed, reason }) => ({
+      vin,
+      type,
+      opened,
+      closed,
+      reason,
+    })),
+    repeatEpisodes: r.repeatEpisodes,
+    precision: r.precision,
+    recall: r.recall,
+    medianLeadTimeHours: r.medianLeadTimeHours,
+    leadTimesHours: r.leadTimesHours,
+    byKind: r.byKind,
+    evaluationMs: Math.round(ms),
+  }
+}
+
+const results = []
+const rows: { name: string; report: DetectionReport }[] = []
+for (const fleet of [await shipped(), generated()]) {
+  const started = performance.now()
+  const report = evaluateDetection(fleet.readings, fleet.faults)
+  results.push(summary(fleet, report, performance.now() - started))
+  rows.push({ name: fleet.name, report })
+}
+
+console.log(formatDetectionTable(rows))
+for (const { name, report } of rows) {
+  for (const [kind, s] of Object.entries(report.byKind)) {
+    const lead = s.medianLeadTimeHours === null ? '-' : `${s.medianLeadTimeHours.toFixed(1)} h`
+    console.log(
+      `  ${name} ${kind}: ${s.detected}/${s.faults} detected, ${s.falseEpisodes} false, median lead ${lead}`,
+    )
+  }
+  for (const e of report.falseEpisodes)
+    console.log(`  ${name} false: ${e.vin} ${e.type} ${e.opened} ${e.reason}`)
+  for (const f of report.missed) console.log(`  ${name} missed: ${f.id} ${f.kind} ${f.vin} ${f.start}`)
+}
+
+mkdirSync(path('results'), { recursive: true })
+const out = path('results/detection.json')
+const machine = os.cpus()[0]?.model ?? 'unknown'
+writeFileSync(out, `${JSON.stringify({ machine, date: new Date().toISOString(), results }, null, 2)}\n`)
+console.log(`wrote ${out}`)
