@@ -16,6 +16,8 @@ import agentsPlugin from './agents/plugin.js'
 import alarmsRoutes from './api/alarms.js'
 import authRoutes from './api/auth.js'
 import bookingsRoutes from './api/bookings.js'
+import chatRoutes from './api/chat.js'
+import feedbackRoutes from './api/feedback.js'
 import healthRoutes from './api/health.js'
 import insightsRoutes from './api/insights.js'
 import accessPlugin from './api/plugins/access.js'
@@ -124,7 +126,9 @@ export async function buildApp({
   await app.register(insightsRoutes)
   await app.register(vehiclesRoutes)
   await app.register(telemetryRoutes)
+  await app.register(chatRoutes)
   await app.register(uebaRoutes)
+  await app.register(feedbackRoutes)
   await app.register(alarmsRoutes)
   await app.register(bookingsRoutes)
   await app.register(serviceCentersRoutes)

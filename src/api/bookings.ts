@@ -19,6 +19,7 @@ import {
 } from '../schemas/bookings.js'
 import { errorResponses, iso } from '../schemas/common.js'
 import { allowedTransitions, canTransition } from './booking-rules.js'
+import { requestFeedback } from './feedback.js'
 import { caller } from './plugins/access.js'
 
 declare module 'fastify' {
@@ -172,6 +173,7 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
         )
       }
       app.bus.publish(bookingMessage(row))
+      if (to === 'COMPLETED') await requestFeedback(app, row)
       return toBookingDto(row, user.role)
     },
   )

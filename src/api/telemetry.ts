@@ -31,8 +31,6 @@ declare module 'fastify' {
 }
 
 const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
-  if (!app.hasDecorator('chatResponder')) app.decorate('chatResponder', undefined)
-
   app.get(
     '/ws/telemetry',
     {

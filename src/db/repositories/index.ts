@@ -3,6 +3,7 @@ import { anomaliesRepository } from './anomalies.js'
 import { bookingsRepository } from './bookings.js'
 import { chatRepository } from './chat.js'
 import { diagnosesRepository } from './diagnoses.js'
+import { feedbackRepository } from './feedback.js'
 import { historyRepository } from './history.js'
 import { insightsRepository } from './insights.js'
 import { serviceCentersRepository } from './service-centers.js'
@@ -22,6 +23,7 @@ export function createRepositories(db: Db) {
     ueba: uebaRepository(db),
     serviceCenters: serviceCentersRepository(db),
     chat: chatRepository(db),
+    feedback: feedbackRepository(db),
     history: historyRepository(db),
   }
 }
