@@ -1,52 +1,21 @@
-import {
-  type AnalysisResult,
-  type Anomaly,
-  type AnomalyType,
-  SEVERITIES,
-  SEVERITY_RANK,
-  type Severity,
-  type Signal,
-} from '../schemas/analysis.js'
+import { type AnalysisResult, type Anomaly, type AnomalyType, SEVERITY_RANK } from '../schemas/analysis.js'
 import type { TelemetryReading } from '../schemas/telemetry.js'
+import { describeAnomaly, emptyResult } from './analysis-result.js'
+import { driftProgress, measured, unexplained, usable } from './drift-evaluation.js'
 import { isoToEpochDays, urgentRul } from './rul.js'
 import { DEFAULT_RULES, type Rule, validateRules } from './rules.js'
-import type { LagModel, RuleState, SignalBaseline } from './vehicle-baseline.js'
+import type { RuleState, SignalBaseline } from './vehicle-baseline.js'
 import {
   type CompiledRule,
   compileLayout,
   type DataAnalysisOptions,
   type DriftWatch,
-  type Gate,
   type Layout,
   VehicleHistory,
 } from './vehicle-history.js'
 
 export type { DataAnalysisOptions } from './vehicle-history.js'
 export { VehicleHistory } from './vehicle-history.js'
-
-const HELD_SCORE = [0.1, 0.3, 0.6, 0.9]
-
-/** Reads a usable numeric field, NaN when missing, non-numeric, non-finite or outside [min, max]. */
-function usable(reading: Record<string, unknown>, field: string, min: number, max: number): number {
-  const v = reading[field]
-  return typeof v === 'number' && v >= min && v <= max ? v : Number.NaN
-}
-
-/** Whether the reading meets a `measured_when` condition; a reading without the context value does. */
-function measured(reading: Record<string, unknown>, gate: Gate | undefined): boolean {
-  if (gate === undefined) return true
-  const c = reading[gate.signal]
-  if (typeof c !== 'number' || !Number.isFinite(c)) return true
-  return c >= gate.min && c <= gate.max
-}
-
-function fmt(x: number): string {
-  return String(Math.round(x * 1000) / 1000)
-}
-
-function clamp01(x: number): number {
-  return x > 0 ? Math.min(1, x) : 0
-}
 
 /**
  * The per-reading data analysis agent: threshold rules, per-vehicle drift detection with
@@ -184,185 +153,12 @@ export class DataAnalysisAgent {
     if (outcome === 'inactive' || outcome === 'cleared') return outcome
     // Held without fresh evidence: Low once the value is back, unchanged while the signal is missing.
     state.lastRank = evidence >= 0 ? evidence : hasValue ? 0 : state.lastRank
-    return this.describe(cr, state, h, v, level, state.lastRank)
+    return describeAnomaly(this.layout, cr, state, h, v, level, state.lastRank)
   }
 
   private driftRank(cr: CompiledRule, w: DriftWatch, b: SignalBaseline, x: number): number {
     if (!w.main)
       return b.lastZ >= 2 * this.layout.drift.raiseZ && b.lastDeviation >= 2 * w.minDeviation ? 1 : 0
     return driftProgress(cr, b, x) >= 0.6 ? 1 : 0
-  }
-
-  private describe(
-    cr: CompiledRule,
-    state: RuleState,
-    h: VehicleHistory,
-    v: number,
-    level: number,
-    rank: number,
-  ): Anomaly {
-    const { rule } = cr
-    const op = cr.above ? '>' : '<'
-    const signals: Signal[] = []
-    let reason = ''
-    let score = 0
-    if (level >= 2) {
-      const t = (cr.sign * (v - rule.threshold)) / (cr.sign * (rule.critical - rule.threshold))
-      score = Math.min(1, 0.6 + 0.3 * t)
-      const b = cr.mainSlot >= 0 ? h.baselines[cr.mainSlot] : undefined
-      signals.push({
-        signal: rule.signal,
-        value: v,
-        threshold: rule.threshold,
-        ...(b?.warm ? { baseline: b.mean } : {}),
-        score,
-        kind: 'threshold',
-      })
-      reason =
-        level === 3
-          ? `${rule.label}: ${rule.signal} ${fmt(v)} ${op} ${fmt(rule.critical)} (critical level)`
-          : `${rule.label}: ${rule.signal} ${fmt(v)} ${op} ${fmt(rule.threshold)}`
-    }
-    for (const w of cr.watches) {
-      const b = h.baselines[w.slot]!
-      if (!b.observed || !b.inDrift || (w.main && level >= 2)) continue
-      const model = h.models[w.slot]
-      if (model !== undefined) {
-        if (level >= 2 && w.signal === rule.signal) continue
-        const s = 0.2 + 0.39 * clamp01((b.lastZ - this.layout.drift.raiseZ) / this.layout.drift.raiseZ)
-        score = Math.max(score, s)
-        const expected = model.lastExpected
-        signals.push({
-          signal: w.signal,
-          value: model.lastValue,
-          ...(w.signal === rule.signal ? { threshold: rule.threshold } : {}),
-          baseline: expected,
-          z: Math.round(b.lastZ * 10) / 10,
-          score: s,
-          kind: 'drift',
-        })
-        if (reason === '') {
-          const side = w.above ? 'above' : 'below'
-          const drivers = w.explain!.map((c) => c.signal).join(' and ')
-          reason =
-            `${rule.label} (drift): ${w.signal} ${fmt(model.lastValue)} is ${fmt(b.lastDeviation)} ${side} ` +
-            `the ${fmt(expected)} its ${drivers} explain (z ${fmt(b.lastZ)})`
-        }
-        continue
-      }
-      const x = b.last
-      const s = w.main
-        ? 0.2 + 0.39 * clamp01(driftProgress(cr, b, x))
-        : 0.2 + 0.39 * clamp01((b.lastZ - this.layout.drift.raiseZ) / this.layout.drift.raiseZ)
-      score = Math.max(score, s)
-      signals.push({
-        signal: w.signal,
-        value: x,
-        ...(w.main ? { threshold: rule.threshold } : {}),
-        baseline: b.lastMean,
-        z: Math.round(b.lastZ * 10) / 10,
-        score: s,
-        kind: 'drift',
-      })
-      if (reason === '') {
-        const side = w.above ? 'above' : 'below'
-        reason =
-          `${rule.label} (drift): ${w.signal} ${fmt(x)} is ${fmt(b.lastDeviation)} ${side} its baseline ` +
-          `${fmt(b.lastMean)} (z ${fmt(b.lastZ)})${w.main ? `, approaching ${fmt(rule.threshold)}` : ''}`
-      }
-    }
-    if (signals.length === 0) {
-      // Held by hysteresis: no fresh evidence, the last known value of the rule's signal stands in.
-      score = HELD_SCORE[rank]!
-      const safe = cr.above ? 'below' : 'above'
-      const stand = heldEvidence(cr, state, h)
-      signals.push({ ...stand, score, kind: 'threshold' })
-      reason =
-        `${rule.label}: ${stand.signal} ${fmt(stand.value)}, still active until ${rule.signal} is back ${safe} ` +
-        `${fmt(rule.clear)} for ${this.layout.clearAfter} readings`
-    }
-    return {
-      type: rule.type,
-      label: rule.label,
-      component: rule.component,
-      severity: SEVERITIES[rank] as Severity,
-      reason,
-      signals,
-      score,
-    }
-  }
-}
-
-/**
- * The part of `x` its covariates do not explain (NaN when `x` or a covariate is unusable, or the
- * model is still learning). The model learns only from unsuspicious readings: not while the rule is
- * beyond its threshold or in drift, nor once the residual stands out (z >= clearZ, or half the
- * minimum deviation), so that the early part of a fault is not learned as normal.
- */
-function unexplained(
-  model: LagModel,
-  w: DriftWatch,
-  baseline: SignalBaseline,
-  reading: Record<string, unknown>,
-  x: number,
-  alarm: boolean,
-  clearZ: number,
-): number {
-  const covariates = w.explain!
-  for (let i = 0; i < covariates.length; i++) {
-    const c = covariates[i]!
-    const u = usable(reading, c.signal, c.min, c.max)
-    if (Number.isNaN(u)) {
-      model.skip()
-      return u
-    }
-    model.u[i] = c.magnitude ? Math.abs(u) : u
-  }
-  if (Number.isNaN(x)) return model.observe(x, false)
-  const suspicious =
-    alarm ||
-    baseline.inDrift ||
-    (baseline.observed &&
-      baseline.warm &&
-      (baseline.lastZ >= clearZ || baseline.lastDeviation >= w.minDeviation / 2))
-  return model.observe(x, !suspicious)
-}
-
-/** The last known value behind a held type: the rule's signal, else the last value of a watched signal. */
-function heldEvidence(
-  cr: CompiledRule,
-  state: RuleState,
-  h: VehicleHistory,
-): { signal: string; value: number; threshold?: number } {
-  if (Number.isFinite(state.lastValue)) {
-    return { signal: cr.rule.signal, value: state.lastValue, threshold: cr.rule.threshold }
-  }
-  for (const w of cr.watches) {
-    const last = h.models[w.slot]?.lastValue ?? h.baselines[w.slot]!.last
-    if (Number.isFinite(last)) return { signal: w.signal, value: last }
-  }
-  // Unreachable (activation needs a usable value); keeps the result schema-valid regardless.
-  return { signal: cr.rule.signal, value: cr.rule.clear, threshold: cr.rule.threshold }
-}
-
-/** How far the value has moved from the baseline toward the threshold (1 when the baseline is already past it). */
-function driftProgress(cr: CompiledRule, b: SignalBaseline, x: number): number {
-  const span = cr.sign * (cr.rule.threshold - b.lastMean)
-  return span > 0 ? (cr.sign * (x - b.lastMean)) / span : 1
-}
-
-function emptyResult(): AnalysisResult {
-  return {
-    anomaly_detected: false,
-    anomalies: [],
-    anomaly_type: null,
-    anomaly_reason: null,
-    severity: null,
-    signals: [],
-    anomaly_score: 0,
-    rul_days: 0,
-    raised: [],
-    escalated: [],
-    cleared: [],
   }
 }

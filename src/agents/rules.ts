@@ -1,202 +1,24 @@
 import { readFileSync } from 'node:fs'
-import { z } from 'zod'
-import { AnomalyTypeSchema } from '../schemas/analysis.js'
-import { NUMERIC_FIELDS, type NumericField } from '../schemas/telemetry.js'
+import type { z } from 'zod'
+import { DEFAULT_RULES } from './default-rules.js'
+import { type Rule, RuleSchema } from './rule-schema.js'
 
 /**
- * The threshold rules table: one row per anomaly type. The defaults below can be overridden or
- * extended by a JSON file (`RULES_PATH`), see `loadRules`.
+ * The threshold rules table: one row per anomaly type. The defaults (`default-rules.ts`) can be
+ * overridden or extended by a JSON file (`RULES_PATH`), see `loadRules`.
  */
 
-const NumericFieldSchema = z.custom<NumericField>(
-  (value) => typeof value === 'string' && NUMERIC_FIELDS.includes(value),
-  { message: 'unknown signal name' },
-)
-const DirectionSchema = z.enum(['above', 'below'])
-export type Direction = z.infer<typeof DirectionSchema>
-const finite = z.number().finite()
-
-/**
- * When a signal means something: readings whose `signal` lies outside [min, max] are treated as not
- * measuring it (e.g. motor vibration only while the motor turns). A reading without a usable value
- * of `signal` meets the condition: without context, the measurement is taken as it is.
- */
-export const ConditionSchema = z
-  .strictObject({ signal: NumericFieldSchema, min: finite.optional(), max: finite.optional() })
-  .refine((c) => c.min !== undefined || c.max !== undefined, { message: 'needs min or max' })
-  .refine((c) => c.min === undefined || c.max === undefined || c.min < c.max, {
-    message: 'min must be below max',
-  })
-export type Condition = z.infer<typeof ConditionSchema>
-
-/** A signal the z-score drift check watches for a rule, and the minimum deviation that counts. */
-export const DriftSignalSchema = z.strictObject({
-  signal: NumericFieldSchema,
-  /** Which way is bad; defaults to the rule's direction. */
-  direction: DirectionSchema.optional(),
-  /**
-   * Minimum absolute distance from the vehicle's baseline before a z-score counts, in the signal's
-   * unit. This is what keeps normal daily cycles on very steady signals from alarming.
-   */
-  min_deviation: finite.positive(),
-  /**
-   * Consecutive drift readings before the drift is reported (default: the agent's drift setting, 4).
-   * Set it above the length of the signal's normal excursions (a charging session, a long drive).
-   */
-  sustain: z.number().int().min(1).max(672).optional(),
-  /** Only readings meeting this condition feed this signal's baseline and drift check. */
-  measured_when: ConditionSchema.optional(),
-  /**
-   * Signals that drive this one (e.g. ambient temperature and the battery current heat the pack). The
-   * drift check then watches what they do not explain: the value minus what a per-vehicle lag model
-   * of them expects (see `LagModel`), so that heat from driving and charging is not taken for drift.
-   * `magnitude` uses the absolute value (heat does not care about the current's sign); values outside
-   * [valid_min, valid_max] are glitches (the reading is then not judged on this watch).
-   */
-  explained_by: z
-    .array(
-      z
-        .strictObject({
-          signal: NumericFieldSchema,
-          magnitude: z.boolean().optional(),
-          valid_min: finite.optional(),
-          valid_max: finite.optional(),
-        })
-        .refine((c) => c.valid_min === undefined || c.valid_max === undefined || c.valid_min < c.valid_max, {
-          message: 'valid_min must be below valid_max',
-        }),
-    )
-    .min(1)
-    .max(4)
-    .optional(),
-})
-export type DriftSignal = z.infer<typeof DriftSignalSchema>
-
-export const RuleSchema = z.strictObject({
-  type: AnomalyTypeSchema,
-  label: z.string().min(1).max(80),
-  component: z.string().min(1).max(40),
-  signal: NumericFieldSchema,
-  direction: DirectionSchema,
-  /** Beyond this the anomaly is High. */
-  threshold: finite,
-  /** Beyond this the anomaly is Critical. */
-  critical: finite,
-  /** The anomaly clears once the value is back on the safe side of this level for N readings. */
-  clear: finite,
-  /** Values outside this range are treated as sensor faults and ignored. */
-  valid_min: finite.optional(),
-  valid_max: finite.optional(),
-  /**
-   * Only readings meeting this condition measure the rule's signal; the others count as readings
-   * without a value (they neither raise nor clear the type, nor feed its drift baseline).
-   */
-  measured_when: ConditionSchema.optional(),
-  /** Signals the drift check watches for this type; absent or empty means no drift check. */
-  drift_signals: z.array(DriftSignalSchema).max(8).optional(),
-  enabled: z.boolean().optional(),
-})
-export type Rule = z.infer<typeof RuleSchema>
-
-export const DEFAULT_RULES: readonly Rule[] = [
-  {
-    type: 'battery_thermal',
-    label: 'High Battery Temp',
-    component: 'battery',
-    signal: 'battery_temperature',
-    direction: 'above',
-    threshold: 45,
-    critical: 55,
-    clear: 42,
-    valid_min: -60,
-    valid_max: 150,
-    drift_signals: [
-      // Driving and charging heat the pack for hours: its unexplained heat is the early warning, the raw
-      // temperature only counts as drift once it has stayed up for a whole day.
-      { signal: 'battery_temperature', min_deviation: 5, sustain: 96 },
-      {
-        signal: 'battery_temperature',
-        min_deviation: 5,
-        explained_by: [
-          { signal: 'ambient_temperature', valid_min: -60, valid_max: 70 },
-          { signal: 'battery_current', magnitude: true, valid_min: -2000, valid_max: 2000 },
-        ],
-      },
-    ],
-  },
-  {
-    type: 'motor_bearing',
-    label: 'High Motor Vibration',
-    component: 'motor',
-    signal: 'motor_vibration',
-    direction: 'above',
-    threshold: 2.0,
-    critical: 3.0,
-    clear: 1.5,
-    valid_min: 0,
-    valid_max: 50,
-    // A bearing only vibrates while it turns: a parked reading says nothing, so it neither clears the
-    // alarm nor teaches the baseline that 0.2 g is normal.
-    measured_when: { signal: 'motor_rpm', min: 100 },
-    drift_signals: [{ signal: 'motor_vibration', min_deviation: 0.4 }],
-  },
-  {
-    type: 'motor_overheat',
-    label: 'Motor Overheating',
-    component: 'motor',
-    signal: 'motor_temperature',
-    direction: 'above',
-    threshold: 100,
-    critical: 120,
-    clear: 90,
-    valid_min: -60,
-    valid_max: 300,
-    // Parked near ambient, 60-75 C on a drive: drift is judged among driving readings only (the
-    // threshold still applies to every reading).
-    drift_signals: [
-      { signal: 'motor_temperature', min_deviation: 10, measured_when: { signal: 'motor_rpm', min: 100 } },
-    ],
-  },
-  {
-    type: 'tire_pressure',
-    label: 'Low Tire Pressure',
-    component: 'tires',
-    signal: 'tire_pressure',
-    direction: 'below',
-    threshold: 28,
-    critical: 22,
-    clear: 30,
-    valid_min: 0,
-    valid_max: 150,
-    drift_signals: [{ signal: 'tire_pressure', min_deviation: 2 }],
-  },
-  {
-    type: 'brake_wear',
-    label: 'Brake Pads Worn',
-    component: 'brakes',
-    signal: 'brake_pad_wear',
-    direction: 'above',
-    threshold: 0.8,
-    critical: 0.92,
-    clear: 0.75,
-    valid_min: 0,
-    valid_max: 1,
-    drift_signals: [{ signal: 'brake_pad_wear', min_deviation: 0.05 }],
-  },
-  {
-    type: 'battery_degradation',
-    label: 'Battery Degradation',
-    component: 'battery',
-    signal: 'soh',
-    direction: 'below',
-    threshold: 0.7,
-    critical: 0.6,
-    clear: 0.72,
-    valid_min: 0,
-    valid_max: 1.2,
-    drift_signals: [{ signal: 'soh', min_deviation: 0.03 }],
-  },
-]
+// The schema and the defaults live in their own modules; re-exported so existing importers keep working.
+export { DEFAULT_RULES } from './default-rules.js'
+export {
+  type Condition,
+  ConditionSchema,
+  type Direction,
+  type DriftSignal,
+  DriftSignalSchema,
+  type Rule,
+  RuleSchema,
+} from './rule-schema.js'
 
 export class RulesValidationError extends Error {
   readonly issues: readonly string[]
