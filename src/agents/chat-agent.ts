@@ -167,9 +167,12 @@ export class ChatAgent {
       repos.serviceCenters.listCenters(),
       repos.chat.listForVehicle(req.vehicle.id, 30),
     ])
+    // An episode that recovered on its own while a service for it is still booked is not fixed:
+    // the cause (a worn part, a latent defect) is still there, so it still needs attention.
+    const booked = new Set(live.map((b) => b.anomaly_event_id).filter(Boolean))
     // Newest first from the repository; a stable sort keeps the newest of the worst severity on top.
     const open = events
-      .filter((e) => e.status !== 'RESOLVED')
+      .filter((e) => e.status !== 'RESOLVED' || (e.resolution === 'recovered' && booked.has(e.id)))
       .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])
     const worst = open[0]
     return {
