@@ -3,6 +3,8 @@
  * always get the same intent, and no model ever decides a booking.
  */
 
+import { wallClock } from './zoned-time.js'
+
 export type ChatIntent =
   | 'help'
   | 'approve'
@@ -138,31 +140,10 @@ export function slotLabel(at: Date | string, timeZone = 'UTC'): string {
   return f.format(new Date(at))
 }
 
-const wallFormats = new Map<string, Intl.DateTimeFormat>()
-
+/** The calendar day, hour, minute and weekday of an instant in a zone. */
 function wall(at: Date, timeZone: string) {
-  let f = wallFormats.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      weekday: 'short',
-    })
-    wallFormats.set(timeZone, f)
-  }
-  const parts = f.formatToParts(at)
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
-  return {
-    date: `${get('year')}-${get('month')}-${get('day')}`,
-    hour: Number(get('hour')),
-    minute: Number(get('minute')),
-    weekday: WEEKDAYS.indexOf(get('weekday').toLowerCase()),
-  }
+  const w = wallClock(at, timeZone)
+  return { date: `${w.year}-${w.month}-${w.day}`, hour: w.hour, minute: w.minute, weekday: w.weekday }
 }
 
 /** Whether a slot starting at `start` is the time the customer named, read in the centre's zone. */
