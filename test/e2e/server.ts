@@ -140,17 +140,6 @@ export async function until(check: () => Promise<boolean>, ms: number): Promise<
 }
 
 /**
- * Routes a test needs that are not registered yet (backend pieces still landing), as `METHOD /url`.
- * Fastify's own route table is asked, so this follows the code, not a list kept by hand.
- */
-export function missingRoutes(app: FastifyInstance, routes: string[]): string[] {
-  return routes.filter((r) => {
-    const [method, url] = r.split(' ') as [string, string]
-    return !app.hasRoute({ method: method as 'GET', url })
-  })
-}
-
-/**
  * LEAD: the one place the e2e suite makes a vehicle misbehave; adapt it if the anomaly path changes.
  * It pushes readings with an overheating battery (above the `battery_thermal` critical level) and
  * a shaking motor through the ingestion pipeline, exactly where the replay's readings enter, so the
