@@ -44,6 +44,12 @@ export interface EpisodeDeps {
   announce(final: VehicleState, vehicle: VehicleLiveState['vehicle']): Promise<void>
   flushIntervalMs?: number
   historyForGraph?: number
+  /**
+   * Agent runs (of different vehicles) at once; more wait their turn in order. A burst of
+   * episodes then completes one run after another instead of all of them slowly together, and
+   * leaves pool connections to the telemetry writer. Default 4.
+   */
+  maxConcurrentRuns?: number
 }
 
 /**
@@ -55,6 +61,9 @@ export class EpisodeManager implements ReadingObserver {
   private readonly histories = new Map<string, History>()
   private readonly episodes = new Map<string, Map<string, Episode>>()
   private readonly queues = new Map<string, Promise<void>>()
+  private readonly maxConcurrentRuns: number
+  private activeRuns = 0
+  private readonly waitingRuns: (() => void)[] = []
   private readonly flushTimer: NodeJS.Timeout
   private readonly stats_: EpisodeStats = {
     analyzed: 0,
@@ -67,6 +76,7 @@ export class EpisodeManager implements ReadingObserver {
   }
 
   constructor(private readonly deps: EpisodeDeps) {
+    this.maxConcurrentRuns = Math.max(1, deps.maxConcurrentRuns ?? 4)
     this.flushTimer = setInterval(() => void this.flush(), deps.flushIntervalMs ?? 2000)
     this.flushTimer.unref()
   }
@@ -178,7 +188,7 @@ export class EpisodeManager implements ReadingObserver {
     this.stats_.queuedRuns++
     const previous = this.queues.get(vehicleId) ?? Promise.resolve()
     const next = previous
-      .then(job)
+      .then(() => this.limited(job))
       .catch((err) => {
         this.stats_.graphFailures++
         this.deps.log.error({ err, vehicleId }, 'anomaly workflow failed')
@@ -188,6 +198,19 @@ export class EpisodeManager implements ReadingObserver {
         if (this.queues.get(vehicleId) === next) this.queues.delete(vehicleId)
       })
     this.queues.set(vehicleId, next)
+  }
+
+  /** Runs `job` when fewer than `maxConcurrentRuns` run; a finishing job hands its slot to the oldest waiter. */
+  private async limited(job: () => Promise<void>): Promise<void> {
+    if (this.activeRuns < this.maxConcurrentRuns) this.activeRuns++
+    else await new Promise<void>((resolve) => this.waitingRuns.push(resolve))
+    try {
+      await job()
+    } finally {
+      const next = this.waitingRuns.shift()
+      if (next) next()
+      else this.activeRuns--
+    }
   }
 
   private async open(

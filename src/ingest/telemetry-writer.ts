@@ -6,6 +6,8 @@ export interface TelemetryRow {
   /** ISO-8601 timestamp of the reading. */
   ts: string
   data: Record<string, unknown>
+  /** `JSON.stringify(data)`, when the caller has it already (the pipeline shares it with the WebSocket hub). */
+  json?: string
 }
 
 export interface TelemetryWriterOptions {
@@ -15,6 +17,11 @@ export interface TelemetryWriterOptions {
   flushIntervalMs?: number
   /** Rows kept while the database is failing; past this the oldest are dropped and counted. */
   maxBuffered?: number
+  /**
+   * Batches written at the same time, each on its own pool connection, while full batches wait
+   * (PGlite, with one connection, runs them one after the other). Default 2.
+   */
+  concurrency?: number
   onError?: (err: unknown, attempt: number) => void
 }
 
@@ -28,21 +35,37 @@ export interface TelemetryWriterStats {
   lastErrorAt: string | null
 }
 
+interface FlushSession {
+  promise: Promise<void>
+  resolve: () => void
+  failed: boolean
+}
+
 /**
  * Writes readings to `telemetry_logs` in batches: one INSERT ... SELECT over a JSON array per
- * flush (one round trip and one parameter, on `pg` and PGlite alike), never a write per reading.
- * A failed flush keeps its rows, retries with backoff and shows up in the stats (and so in
- * /api/health); only a buffer overflow during a long outage drops rows, and those are counted.
+ * batch (one round trip and one parameter, on `pg` and PGlite alike), never a write per reading.
+ * While full batches wait, up to `concurrency` are written at once, so that PostgreSQL parses
+ * and indexes one batch while the next is sent. A failed batch keeps its rows, retries with
+ * backoff and shows up in the stats (and so in /api/health); only a buffer overflow during a long
+ * outage drops rows, and those are counted.
  */
 export class TelemetryWriter {
-  private buffer: TelemetryRow[] = []
+  /**
+   * Rows waiting, each already as its JSON element. Serializing on `add` rather than at flush
+   * time costs the same, but the reading objects then die young instead of waiting (and being
+   * promoted to the old generation) behind a slow database; a string has nothing for the GC to trace.
+   */
+  private buffer: string[] = []
   private timer: NodeJS.Timeout | undefined
-  private flushing: Promise<void> | undefined
+  /** The current flush: it ends when the buffer is empty and no batch is in flight, or a batch failed. */
+  private session: FlushSession | undefined
+  private inFlight = 0
   private retryDelayMs = 0
   private closed = false
   private readonly batchSize: number
   private readonly flushIntervalMs: number
   private readonly maxBuffered: number
+  private readonly concurrency: number
   private readonly stats_: TelemetryWriterStats = {
     written: 0,
     pending: 0,
@@ -60,6 +83,7 @@ export class TelemetryWriter {
     this.batchSize = options.batchSize ?? 1000
     this.flushIntervalMs = options.flushIntervalMs ?? 250
     this.maxBuffered = options.maxBuffered ?? 200_000
+    this.concurrency = Math.max(1, options.concurrency ?? 2)
   }
 
   get stats(): TelemetryWriterStats {
@@ -68,9 +92,12 @@ export class TelemetryWriter {
 
   add(row: TelemetryRow): void {
     if (this.closed) return
-    this.buffer.push(row)
+    this.buffer.push(
+      `{"v":${JSON.stringify(row.vehicleId)},"t":${JSON.stringify(row.ts)},"d":${row.json ?? JSON.stringify(row.data)}}`,
+    )
     if (this.buffer.length > this.maxBuffered) {
-      const excess = this.buffer.length - this.maxBuffered
+      // The oldest 1% at once: shifting one row off a full buffer per reading would copy it all each time.
+      const excess = Math.max(this.buffer.length - this.maxBuffered, Math.ceil(this.maxBuffered / 100))
       this.buffer.splice(0, excess)
       this.stats_.dropped += excess
     }
@@ -78,22 +105,29 @@ export class TelemetryWriter {
     else this.schedule(this.retryDelayMs || this.flushIntervalMs)
   }
 
-  /** Writes everything waiting now; resolves when written or when the attempt failed. */
+  /** Writes everything waiting now; resolves when written or when an attempt failed. */
   flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => {
-      this.flushing = undefined
-    })
-    return this.flushing
+    if (!this.session) {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => {
+        resolve = r
+      })
+      this.session = { promise, resolve, failed: false }
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    const { promise } = this.session
+    this.startBatches()
+    if (this.inFlight === 0) this.endSession()
+    return promise
   }
 
   /** Flushes what is left (trying a few times) and stops the timer. */
   async close(): Promise<void> {
     this.closed = true
     clearTimeout(this.timer)
-    for (let attempt = 0; attempt < 3 && this.buffer.length > 0; attempt++) {
-      await this.flushing
-      await this.flush()
-    }
+    await this.session?.promise
+    for (let attempt = 0; attempt < 3 && this.buffer.length > 0; attempt++) await this.flush()
   }
 
   private schedule(delayMs: number): void {
@@ -105,31 +139,52 @@ export class TelemetryWriter {
     this.timer.unref()
   }
 
-  private async drain(): Promise<void> {
-    clearTimeout(this.timer)
-    this.timer = undefined
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.batchSize)
-      try {
-        await this.insert(batch)
-        this.stats_.written += batch.length
-        this.stats_.batches++
-        this.retryDelayMs = 0
-      } catch (err) {
-        this.buffer.unshift(...batch)
-        this.stats_.failedAttempts++
-        this.stats_.lastError = err instanceof Error ? err.message : String(err)
-        this.stats_.lastErrorAt = new Date().toISOString()
-        this.retryDelayMs = Math.min(this.retryDelayMs ? this.retryDelayMs * 2 : 250, 5000)
-        this.options.onError?.(err, this.stats_.failedAttempts)
-        this.schedule(this.retryDelayMs)
-        return
-      }
+  /** One batch whenever none is in flight; more, up to the concurrency, only for full batches. */
+  private startBatches(): void {
+    const session = this.session
+    if (!session) return
+    while (
+      !session.failed &&
+      this.buffer.length > 0 &&
+      this.inFlight < this.concurrency &&
+      (this.inFlight === 0 || this.buffer.length >= this.batchSize)
+    ) {
+      this.inFlight++
+      void this.write(session, this.buffer.splice(0, this.batchSize))
     }
   }
 
-  private async insert(batch: TelemetryRow[]): Promise<void> {
-    const payload = JSON.stringify(batch.map((r) => ({ v: r.vehicleId, t: r.ts, d: r.data })))
+  private async write(session: FlushSession, batch: string[]): Promise<void> {
+    try {
+      await this.insert(batch)
+      this.stats_.written += batch.length
+      this.stats_.batches++
+      this.retryDelayMs = 0
+    } catch (err) {
+      this.buffer.unshift(...batch)
+      session.failed = true
+      this.stats_.failedAttempts++
+      this.stats_.lastError = err instanceof Error ? err.message : String(err)
+      this.stats_.lastErrorAt = new Date().toISOString()
+      this.retryDelayMs = Math.min(this.retryDelayMs ? this.retryDelayMs * 2 : 250, 5000)
+      this.options.onError?.(err, this.stats_.failedAttempts)
+    } finally {
+      this.inFlight--
+    }
+    this.startBatches()
+    if (this.inFlight > 0) return
+    if (session.failed) this.schedule(this.retryDelayMs)
+    this.endSession()
+  }
+
+  private endSession(): void {
+    const session = this.session
+    this.session = undefined
+    session?.resolve()
+  }
+
+  private async insert(batch: string[]): Promise<void> {
+    const payload = `[${batch.join(',')}]`
     await sql`
       insert into telemetry_logs (vehicle_id, ts, sensor_data)
       select (e->>'v')::uuid, (e->>'t')::timestamptz, e->'d'

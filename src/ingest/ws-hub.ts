@@ -2,6 +2,33 @@ import type { WebSocket } from 'ws'
 import type { AuthUser } from '../auth/tokens.js'
 import type { EventBus, FleetMessage } from './event-bus.js'
 
+/** Buffers go out as text frames: the clients get JSON text, as before. */
+const TEXT = { binary: false } as const
+
+/** The JSON of the data being published right now, when its publisher serialized it already. */
+let serialized: { data: unknown; json: string } | undefined
+
+/**
+ * Publishes (synchronously, through `publish`) a message whose `data` the caller has already
+ * serialized as `json`: the hub then frames that text instead of serializing the data again.
+ */
+export function publishSerialized(data: object, json: string, publish: () => void): void {
+  serialized = { data, json }
+  try {
+    publish()
+  } finally {
+    serialized = undefined
+  }
+}
+
+/** One message as the UTF-8 JSON every client receives. */
+function frame(message: { type: string; data: unknown }): Buffer {
+  if (serialized !== undefined && serialized.data === message.data) {
+    return Buffer.from(`{"type":${JSON.stringify(message.type)},"data":${serialized.json}}`)
+  }
+  return Buffer.from(JSON.stringify(message))
+}
+
 export interface HubOptions {
   /** Ping every connection this often; one that missed the previous pong is dropped. */
   heartbeatMs?: number
@@ -25,8 +52,9 @@ export class HubConnection {
   alive = true
   /** Staff only: narrow the telemetry stream to these VINs (empty = the whole fleet). */
   vins = new Set<string>()
-  readonly telemetryQueue: string[] = []
-  readonly priorityQueue: string[] = []
+  /** Serialized messages (shared by every connection they go to) waiting for this one. */
+  readonly telemetryQueue: Buffer[] = []
+  readonly priorityQueue: Buffer[] = []
   droppedTelemetry = 0
 
   constructor(
@@ -55,8 +83,9 @@ export class HubConnection {
 
 /**
  * Delivers bus messages to WebSocket clients. Each message is serialized once, whatever the
- * number of clients. A slow client gets a bounded queue: telemetry is dropped oldest-first (it
- * is superseded by the next reading anyway), everything else waits its turn.
+ * number of clients, into one UTF-8 buffer that every socket sends (and buffers) as it is: no
+ * per-client encoding or copy. A slow client gets a bounded queue: telemetry is dropped
+ * oldest-first (it is superseded by the next reading anyway), everything else waits its turn.
  */
 export class WebSocketHub {
   private readonly customers = new Map<string, Set<HubConnection>>()
@@ -100,7 +129,7 @@ export class WebSocketHub {
 
   /** Sends one message to one connection (replies to its own client messages). */
   sendTo(connection: HubConnection, type: string, data: unknown): void {
-    this.send(connection, JSON.stringify({ type, data }), false)
+    this.send(connection, frame({ type, data }), false)
   }
 
   close(): void {
@@ -132,7 +161,7 @@ export class WebSocketHub {
   }
 
   private deliver(message: FleetMessage): void {
-    let text: string | undefined
+    let payload: Buffer | undefined
     const telemetry = message.type === 'telemetry'
     const targets: Iterable<HubConnection>[] = [this.staff]
     if (message.ownerId) {
@@ -142,29 +171,29 @@ export class WebSocketHub {
     for (const group of targets) {
       for (const connection of group) {
         if (!connection.wants(message)) continue
-        text ??= JSON.stringify({ type: message.type, data: message.data })
-        this.send(connection, text, telemetry)
+        payload ??= frame({ type: message.type, data: message.data })
+        this.send(connection, payload, telemetry)
       }
     }
   }
 
-  private send(connection: HubConnection, text: string, telemetry: boolean): void {
+  private send(connection: HubConnection, payload: Buffer, telemetry: boolean): void {
     const { socket } = connection
     if (socket.readyState !== socket.OPEN) return
     if (connection.queued === 0 && socket.bufferedAmount < this.opts.maxBufferedBytes) {
-      socket.send(text)
+      socket.send(payload, TEXT)
       this.stats_.sent++
       return
     }
     if (telemetry) {
-      connection.telemetryQueue.push(text)
+      connection.telemetryQueue.push(payload)
       if (connection.telemetryQueue.length > this.opts.maxQueuedTelemetry) {
         connection.telemetryQueue.shift()
         connection.droppedTelemetry++
         this.stats_.droppedTelemetry++
       }
     } else {
-      connection.priorityQueue.push(text)
+      connection.priorityQueue.push(payload)
       if (connection.priorityQueue.length > this.opts.maxQueuedPriority) {
         this.stats_.slowClientsClosed++
         connection.socket.close(1013, 'client too slow')
@@ -187,7 +216,7 @@ export class WebSocketHub {
       while (connection.queued > 0 && socket.bufferedAmount < this.opts.maxBufferedBytes) {
         const next = connection.priorityQueue.shift() ?? connection.telemetryQueue.shift()
         if (next === undefined) break
-        socket.send(next)
+        socket.send(next, TEXT)
         this.stats_.sent++
       }
       if (connection.queued === 0) this.backlogged.delete(connection)
