@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { type DbHandle, openDatabase } from '../../src/db/client.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
-import { seedDemoData } from '../../src/db/seed.js'
+import { seedDemoData, vehicleRow } from '../../src/db/seed.js'
 import type { FleetVehicle } from '../../src/simulation/fleet.js'
 
 export type DbKind = 'pglite' | 'postgres'
@@ -103,18 +103,7 @@ export async function seedFleet(handle: DbHandle, extra: readonly FleetVehicle[]
   const owners = await handle.db.selectFrom('users').select(['id', 'email']).execute()
   const idByEmail = new Map(owners.map((o) => [o.email, o.id]))
   for (let i = 0; i < extra.length; i += 500) {
-    const chunk = extra.slice(i, i + 500).map((v) => {
-      const ownerId = idByEmail.get(v.ownerEmail)
-      if (!ownerId) throw new Error(`no owner ${v.ownerEmail} for ${v.vin}`)
-      return {
-        owner_id: ownerId,
-        vin: v.vin,
-        model: v.model,
-        year: v.year,
-        vehicle_type: v.vehicleType,
-        batch: v.batch,
-      }
-    })
+    const chunk = extra.slice(i, i + 500).map((v) => vehicleRow(v, idByEmail))
     await handle.db
       .insertInto('vehicles')
       .values(chunk)

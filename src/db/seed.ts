@@ -1,7 +1,7 @@
 import { hashPassword } from '../auth/passwords.js'
-import { FLEET_OWNERS, FLEET_VEHICLES } from '../simulation/fleet.js'
+import { FLEET_OWNERS, FLEET_VEHICLES, type FleetVehicle } from '../simulation/fleet.js'
 import type { Db } from './client.js'
-import type { Role } from './schema.js'
+import type { NewVehicle, Role } from './schema.js'
 
 /** The requirements' demo accounts that are not fleet owners (the owners come from the fleet). */
 export const DEMO_STAFF: ReadonlyArray<{ email: string; password: string; role: Role; name: string }> = [
@@ -29,6 +29,20 @@ export const DEMO_SERVICE_CENTERS = [
     timezone: 'Europe/Berlin',
   },
 ] as const
+
+/** A fleet vehicle as a `vehicles` row, its owner looked up by email. */
+export function vehicleRow(v: FleetVehicle, idByEmail: ReadonlyMap<string, string>): NewVehicle {
+  const ownerId = idByEmail.get(v.ownerEmail)
+  if (!ownerId) throw new Error(`Fleet vehicle ${v.vin} names unknown owner ${v.ownerEmail}`)
+  return {
+    owner_id: ownerId,
+    vin: v.vin,
+    model: v.model,
+    year: v.year,
+    vehicle_type: v.vehicleType,
+    batch: v.batch,
+  }
+}
 
 export interface SeedReport {
   seeded: boolean
@@ -74,20 +88,7 @@ export async function seedDemoData(db: Db): Promise<SeedReport> {
     if (FLEET_VEHICLES.length > 0) {
       await trx
         .insertInto('vehicles')
-        .values(
-          FLEET_VEHICLES.map((v) => {
-            const ownerId = idByEmail.get(v.ownerEmail)
-            if (!ownerId) throw new Error(`Fleet vehicle ${v.vin} names unknown owner ${v.ownerEmail}`)
-            return {
-              owner_id: ownerId,
-              vin: v.vin,
-              model: v.model,
-              year: v.year,
-              vehicle_type: v.vehicleType,
-              batch: v.batch,
-            }
-          }),
-        )
+        .values(FLEET_VEHICLES.map((v) => vehicleRow(v, idByEmail)))
         .execute()
     }
     return {
