@@ -29,7 +29,13 @@ describe('architecture', () => {
     const visit = (file: string) => {
       if (state.get(file) === 'done') return
       if (state.get(file) === 'visiting') {
-        cycles.push(stack.slice(stack.indexOf(file)).concat(file).map((f) => relative(SRC, f)).join(' -> '))
+        cycles.push(
+          stack
+            .slice(stack.indexOf(file))
+            .concat(file)
+            .map((f) => relative(SRC, f))
+            .join(' -> '),
+        )
         return
       }
       state.set(file, 'visiting')
