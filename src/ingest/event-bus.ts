@@ -16,6 +16,8 @@ export interface FleetMessage<T extends FleetMessageType = FleetMessageType, D =
   ownerId: string | null
   /** Staff roles that receive it too. */
   roles: readonly Role[]
+  /** `JSON.stringify(data)`, when the publisher has it already: the hub frames it as is. */
+  dataJson?: string
 }
 
 export type FleetHandler = (message: FleetMessage) => void

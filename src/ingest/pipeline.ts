@@ -4,7 +4,6 @@ import { type TelemetryReading, TelemetryReadingSchema } from '../schemas/teleme
 import { type EventBus, STAFF } from './event-bus.js'
 import { ReadingRing } from './reading-ring.js'
 import type { TelemetryWriter } from './telemetry-writer.js'
-import { publishSerialized } from './ws-hub.js'
 
 export interface VehicleRef {
   id: string
@@ -135,15 +134,14 @@ export class IngestionPipeline {
     // Serialized once, for the database and for every dashboard.
     const json = JSON.stringify(reading)
     this.deps.writer.add({ vehicleId: state.vehicle.id, ts: reading.timestamp, data: reading, json })
-    publishSerialized(reading, json, () =>
-      this.deps.bus.publish({
-        type: 'telemetry',
-        data: reading,
-        vin: reading.vin,
-        ownerId: state.vehicle.ownerId,
-        roles: STAFF,
-      }),
-    )
+    this.deps.bus.publish({
+      type: 'telemetry',
+      data: reading,
+      dataJson: json,
+      vin: reading.vin,
+      ownerId: state.vehicle.ownerId,
+      roles: STAFF,
+    })
     return 'accepted'
   }
 

@@ -5,28 +5,12 @@ import type { EventBus, FleetMessage } from './event-bus.js'
 /** Buffers go out as text frames: the clients get JSON text, as before. */
 const TEXT = { binary: false } as const
 
-/** The JSON of the data being published right now, when its publisher serialized it already. */
-let serialized: { data: unknown; json: string } | undefined
-
-/**
- * Publishes (synchronously, through `publish`) a message whose `data` the caller has already
- * serialized as `json`: the hub then frames that text instead of serializing the data again.
- */
-export function publishSerialized(data: object, json: string, publish: () => void): void {
-  serialized = { data, json }
-  try {
-    publish()
-  } finally {
-    serialized = undefined
-  }
-}
-
 /** One message as the UTF-8 JSON every client receives. */
-function frame(message: { type: string; data: unknown }): Buffer {
-  if (serialized !== undefined && serialized.data === message.data) {
-    return Buffer.from(`{"type":${JSON.stringify(message.type)},"data":${serialized.json}}`)
+function frame(message: { type: string; data: unknown; dataJson?: string }): Buffer {
+  if (message.dataJson !== undefined) {
+    return Buffer.from(`{"type":${JSON.stringify(message.type)},"data":${message.dataJson}}`)
   }
-  return Buffer.from(JSON.stringify(message))
+  return Buffer.from(JSON.stringify({ type: message.type, data: message.data }))
 }
 
 export interface HubOptions {
@@ -171,7 +155,7 @@ export class WebSocketHub {
     for (const group of targets) {
       for (const connection of group) {
         if (!connection.wants(message)) continue
-        payload ??= frame({ type: message.type, data: message.data })
+        payload ??= frame(message)
         this.send(connection, payload, telemetry)
       }
     }
