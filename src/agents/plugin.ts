@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { bookingMessage } from '../api/bookings.js'
 import type { UebaLog } from '../db/schema.js'
 import { STAFF } from '../ingest/event-bus.js'
+import { bookingMessage } from '../schemas/booking-dto.js'
 import { toChatDto } from '../schemas/chat.js'
-import { iso } from '../schemas/common.js'
+import { uebaLogDto } from '../schemas/ueba.js'
 import { DataAnalysisAgent } from './data-agent.js'
 import { DiagnosisAgent } from './diagnosis-agent.js'
 import { CustomerEngagementAgent, createChatModelFromEnv } from './engagement-agent.js'
@@ -19,25 +19,12 @@ import { securityMessage, UebaAgent, type UebaAttemptContext } from './ueba.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The one scheduling agent: the graph, the bookings API and the chat book through it. */
+    scheduling: SchedulingAgent
     agents: AgentDeps
     /** The master graph, compiled once. */
     graph: MasterGraph
     episodes: EpisodeManager
-  }
-}
-
-export function uebaLogDto(log: UebaLog, vin: string | null) {
-  return {
-    id: log.id,
-    agent_name: log.agent_name,
-    action_type: log.action_type,
-    source_node: log.source_node,
-    target_node: log.target_node,
-    status: log.status,
-    vin,
-    run_id: log.run_id,
-    details: log.details,
-    timestamp: iso(log.timestamp),
   }
 }
 
@@ -48,7 +35,7 @@ export function uebaLogDto(log: UebaLog, vin: string | null) {
  */
 async function agentsPlugin(app: FastifyInstance) {
   const { config, repos, bus } = app
-  if (!app.hasDecorator('scheduling')) app.decorate('scheduling', new SchedulingAgent(app.dbHandle.db))
+  app.decorate('scheduling', new SchedulingAgent(app.dbHandle.db))
   const ueba = new UebaAgent(repos.ueba, {
     onLogged(log: UebaLog, context: UebaAttemptContext) {
       const vin = context.vin ?? null

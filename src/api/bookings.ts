@@ -1,13 +1,9 @@
-import fp from 'fastify-plugin'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { SchedulingAgent } from '../agents/scheduling-agent.js'
-import type { BookingView } from '../db/repositories/bookings.js'
-import type { Role } from '../db/schema.js'
 import { AppError } from '../errors.js'
-import type { FleetMessage } from '../ingest/event-bus.js'
+import { bookingMessage, toBookingDto } from '../schemas/booking-dto.js'
+import { allowedTransitions, canTransition } from '../schemas/booking-rules.js'
 import {
-  type BookingDto,
   BookingListQuerySchema,
   BookingParamsSchema,
   BookingSchema,
@@ -17,54 +13,11 @@ import {
   parseStatusList,
   UpdateBookingBodySchema,
 } from '../schemas/bookings.js'
-import { errorResponses, iso } from '../schemas/common.js'
-import { allowedTransitions, canTransition } from './booking-rules.js'
+import { errorResponses } from '../schemas/common.js'
 import { requestFeedback } from './feedback.js'
 import { caller } from './plugins/access.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The one scheduling agent: the bookings API and the chat book through the same instance. */
-    scheduling: SchedulingAgent
-  }
-}
-
-/** A booking as the API sends it; `role` decides which status buttons a client may show. */
-export function toBookingDto(row: BookingView, role: Role | null): BookingDto {
-  return {
-    id: row.id,
-    vehicle_id: row.vehicle_id,
-    vin: row.vin,
-    vehicle_model: row.vehicle_model,
-    owner_id: row.owner_id,
-    service_center_id: row.service_center_id,
-    service_center_name: row.service_center_name,
-    appointment_time: iso(row.appointment_time),
-    bay: row.bay,
-    status: row.status,
-    customer_notes: row.customer_notes,
-    source: row.source,
-    anomaly_event_id: row.anomaly_event_id,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
-    allowed_transitions: role ? allowedTransitions(role, row.status) : [],
-  }
-}
-
-/** The real-time notice of a new or changed booking: to its owner and to the service desk. */
-export function bookingMessage(row: BookingView): FleetMessage<'booking', BookingDto> {
-  return {
-    type: 'booking',
-    data: toBookingDto(row, null),
-    vin: row.vin,
-    ownerId: row.owner_id,
-    roles: ['service'],
-  }
-}
-
 const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
-  if (!app.hasDecorator('scheduling')) app.decorate('scheduling', new SchedulingAgent(app.dbHandle.db))
-
   app.get(
     '/api/bookings',
     {
@@ -179,5 +132,4 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
   )
 }
 
-// Wrapped so that `app.scheduling` is decorated on the root instance, visible to every plugin.
-export default fp(bookingsRoutes, { name: 'bookings-routes' })
+export default bookingsRoutes

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import type { z } from 'zod'
 import type { AlarmRow } from '../db/repositories/history.js'
 import type { Role } from '../db/schema.js'
+import { toBookingDto } from '../schemas/booking-dto.js'
 import { iso, isoOrNull } from '../schemas/common.js'
 import type { AlarmSchema } from '../schemas/history.js'
-import { toBookingDto } from './bookings.js'
 
 export type AlarmDto = z.infer<typeof AlarmSchema>
 

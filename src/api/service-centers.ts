@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { SchedulingAgent } from '../agents/scheduling-agent.js'
 import {
   ServiceCenterParamsSchema,
   ServiceCenterSchema,
@@ -10,10 +9,6 @@ import {
 import { errorResponses } from '../schemas/common.js'
 
 const serviceCentersRoutes: FastifyPluginAsyncZod = async (app) => {
-  // The bookings plugin normally decorates the shared agent first; the agent keeps no state, so
-  // registered on its own this plugin can safely make its own.
-  if (!app.hasDecorator('scheduling')) app.decorate('scheduling', new SchedulingAgent(app.dbHandle.db))
-
   app.get(
     '/api/service-centers',
     {

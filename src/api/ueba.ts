@@ -1,26 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { uebaLogDto } from '../agents/plugin.js'
 import { AppError } from '../errors.js'
 import { errorResponses, iso, VinSchema } from '../schemas/common.js'
+import { UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
 import { FLEET_VEHICLES } from '../simulation/fleet.js'
 import { decodeCursor, PageQuerySchema, page } from './pagination.js'
 import { caller } from './plugins/access.js'
-
-export const UebaLogSchema = z
-  .object({
-    id: z.uuid(),
-    agent_name: z.string(),
-    action_type: z.string(),
-    source_node: z.string().nullable(),
-    target_node: z.string().nullable(),
-    status: z.enum(['ALLOWED', 'BLOCKED']),
-    vin: z.string().nullable(),
-    run_id: z.string().nullable(),
-    details: z.record(z.string(), z.unknown()).nullable(),
-    timestamp: z.string(),
-  })
-  .meta({ id: 'UebaLog' })
 
 const DRILLS = {
   /** The engagement agent tries to hand a run straight to root-cause analysis. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { allowedTransitions, canTransition } from '../../src/api/booking-rules.js'
 import { hashPassword } from '../../src/auth/passwords.js'
 import { BOOKING_STATUSES, type BookingStatus, ROLES, type Role, type Vehicle } from '../../src/db/schema.js'
 import type { FleetMessage } from '../../src/ingest/event-bus.js'
+import { allowedTransitions, canTransition } from '../../src/schemas/booking-rules.js'
 import { bearer, createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 

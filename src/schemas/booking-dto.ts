@@ -1,0 +1,39 @@
+import type { BookingView } from '../db/repositories/bookings.js'
+import type { Role } from '../db/schema.js'
+import type { FleetMessage } from '../ingest/event-bus.js'
+import { allowedTransitions } from './booking-rules.js'
+import type { BookingDto } from './bookings.js'
+import { iso } from './common.js'
+
+/** A booking as the API sends it; `role` decides which status buttons a client may show. */
+export function toBookingDto(row: BookingView, role: Role | null): BookingDto {
+  return {
+    id: row.id,
+    vehicle_id: row.vehicle_id,
+    vin: row.vin,
+    vehicle_model: row.vehicle_model,
+    owner_id: row.owner_id,
+    service_center_id: row.service_center_id,
+    service_center_name: row.service_center_name,
+    appointment_time: iso(row.appointment_time),
+    bay: row.bay,
+    status: row.status,
+    customer_notes: row.customer_notes,
+    source: row.source,
+    anomaly_event_id: row.anomaly_event_id,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    allowed_transitions: role ? allowedTransitions(role, row.status) : [],
+  }
+}
+
+/** The real-time notice of a new or changed booking: to its owner and to the service desk. */
+export function bookingMessage(row: BookingView): FleetMessage<'booking', BookingDto> {
+  return {
+    type: 'booking',
+    data: toBookingDto(row, null),
+    vin: row.vin,
+    ownerId: row.owner_id,
+    roles: ['service'],
+  }
+}
