@@ -1,8 +1,9 @@
 /**
  * What a stored reading costs the database, on PostgreSQL and PGlite: server-side INSERT ... SELECT
  * of 20,000 rows into `telemetry_logs` and into copies without its foreign key and index, with the
- * jsonb already parsed or parsed from text; then the TelemetryWriter's own statement (1,000 rows
- * per INSERT over one JSON array) with one and with two batches in flight.
+ * jsonb already parsed or parsed from text; then, from Node, one INSERT per row, 100-row INSERTs,
+ * the writer's former 1,000-row INSERT over one jsonb array, and the TelemetryWriter (1,000-row
+ * COPY batches) with one and with two batches in flight.
  */
 import { sql } from 'kysely'
 import type { Db } from '../src/db/client.js'
@@ -77,25 +78,59 @@ for (const kind of kinds) {
       sql`insert into t_bare select v, t, d from staging`,
     )
 
-    // The writer itself, from Node: JSON array batches of 1,000, one or two in flight.
-    for (const concurrency of kind === 'postgres' ? [1, 2] : [1]) {
+    // From Node, the whole round trip: the issue's reference ladder, then the writer itself.
+    const fromNode = async (label: string, n: number, write: (batch: typeof docs) => Promise<void>) => {
       let best = Number.POSITIVE_INFINITY
-      const n = readings.length
       for (let i = 0; i < 2; i++) {
         await sql`truncate telemetry_logs`.execute(db)
-        const writer = new TelemetryWriter(db, { concurrency })
         const t0 = performance.now()
-        for (const r of readings) writer.add({ vehicleId: ids.get(r.vin)!, ts: r.timestamp, data: r })
-        await writer.close()
+        await write(docs.slice(0, n))
         best = Math.min(best, performance.now() - t0)
       }
       rows.push({
         db: kind,
-        insert: `TelemetryWriter, 1,000-row JSON batches, ${concurrency} in flight (from Node)`,
+        insert: label,
         rows: n,
         'rows/s': Math.round((n / best) * 1000),
         'µs/row': round((best * 1000) / n, 1),
       })
+    }
+    const values = (b: typeof docs) =>
+      b.map((x) => ({ vehicle_id: x.v, ts: x.t, sensor_data: JSON.stringify(x.d) }))
+    await fromNode('one INSERT per row (from Node)', Math.min(N, 2_000), async (batch) => {
+      for (const row of values(batch)) await db.insertInto('telemetry_logs').values(row).execute()
+    })
+    await fromNode('100-row INSERTs (from Node)', N, async (batch) => {
+      const all = values(batch)
+      for (let i = 0; i < all.length; i += 100)
+        await db
+          .insertInto('telemetry_logs')
+          .values(all.slice(i, i + 100))
+          .execute()
+    })
+    await fromNode(
+      '1,000-row INSERT over one jsonb array (the writer until this change)',
+      N,
+      async (batch) => {
+        for (let i = 0; i < batch.length; i += 1000) {
+          const payload = JSON.stringify(batch.slice(i, i + 1000))
+          await sql`insert into telemetry_logs (vehicle_id, ts, sensor_data)
+          select (e->>'v')::uuid, (e->>'t')::timestamptz, e->'d' from jsonb_array_elements(${payload}::jsonb) as e`.execute(
+            db,
+          )
+        }
+      },
+    )
+    for (const concurrency of kind === 'postgres' ? [1, 2] : [1]) {
+      await fromNode(
+        `TelemetryWriter: 1,000-row COPY batches, ${concurrency} in flight (from Node)`,
+        N,
+        async (batch) => {
+          const writer = new TelemetryWriter(d.handle, { concurrency })
+          for (const x of batch) writer.add({ vehicleId: x.v, ts: x.t, data: x.d })
+          await writer.close()
+        },
+      )
     }
   } finally {
     await d.close()

@@ -27,7 +27,7 @@ export interface IngestPluginOptions {
  * a hundred dashboards are a hundred WebSocket subscribers, not a hundred replays.
  */
 async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions) {
-  const writer = new TelemetryWriter(app.dbHandle.db, {
+  const writer = new TelemetryWriter(app.dbHandle, {
     onError: (err, attempt) => app.log.error({ err, attempt }, 'telemetry batch write failed; will retry'),
   })
   const pipeline = new IngestionPipeline({ repos: app.repos, writer, bus: app.bus, log: app.log })
