@@ -110,9 +110,9 @@ export async function buildApp({
     tokens: app.tokens,
     publicPrefixes: [WEB_ASSETS_PREFIX],
     // A user reaching for what their role may not do is a UEBA event, like an agent's.
-    onForbidden: (user, request) => {
+    onForbidden: async (user, request) => {
       const target = `${request.method} ${request.routeOptions.url ?? request.url}`
-      app.agents.ueba
+      await app.agents.ueba
         .logAttempt(user.role, target, 'BLOCKED', { userId: user.id }, 'api_request')
         .catch((err) => app.log.error({ err }, 'could not record a refused request in the UEBA log'))
     },

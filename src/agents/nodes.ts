@@ -28,7 +28,8 @@ export type GraphNode = (state: VehicleState) => Promise<Command>
 
 /**
  * Ends a node: the (pure) router picks the next node, the UEBA gate checks and logs the
- * transition, and a blocked one ends the run with `error` set.
+ * transition, and a blocked one ends the run with `error` set. A run that ends first waits for
+ * its audit trail to be stored (the gate's group commit), so a finished run is an audited run.
  */
 async function transition(
   deps: AgentDeps,
@@ -44,12 +45,18 @@ async function transition(
     vin: state.vin || null,
   })
   if (!verdict.allowed) {
-    return new Command({
-      update: { ...update, error: `${SECURITY_MESSAGE}: ${source} -> ${target === END ? 'END' : target}` },
-      goto: END,
+    return finish(deps, {
+      ...update,
+      error: `${SECURITY_MESSAGE}: ${source} -> ${target === END ? 'END' : target}`,
     })
   }
+  if (target === END) return finish(deps, update)
   return new Command({ update, goto: target })
+}
+
+async function finish(deps: AgentDeps, update: VehicleStateUpdate): Promise<Command> {
+  await deps.ueba.flush()
+  return new Command({ update, goto: END })
 }
 
 /** The hot path's analysis, or a fresh one over the state's history (standalone runs, tests). */
@@ -219,12 +226,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
     async rca(state) {
       const ctx = { vehicleId: state.vehicle_id || null, runId: state.run_id || null, vin: state.vin || null }
       const write = await deps.ueba.authorizeWrite('rca', 'manufacturing_insights', ctx)
-      if (!write.allowed) {
-        return new Command({
-          update: { error: `${SECURITY_MESSAGE}: rca -> manufacturing_insights` },
-          goto: END,
-        })
-      }
+      if (!write.allowed) return finish(deps, { error: `${SECURITY_MESSAGE}: rca -> manufacturing_insights` })
       const result = await deps.rca.analyzeFailure({ anomalyType: state.anomaly_type ?? 'unclassified' })
       return transition(deps, 'rca', state, {
         insight_id: result.insight?.id ?? null,

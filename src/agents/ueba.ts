@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { END } from '@langchain/langgraph'
-import type { UebaContext, UebaRepository } from '../db/repositories/ueba.js'
+import type { NewUebaLog, UebaContext, UebaRepository } from '../db/repositories/ueba.js'
 import type { UebaLog } from '../db/schema.js'
+import { AuditTrail, type AuditTrailOptions, type AuditTrailStats, auditTimestamp } from './ueba-audit.js'
 
 /** The only transitions an agent run may take (the requirements' table). END is written `END`. */
 export const ALLOWED_TRANSITIONS: Readonly<Record<string, readonly string[]>> = {
@@ -35,6 +37,8 @@ export function securityMessage(actionType: string): string {
 export interface UebaVerdict {
   allowed: boolean
   log: UebaLog
+  /** Resolves when the attempt is stored: already the case when `gate` returns a blocked one. */
+  recorded: Promise<void>
 }
 
 export interface UebaListener {
@@ -51,15 +55,31 @@ function label(node: string): string {
 }
 
 /**
- * The UEBA gate. `checkTransition` is the pure rule; `gate` and `authorizeWrite` check, log the
- * attempt (ALLOWED or BLOCKED) in `ueba_logs`, then tell the listener (which pushes security
- * events to dashboards). Logging comes first: an attempt that cannot be recorded does not pass.
+ * The UEBA gate. `checkTransition` is the pure rule; `gate` and `authorizeWrite` check, record
+ * the attempt (ALLOWED or BLOCKED) in `ueba_logs` through a group commit (`AuditTrail`), then
+ * tell the listener (which pushes security events to dashboards) once it is stored. A blocked
+ * attempt is stored before the gate answers; an allowed one is stored with the other attempts of
+ * the moment, and a run awaits `flush()` before it ends, so no run finishes with its trail unsaved.
  */
 export class UebaAgent {
+  private readonly trail: AuditTrail<NewUebaLog>
+
   constructor(
-    private readonly repo: UebaRepository,
+    repo: Pick<UebaRepository, 'insertUebaLogs'>,
     private readonly listener?: UebaListener,
-  ) {}
+    options: AuditTrailOptions = {},
+  ) {
+    this.trail = new AuditTrail((rows) => repo.insertUebaLogs(rows), options)
+  }
+
+  get auditStats(): AuditTrailStats {
+    return this.trail.stats
+  }
+
+  /** Resolves when every attempt recorded so far is stored. */
+  flush(): Promise<void> {
+    return this.trail.flush()
+  }
 
   checkTransition(source: string, target: string): boolean {
     return ALLOWED_TRANSITIONS[source]?.includes(target) ?? false
@@ -69,6 +89,7 @@ export class UebaAgent {
     return ALLOWED_WRITES[agent]?.includes(resource) ?? false
   }
 
+  /** Records an attempt and resolves with its row once it is stored. */
   async logAttempt(
     source: string,
     target: string,
@@ -76,32 +97,68 @@ export class UebaAgent {
     context: UebaAttemptContext = {},
     actionType = 'transition',
   ): Promise<UebaLog> {
-    const { vin, ...rest } = context
-    const log = await this.repo.logUebaAction(source, actionType, status, {
-      ...rest,
-      sourceNode: label(source),
-      targetNode: label(target),
-      details: { ...(rest.details ?? {}), ...(vin ? { vin } : {}) },
-    })
-    this.listener?.onLogged(log, context)
+    const { log, recorded } = this.record(source, target, status, context, actionType, true)
+    await recorded
     return log
   }
 
   /** Checks and logs a graph transition. */
-  async gate(source: string, target: string, context: UebaAttemptContext = {}): Promise<UebaVerdict> {
-    const allowed = this.checkTransition(source, target)
-    const log = await this.logAttempt(source, target, allowed ? 'ALLOWED' : 'BLOCKED', context)
-    return { allowed, log }
+  gate(source: string, target: string, context: UebaAttemptContext = {}): Promise<UebaVerdict> {
+    return this.verdict(this.checkTransition(source, target), source, target, context, 'transition')
   }
 
   /** Checks and logs an agent's write to a resource (e.g. `manufacturing_insights`). */
-  async authorizeWrite(
-    agent: string,
-    resource: string,
-    context: UebaAttemptContext = {},
+  authorizeWrite(agent: string, resource: string, context: UebaAttemptContext = {}): Promise<UebaVerdict> {
+    return this.verdict(this.checkWrite(agent, resource), agent, resource, context, 'write')
+  }
+
+  private async verdict(
+    allowed: boolean,
+    source: string,
+    target: string,
+    context: UebaAttemptContext,
+    actionType: string,
   ): Promise<UebaVerdict> {
-    const allowed = this.checkWrite(agent, resource)
-    const log = await this.logAttempt(agent, resource, allowed ? 'ALLOWED' : 'BLOCKED', context, 'write')
-    return { allowed, log }
+    const entry = this.record(source, target, allowed ? 'ALLOWED' : 'BLOCKED', context, actionType, !allowed)
+    if (!allowed) await entry.recorded
+    return { allowed, ...entry }
+  }
+
+  private record(
+    source: string,
+    target: string,
+    status: 'ALLOWED' | 'BLOCKED',
+    context: UebaAttemptContext,
+    actionType: string,
+    urgent: boolean,
+  ): { log: UebaLog; recorded: Promise<void> } {
+    const { vin, ...rest } = context
+    const row: NewUebaLog = {
+      id: randomUUID(),
+      agent_name: source,
+      action_type: actionType,
+      status,
+      source_node: label(source),
+      target_node: label(target),
+      vehicle_id: rest.vehicleId ?? null,
+      user_id: rest.userId ?? null,
+      run_id: rest.runId ?? null,
+      details: { ...(rest.details ?? {}), ...(vin ? { vin } : {}) },
+      timestamp: auditTimestamp(),
+    }
+    const log: UebaLog = {
+      ...row,
+      source_node: row.source_node ?? null,
+      target_node: row.target_node ?? null,
+      vehicle_id: row.vehicle_id ?? null,
+      user_id: row.user_id ?? null,
+      run_id: row.run_id ?? null,
+      details: (row.details as Record<string, unknown>) ?? null,
+      timestamp: new Date(row.timestamp),
+    }
+    const recorded = this.trail.append(row, { urgent }).then(() => this.listener?.onLogged(log, context))
+    // Not every caller waits (allowed transitions); a failure is reported by the trail itself.
+    recorded.catch(() => {})
+    return { log, recorded }
   }
 }

@@ -83,6 +83,7 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
         drill.kind === 'transition'
           ? await ueba.gate(drill.source, drill.target, context)
           : await ueba.authorizeWrite(drill.source, drill.target, context)
+      await verdict.recorded
       return {
         scenario: request.body.scenario,
         allowed: verdict.allowed,

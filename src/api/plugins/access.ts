@@ -47,8 +47,11 @@ function extractToken(request: FastifyRequest, allowQuery: boolean): string | un
 export interface AccessOptions {
   tokens: TokenService
   publicPrefixes?: string[]
-  /** Told about every request refused for its role (the UEBA layer records it). */
-  onForbidden?: (user: AuthUser, request: FastifyRequest) => void
+  /**
+   * Told about every request refused for its role (the UEBA layer records it). Awaited, so that
+   * the 403 goes out only once the refusal is on record.
+   */
+  onForbidden?: (user: AuthUser, request: FastifyRequest) => void | Promise<void>
 }
 
 async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
@@ -86,7 +89,7 @@ async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
     const user = await opts.tokens.verify(token)
     request.user = user
     if (access !== 'authenticated' && !access.includes(user.role)) {
-      opts.onForbidden?.(user, request)
+      await opts.onForbidden?.(user, request)
       throw new AppError('FORBIDDEN')
     }
   })

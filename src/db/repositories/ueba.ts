@@ -1,7 +1,10 @@
-import { sql } from 'kysely'
+import { type Insertable, sql } from 'kysely'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
-import type { UebaLog, UebaStatus } from '../schema.js'
+import type { UebaLog, UebaLogsTable, UebaStatus } from '../schema.js'
+
+/** A row as the UEBA gate builds it: id and time are set when the attempt happens, not when stored. */
+export type NewUebaLog = Insertable<UebaLogsTable> & { id: string; timestamp: string }
 
 export interface UebaContext {
   sourceNode?: string | null
@@ -45,6 +48,15 @@ export function uebaRepository(db: Db) {
         })
         .returningAll()
         .executeTakeFirstOrThrow()
+    },
+
+    /** Many attempts in one INSERT (the gate's group commit). */
+    async insertUebaLogs(rows: readonly NewUebaLog[]): Promise<void> {
+      if (rows.length === 0) return
+      await db
+        .insertInto('ueba_logs')
+        .values(rows.map((r) => ({ ...r, details: r.details == null ? null : json(r.details) })))
+        .execute()
     },
 
     /** Newest first; `after` is the keyset position of the previous page's last row. */
