@@ -40,10 +40,12 @@ export interface EpisodeDeps {
   repos: Repositories
   bus: EventBus
   log: FastifyBaseLogger
-  /** What happens after a completed run: tell people (alert, chat, booking). */
-  announce(final: VehicleState, vehicle: VehicleLiveState['vehicle']): Promise<void>
+  /** Tell people: `alert` as soon as a run's diagnosis is stored, `announce` once it ended (chat, booking). */
+  notify: {
+    alert(state: VehicleState, vehicle: VehicleLiveState['vehicle']): void
+    announce(final: VehicleState, vehicle: VehicleLiveState['vehicle']): Promise<void>
+  }
   flushIntervalMs?: number
-  historyForGraph?: number
   /**
    * Agent runs (of different vehicles) at once; more wait their turn in order. A burst of
    * episodes then completes one run after another instead of all of them slowly together, and
@@ -261,22 +263,37 @@ export class EpisodeManager implements ReadingObserver {
     if (trigger === 'escalated')
       await this.deps.repos.anomalies.raiseSeverity(episode.eventId, episode.severity)
     this.stats_.graphRuns++
-    const final = (await this.deps.graph.invoke({
-      vehicle_id: vehicle.id,
-      vin: vehicle.vin,
-      owner_id: vehicle.ownerId,
-      batch: vehicle.batch,
-      model: vehicle.model,
-      current_data: reading,
-      history: state.recent.toArray(this.deps.historyForGraph ?? 96),
-      analysis,
-      anomaly_event_id: episode.eventId,
-      trigger,
-      run_id: randomUUID(),
-    })) as VehicleState
+    // The hot path's analysis goes in, so the graph needs no history of readings to redo it.
+    const steps = await this.deps.graph.stream(
+      {
+        vehicle_id: vehicle.id,
+        vin: vehicle.vin,
+        owner_id: vehicle.ownerId,
+        batch: vehicle.batch,
+        model: vehicle.model,
+        current_data: reading,
+        analysis,
+        anomaly_event_id: episode.eventId,
+        trigger,
+        run_id: randomUUID(),
+      },
+      { streamMode: 'values' },
+    )
+    // The alert goes out when the diagnosis is stored, not after scheduling and RCA: that is
+    // what the dashboards' "analysing" badge waits for.
+    let final: VehicleState | undefined
+    let alerted = false
+    for await (const step of steps) {
+      final = step as VehicleState
+      if (!alerted && final.diagnosis_text && final.anomaly_event_id) {
+        alerted = true
+        this.deps.notify.alert(final, vehicle)
+      }
+    }
+    if (!final) return
     if (final.error)
       this.deps.log.warn({ vin: vehicle.vin, error: final.error }, 'agent run ended with an error')
-    await this.deps.announce(final, vehicle)
+    await this.deps.notify.announce(final, vehicle)
   }
 
   private async resolve(state: VehicleLiveState, episode: Episode, type: string, at: string) {

@@ -36,30 +36,34 @@ declare module 'fastify' {
 async function agentsPlugin(app: FastifyInstance) {
   const { config, repos, bus } = app
   app.decorate('scheduling', new SchedulingAgent(app.dbHandle.db))
-  const ueba = new UebaAgent(repos.ueba, {
-    onLogged(log: UebaLog, context: UebaAttemptContext) {
-      const vin = context.vin ?? null
-      const dto = uebaLogDto(log, vin)
-      bus.publish({ type: 'ueba', data: dto, vin, ownerId: null, roles: ['manufacturer'] })
-      if (log.status === 'BLOCKED') {
-        bus.publish({
-          type: 'security',
-          data: {
-            message: securityMessage(log.action_type),
-            source: log.source_node,
-            target: log.target_node,
+  const ueba = new UebaAgent(
+    repos.ueba,
+    {
+      onLogged(log: UebaLog, context: UebaAttemptContext) {
+        const vin = context.vin ?? null
+        const dto = uebaLogDto(log, vin)
+        bus.publish({ type: 'ueba', data: dto, vin, ownerId: null, roles: ['manufacturer'] })
+        if (log.status === 'BLOCKED') {
+          bus.publish({
+            type: 'security',
+            data: {
+              message: securityMessage(log.action_type),
+              source: log.source_node,
+              target: log.target_node,
+              vin,
+              agent: log.agent_name,
+              action: log.action_type,
+              timestamp: dto.timestamp,
+            },
             vin,
-            agent: log.agent_name,
-            action: log.action_type,
-            timestamp: dto.timestamp,
-          },
-          vin,
-          ownerId: null,
-          roles: STAFF,
-        })
-      }
+            ownerId: null,
+            roles: STAFF,
+          })
+        }
+      },
     },
-  })
+    { onError: (err, attempt) => app.log.error({ err, attempt }, 'UEBA log write failed') },
+  )
   const deps: AgentDeps = {
     analyzer: new DataAnalysisAgent(loadRules(config.rulesPath)),
     diagnoser: new DiagnosisAgent(),
@@ -73,26 +77,28 @@ async function agentsPlugin(app: FastifyInstance) {
   }
   const graph = buildMasterGraph(deps)
 
-  async function announce(final: VehicleState, vehicle: { vin: string; ownerId: string }) {
-    if (!final.anomaly_event_id || !final.diagnosis_text) return
+  function alert(state: VehicleState, vehicle: { vin: string; ownerId: string }) {
     bus.publish({
       type: 'alert',
       data: {
         vin: vehicle.vin,
-        anomaly_event_id: final.anomaly_event_id,
-        anomaly_type: final.anomaly_type,
-        reason: final.anomaly_reason,
-        severity: final.severity,
-        diagnosis: final.diagnosis_text,
-        recommended_action: final.recommended_action,
-        rul: final.rul,
-        signals: final.signals,
-        trigger: final.trigger,
+        anomaly_event_id: state.anomaly_event_id,
+        anomaly_type: state.anomaly_type,
+        reason: state.anomaly_reason,
+        severity: state.severity,
+        diagnosis: state.diagnosis_text,
+        recommended_action: state.recommended_action,
+        rul: state.rul,
+        signals: state.signals,
+        trigger: state.trigger,
       },
       vin: vehicle.vin,
       ownerId: vehicle.ownerId,
       roles: STAFF,
     })
+  }
+
+  async function announce(final: VehicleState, vehicle: { vin: string; ownerId: string }) {
     if (final.chat_message_id) {
       const message = await repos.chat.getMessage(final.chat_message_id)
       if (message) {
@@ -111,12 +117,20 @@ async function agentsPlugin(app: FastifyInstance) {
     }
   }
 
-  const episodes = new EpisodeManager({ analyzer: deps.analyzer, graph, repos, bus, log: app.log, announce })
+  const episodes = new EpisodeManager({
+    analyzer: deps.analyzer,
+    graph,
+    repos,
+    bus,
+    log: app.log,
+    notify: { alert, announce },
+  })
   app.decorate('agents', deps)
   app.decorate('graph', graph)
   app.decorate('episodes', episodes)
   app.pipeline.addObserver(episodes)
   app.healthProbes.set('agents', () => episodes.stats)
+  app.healthProbes.set('ueba_audit', () => ueba.auditStats)
 
   app.addHook('onReady', async () => {
     await episodes.loadOpenEpisodes()
