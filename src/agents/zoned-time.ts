@@ -16,9 +16,11 @@ export interface WallClock {
   weekday: number
 }
 
+const QUARTER_HOUR_MS = 15 * 60 * 1000
 const formatters = new Map<string, Intl.DateTimeFormat>()
+const offsets = new Map<string, Map<number, number>>()
 
-export function wallClock(date: Date, timeZone: string): WallClock {
+function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone)
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
@@ -33,27 +35,50 @@ export function wallClock(date: Date, timeZone: string): WallClock {
     })
     formatters.set(timeZone, f)
   }
-  const parts: Record<string, number> = {}
-  for (const p of f.formatToParts(date)) if (p.type !== 'literal') parts[p.type] = Number(p.value)
-  const year = parts.year!
-  const month = parts.month!
-  const day = parts.day!
-  return {
-    year,
-    month,
-    day,
-    hour: parts.hour!,
-    minute: parts.minute!,
-    second: parts.second!,
-    weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(),
-  }
+  return f
 }
 
-/** How far the zone's wall clock is ahead of UTC at that instant, in ms. */
+/**
+ * How far the zone's wall clock is ahead of UTC at that instant, in ms. `formatToParts` costs
+ * microseconds and a run's slot search asks hundreds of times, so each offset is read once per
+ * quarter hour of UTC and kept: every offset change since the 1970s happens on a UTC quarter
+ * hour (offsets are multiples of 15 minutes and changes happen on the hour or half hour).
+ */
 function offsetMs(instant: number, timeZone: string): number {
-  const w = wallClock(new Date(instant), timeZone)
-  const wall = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second)
-  return wall - Math.floor(instant / 1000) * 1000
+  let byQuarter = offsets.get(timeZone)
+  if (!byQuarter) {
+    formatter(timeZone) // an unknown zone throws here, before anything is cached
+    byQuarter = new Map()
+    offsets.set(timeZone, byQuarter)
+  }
+  const quarter = Math.floor(instant / QUARTER_HOUR_MS)
+  let offset = byQuarter.get(quarter)
+  if (offset === undefined) {
+    const start = quarter * QUARTER_HOUR_MS
+    const parts: Record<string, number> = {}
+    for (const p of formatter(timeZone).formatToParts(new Date(start)))
+      if (p.type !== 'literal') parts[p.type] = Number(p.value)
+    offset =
+      Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) - start
+    // A year of quarter hours is 35,040 entries; a long-running process is not allowed to grow past that.
+    if (byQuarter.size >= 40_000) byQuarter.clear()
+    byQuarter.set(quarter, offset)
+  }
+  return offset
+}
+
+export function wallClock(date: Date, timeZone: string): WallClock {
+  const instant = Math.floor(date.getTime() / 1000) * 1000
+  const local = new Date(instant + offsetMs(instant, timeZone))
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+    weekday: local.getUTCDay(),
+  }
 }
 
 /**
