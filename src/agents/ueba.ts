@@ -133,7 +133,8 @@ export class UebaAgent {
     urgent: boolean,
   ): { log: UebaLog; recorded: Promise<void> } {
     const { vin, ...rest } = context
-    const row: NewUebaLog = {
+    const timestamp = auditTimestamp()
+    const log: UebaLog = {
       id: randomUUID(),
       agent_name: source,
       action_type: actionType,
@@ -144,18 +145,9 @@ export class UebaAgent {
       user_id: rest.userId ?? null,
       run_id: rest.runId ?? null,
       details: { ...(rest.details ?? {}), ...(vin ? { vin } : {}) },
-      timestamp: auditTimestamp(),
+      timestamp: new Date(timestamp),
     }
-    const log: UebaLog = {
-      ...row,
-      source_node: row.source_node ?? null,
-      target_node: row.target_node ?? null,
-      vehicle_id: row.vehicle_id ?? null,
-      user_id: row.user_id ?? null,
-      run_id: row.run_id ?? null,
-      details: (row.details as Record<string, unknown>) ?? null,
-      timestamp: new Date(row.timestamp),
-    }
+    const row: NewUebaLog = { ...log, timestamp }
     const recorded = this.trail.append(row, { urgent }).then(() => this.listener?.onLogged(log, context))
     // Not every caller waits (allowed transitions); a failure is reported by the trail itself.
     recorded.catch(() => {})

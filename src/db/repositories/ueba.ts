@@ -1,10 +1,13 @@
-import { type Insertable, sql } from 'kysely'
+import { sql } from 'kysely'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
-import type { UebaLog, UebaLogsTable, UebaStatus } from '../schema.js'
+import type { UebaLog, UebaStatus } from '../schema.js'
 
-/** A row as the UEBA gate builds it: id and time are set when the attempt happens, not when stored. */
-export type NewUebaLog = Insertable<UebaLogsTable> & { id: string; timestamp: string }
+/**
+ * A row as the UEBA gate builds it: id and time are set when the attempt happens, not when
+ * stored; the time as an ISO string with microseconds (a `Date` would drop them).
+ */
+export type NewUebaLog = Omit<UebaLog, 'timestamp'> & { timestamp: string }
 
 export interface UebaContext {
   sourceNode?: string | null
