@@ -55,7 +55,9 @@ describe.each(DB_KINDS)('alarms through the real pipeline on %s', (kind) => {
     expect(chat.data).toMatchObject({ sender: 'agent', vin: vehicle.vin })
     // The alert does not wait for scheduling and RCA: it is out before the run's message and booking.
     await owner.waitFor((m) => m.type === 'booking')
-    const order = owner.messages.map((m) => m.type).filter((type) => ['alert', 'chat', 'booking'].includes(type))
+    const order = owner.messages
+      .map((m) => m.type)
+      .filter((type) => ['alert', 'chat', 'booking'].includes(type))
     expect(order.indexOf('alert')).toBeLessThan(Math.min(order.indexOf('chat'), order.indexOf('booking')))
     await staff.waitFor((m) => m.type === 'alert')
     const event = await t.app.repos.anomalies.getAnomalyEvent(alert.data.anomaly_event_id as string)
