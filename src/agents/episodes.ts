@@ -8,6 +8,7 @@ import { type AnalysisResult, type Anomaly, SEVERITY_RANK, type Severity } from 
 import type { TelemetryReading } from '../schemas/telemetry.js'
 import type { DataAnalysisAgent } from './data-agent.js'
 import type { MasterGraph } from './master.js'
+import { RunAdmission, type RunTurn } from './run-slots.js'
 import type { VehicleState } from './state.js'
 
 type History = ReturnType<DataAnalysisAgent['createHistory']>
@@ -32,6 +33,11 @@ export interface EpisodeStats {
   graphRuns: number
   graphFailures: number
   queuedRuns: number
+  /** Runs in their urgent phase (up to the alert) and past it, and runs waiting for either. */
+  urgentRuns: number
+  urgentWaiting: number
+  followUpRuns: number
+  followUpWaiting: number
 }
 
 export interface EpisodeDeps {
@@ -47,11 +53,17 @@ export interface EpisodeDeps {
   }
   flushIntervalMs?: number
   /**
-   * Agent runs (of different vehicles) at once; more wait their turn in order. A burst of
-   * episodes then completes one run after another instead of all of them slowly together, and
-   * leaves pool connections to the telemetry writer. Default 4.
+   * Agent runs (of different vehicles) in their urgent phase at once: creating the anomaly event
+   * and the diagnosis, up to the alert. Two round trips each, so a burst's alerts go out together.
+   * Default 16.
    */
   maxConcurrentRuns?: number
+  /**
+   * Runs past their alert (the owner's message, the booking, RCA) at once; more wait their turn
+   * in order. A burst's follow-ups then complete one after another, and leave pool connections
+   * to the alerts and the telemetry writer. Default 3.
+   */
+  maxConcurrentFollowUps?: number
 }
 
 /**
@@ -63,11 +75,9 @@ export class EpisodeManager implements ReadingObserver {
   private readonly histories = new Map<string, History>()
   private readonly episodes = new Map<string, Map<string, Episode>>()
   private readonly queues = new Map<string, Promise<void>>()
-  private readonly maxConcurrentRuns: number
-  private activeRuns = 0
-  private readonly waitingRuns: (() => void)[] = []
+  private readonly admission: RunAdmission
   private readonly flushTimer: NodeJS.Timeout
-  private readonly stats_: EpisodeStats = {
+  private readonly stats_: Omit<EpisodeStats, keyof RunAdmission['stats']> = {
     analyzed: 0,
     opened: 0,
     escalated: 0,
@@ -78,13 +88,16 @@ export class EpisodeManager implements ReadingObserver {
   }
 
   constructor(private readonly deps: EpisodeDeps) {
-    this.maxConcurrentRuns = Math.max(1, deps.maxConcurrentRuns ?? 4)
+    this.admission = new RunAdmission({
+      urgent: deps.maxConcurrentRuns ?? 16,
+      followUps: deps.maxConcurrentFollowUps ?? 3,
+    })
     this.flushTimer = setInterval(() => void this.flush(), deps.flushIntervalMs ?? 2000)
     this.flushTimer.unref()
   }
 
   get stats(): EpisodeStats {
-    return { ...this.stats_ }
+    return { ...this.stats_, ...this.admission.stats }
   }
 
   /** Picks up the episodes left open by a previous run of the service. */
@@ -140,7 +153,7 @@ export class EpisodeManager implements ReadingObserver {
         }
         episodes.set(anomaly.type, fresh)
         this.stats_.opened++
-        this.enqueue(vehicle.id, () => this.open(state, fresh, reading, focus(result, anomaly)))
+        this.enqueue(vehicle.id, (turn) => this.open(state, fresh, reading, focus(result, anomaly), turn))
         continue
       }
       episode.newOccurrences++
@@ -151,8 +164,8 @@ export class EpisodeManager implements ReadingObserver {
         episode.severity = anomaly.severity
         this.stats_.escalated++
         if (!episode.acknowledged) {
-          this.enqueue(vehicle.id, () =>
-            this.run(state, episode, reading, focus(result, anomaly), 'escalated'),
+          this.enqueue(vehicle.id, (turn) =>
+            this.run(state, episode, reading, focus(result, anomaly), 'escalated', turn),
           )
         }
       }
@@ -186,11 +199,11 @@ export class EpisodeManager implements ReadingObserver {
     return map
   }
 
-  private enqueue(vehicleId: string, job: () => Promise<void>): void {
+  private enqueue(vehicleId: string, job: (turn: RunTurn) => Promise<void>): void {
     this.stats_.queuedRuns++
     const previous = this.queues.get(vehicleId) ?? Promise.resolve()
     const next = previous
-      .then(() => this.limited(job))
+      .then(() => this.admission.run(job))
       .catch((err) => {
         this.stats_.graphFailures++
         this.deps.log.error({ err, vehicleId }, 'anomaly workflow failed')
@@ -202,24 +215,12 @@ export class EpisodeManager implements ReadingObserver {
     this.queues.set(vehicleId, next)
   }
 
-  /** Runs `job` when fewer than `maxConcurrentRuns` run; a finishing job hands its slot to the oldest waiter. */
-  private async limited(job: () => Promise<void>): Promise<void> {
-    if (this.activeRuns < this.maxConcurrentRuns) this.activeRuns++
-    else await new Promise<void>((resolve) => this.waitingRuns.push(resolve))
-    try {
-      await job()
-    } finally {
-      const next = this.waitingRuns.shift()
-      if (next) next()
-      else this.activeRuns--
-    }
-  }
-
   private async open(
     state: VehicleLiveState,
     episode: Episode,
     reading: TelemetryReading,
     analysis: AnalysisResult,
+    turn: RunTurn,
   ) {
     const { vehicle } = state
     const anomaly = analysis.anomalies[0]!
@@ -248,7 +249,7 @@ export class EpisodeManager implements ReadingObserver {
       episode.dirty = true
       return
     }
-    await this.run(state, episode, reading, analysis, 'opened')
+    await this.run(state, episode, reading, analysis, 'opened', turn)
   }
 
   private async run(
@@ -257,6 +258,7 @@ export class EpisodeManager implements ReadingObserver {
     reading: TelemetryReading,
     analysis: AnalysisResult,
     trigger: 'opened' | 'escalated',
+    turn: RunTurn,
   ) {
     const { vehicle } = state
     if (!episode.eventId) return
@@ -277,7 +279,8 @@ export class EpisodeManager implements ReadingObserver {
         trigger,
         run_id: randomUUID(),
       },
-      { streamMode: 'values' },
+      // The graph's first follow-up node calls `followUp` (see `awaitFollowUpTurn`).
+      { streamMode: 'values', configurable: { followUp: turn.followUp } },
     )
     // The alert goes out when the diagnosis is stored, not after scheduling and RCA: that is
     // what the dashboards' "analysing" badge waits for.

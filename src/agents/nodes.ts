@@ -1,4 +1,4 @@
-import { Command, END } from '@langchain/langgraph'
+import { Command, END, type LangGraphRunnableConfig } from '@langchain/langgraph'
 import type { Repositories } from '../db/repositories/index.js'
 import { AppError } from '../errors.js'
 import { type AnalysisResult, maxSeverity, SEVERITY_RANK } from '../schemas/analysis.js'
@@ -24,7 +24,7 @@ export interface AgentDeps {
   now?: () => Date
 }
 
-export type GraphNode = (state: VehicleState) => Promise<Command>
+export type GraphNode = (state: VehicleState, config?: LangGraphRunnableConfig) => Promise<Command>
 
 /**
  * Ends a node: the (pure) router picks the next node, the UEBA gate checks and logs the
@@ -57,6 +57,15 @@ async function transition(
 async function finish(deps: AgentDeps, update: VehicleStateUpdate): Promise<Command> {
   await deps.ueba.flush()
   return new Command({ update, goto: END })
+}
+
+/**
+ * Waits for the run's follow-up turn when whoever started the run rations them (the episode
+ * manager passes `configurable.followUp`); a run started without one goes straight on.
+ */
+async function followUpTurn(config: LangGraphRunnableConfig | undefined): Promise<void> {
+  const followUp: unknown = config?.configurable?.followUp
+  if (typeof followUp === 'function') await followUp()
 }
 
 /** The hot path's analysis, or a fresh one over the state's history (standalone runs, tests). */
@@ -146,7 +155,9 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
       })
     },
 
-    async customer_engagement(state) {
+    async customer_engagement(state, config) {
+      // The alert is out once diagnosis ended; the follow-ups take their turn behind other alerts.
+      await followUpTurn(config)
       const content = await deps.engagement.phraseMessage(
         state.diagnosis_detail ?? state.diagnosis_text ?? '',
         state.severity,
