@@ -279,7 +279,7 @@ export class EpisodeManager implements ReadingObserver {
         trigger,
         run_id: randomUUID(),
       },
-      // The graph's first follow-up node calls `followUp` (see `awaitFollowUpTurn`).
+      // The graph's first follow-up node calls `followUp` (see `followUpTurn` in nodes.ts).
       { streamMode: 'values', configurable: { followUp: turn.followUp } },
     )
     // The alert goes out when the diagnosis is stored, not after scheduling and RCA: that is

@@ -1,9 +1,9 @@
 /** A counting semaphore: `acquire` waits its turn in arrival order; `release` hands the slot on. */
-export class Slots {
+class Slots {
   private used = 0
   private readonly waiting: (() => void)[] = []
 
-  constructor(readonly size: number) {}
+  constructor(private readonly size: number) {}
 
   get inUse(): number {
     return this.used
@@ -62,12 +62,11 @@ export class RunAdmission {
   /** Runs `job` once an urgent slot is free; whatever slot it holds is released when it ends. */
   async run(job: (turn: RunTurn) => Promise<void>): Promise<void> {
     await this.urgent.acquire()
-    let urgentHeld = true
+    // Null while the run is in its urgent phase; then the wait for (or grant of) its follow-up slot.
     let followUp: Promise<void> | null = null
     const turn: RunTurn = {
       followUp: () => {
         if (!followUp) {
-          urgentHeld = false
           this.urgent.release()
           followUp = this.followUps.acquire()
         }
@@ -77,9 +76,10 @@ export class RunAdmission {
     try {
       await job(turn)
     } finally {
-      if (urgentHeld) this.urgent.release()
+      const granted = followUp as Promise<void> | null
+      if (!granted) this.urgent.release()
       // A follow-up slot still being waited for is released once granted, so it is never lost.
-      else if (followUp) void (followUp as Promise<void>).then(() => this.followUps.release())
+      else void granted.then(() => this.followUps.release())
     }
   }
 }
