@@ -7,6 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import type { TelemetryReading } from '../src/schemas/telemetry.js'
+import { generateFleet } from '../src/simulation/fleet-generator.js'
+import { StreamEngine } from '../src/simulation/stream-engine.js'
 import {
   type DetectionReport,
   evaluateDetection,
@@ -14,10 +17,7 @@ import {
   formatDetectionTable,
   type GroundTruthFault,
   loadGroundTruth,
-} from '../src/agents/detection-eval.js'
-import type { TelemetryReading } from '../src/schemas/telemetry.js'
-import { generateFleet } from '../src/simulation/fleet-generator.js'
-import { StreamEngine } from '../src/simulation/stream-engine.js'
+} from './lib/detection-eval.js'
 
 const { values } = parseArgs({
   options: { seed: { type: 'string', default: '7' }, days: { type: 'string', default: '30' } },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { DataAnalysisAgent, type VehicleHistory } from '../../src/agents/data-agent.js'
+import { DataAnalysisAgent, type VehicleHistory } from '../../src/agents/detection/data-agent.js'
 import type { AnalysisResult } from '../../src/schemas/analysis.js'
 import { type TelemetryReading, TelemetryReadingSchema } from '../../src/schemas/telemetry.js'
 import type { StreamEngine } from '../../src/simulation/stream-engine.js'

@@ -1,7 +1,7 @@
 import { END, START, StateGraph } from '@langchain/langgraph'
-import { type AgentDeps, createNodes } from './nodes.js'
-import { VehicleStateAnnotation } from './state.js'
-import { ALLOWED_TRANSITIONS } from './ueba.js'
+import { type AgentDeps, createNodes } from './graph/nodes.js'
+import { VehicleStateAnnotation } from './graph/state.js'
+import { ALLOWED_TRANSITIONS } from './ueba/gate.js'
 
 /**
  * The master agent only wires the graph. Each node ends by asking its router and the UEBA gate

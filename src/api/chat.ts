@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { ChatAgent, type ChatRequest } from '../agents/chat-agent.js'
+import { ChatAgent, type ChatRequest } from '../agents/chat/chat-agent.js'
 import { AppError } from '../errors.js'
 import { bookingMessage, toBookingDto } from '../schemas/booking-dto.js'
 import { BookingSchema, CreateBookingHeadersSchema, SlotSchema } from '../schemas/bookings.js'

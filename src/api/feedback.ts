@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { slotLabel } from '../agents/chat-intents.js'
+import { slotLabel } from '../agents/chat/intents.js'
 import type { BookingView } from '../db/repositories/bookings.js'
 import type { ChatMessage, Vehicle } from '../db/schema.js'
 import { AppError } from '../errors.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DataAnalysisAgent } from '../../src/agents/data-agent.js'
-import { DiagnosisAgent, KNOWLEDGE, matchKnowledge } from '../../src/agents/diagnosis-agent.js'
+import { DataAnalysisAgent } from '../../src/agents/detection/data-agent.js'
+import { DiagnosisAgent, KNOWLEDGE, matchKnowledge } from '../../src/agents/workers/diagnosis-agent.js'
 import { BUILTIN_ANOMALY_TYPES, DiagnosisSchema, type Signal } from '../../src/schemas/analysis.js'
 
 const agent = new DiagnosisAgent()

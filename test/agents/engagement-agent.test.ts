@@ -4,12 +4,12 @@ import type { ChatResult } from '@langchain/core/outputs'
 import { FakeListChatModel } from '@langchain/core/utils/testing'
 import { ChatOpenAI } from '@langchain/openai'
 import { describe, expect, it } from 'vitest'
-import { DiagnosisAgent } from '../../src/agents/diagnosis-agent.js'
+import { DiagnosisAgent } from '../../src/agents/workers/diagnosis-agent.js'
 import {
   BOOKING_OFFER,
   CustomerEngagementAgent,
   createChatModelFromEnv,
-} from '../../src/agents/engagement-agent.js'
+} from '../../src/agents/workers/engagement-agent.js'
 
 /** Records the prompt and answers with a fixed text. */
 class RecordingChatModel extends BaseChatModel {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SchedulingAgent, zonedTimeToUtc } from '../../src/agents/scheduling-agent.js'
+import { SchedulingAgent, zonedTimeToUtc } from '../../src/agents/workers/scheduling-agent.js'
 import type { DbHandle } from '../../src/db/client.js'
 import { isForeignKeyViolation } from '../../src/db/errors.js'
 import { bookingsRepository } from '../../src/db/repositories/bookings.js'

@@ -1,0 +1,138 @@
+import type { BookingView } from '../../db/repositories/bookings.js'
+import type { BookingStatus } from '../../db/schema.js'
+import { AppError } from '../../errors.js'
+import { SEVERITY_RANK } from '../../schemas/analysis.js'
+import type { SchedulingAgent } from '../workers/scheduling-agent.js'
+import { matchesTime, type SlotPick, slotLabel } from './intents.js'
+import { lastOffer, offer } from './offers.js'
+import { ASK_AGAIN, alreadyBooked, label, SAFETY, SEARCH_DAYS } from './texts.js'
+import type { Answer, ChatEnv, Choice, Context } from './types.js'
+
+/**
+ * The chat's booking actions: approve, pick, book, confirm and decline. Bookings go through the
+ * scheduling agent and the bookings repository like the API's, so bay conflicts and idempotency
+ * keys hold here too.
+ */
+
+export async function approve(env: ChatEnv, ctx: Context, weak: boolean): Promise<Answer> {
+  if (ctx.pending) return confirm(env, ctx, ctx.pending)
+  if (ctx.confirmed) return alreadyBooked(ctx, ctx.confirmed)
+  const offered = lastOffer(ctx, true)
+  // A bare "ok" with nothing offered and nothing wrong is agreement, not a request to book.
+  if (weak && !offered && !ctx.worst) {
+    return {
+      content: 'Okay! Nothing needs booking right now. Say "book" if you would like a service slot anyway.',
+    }
+  }
+  const first = offered?.[0] ?? (await offer(env, ctx, '')).offered?.[0]
+  if (!first) return offer(env, ctx, 'Sorry, I could not find a slot to book.')
+  return book(env, ctx, first)
+}
+
+export async function pickSlot(env: ChatEnv, ctx: Context, pick: SlotPick): Promise<Answer> {
+  const offered = lastOffer(ctx, pick.kind !== 'ordinal')
+  let choice: Choice | undefined
+  if (pick.kind === 'ordinal') {
+    const list = offered ?? (await offer(env, ctx, '')).offered ?? []
+    choice = list[pick.index]
+    if (!choice) return offer(env, ctx, `I cannot find slot ${pick.index + 1}.`)
+  } else {
+    const free = await env.deps.scheduling.checkAvailability(undefined, undefined, { days: SEARCH_DAYS })
+    const all: Choice[] = [...(offered ?? []), ...free]
+    if (pick.kind === 'exact') {
+      // Not among the free slots: let the scheduling agent say why (taken, off-grid, past).
+      choice = all.find((c) => Date.parse(c.start) === pick.at.getTime()) ?? {
+        start: pick.at.toISOString(),
+        service_center_id: '',
+      }
+    } else {
+      const now = env.now()
+      choice = all.find((c) => {
+        const tz = ctx.centers.get(c.service_center_id)?.timezone ?? 'UTC'
+        return matchesTime(c.start, tz, pick, now)
+      })
+      if (!choice) return offer(env, ctx, 'Sorry, I could not find a free slot at that time.')
+    }
+  }
+  const { pending, confirmed } = ctx
+  const at = Date.parse(choice.start)
+  if (pending && pending.appointment_time.getTime() === at) return confirm(env, ctx, pending)
+  if (confirmed && confirmed.appointment_time.getTime() === at) return alreadyBooked(ctx, confirmed)
+  return book(env, ctx, choice)
+}
+
+/** Books a slot confirmed and cancels the vehicle's other live bookings, so it never holds two. */
+export async function book(env: ChatEnv, ctx: Context, c: Choice): Promise<Answer> {
+  const { req } = ctx
+  let created: Awaited<ReturnType<SchedulingAgent['bookAppointment']>>
+  try {
+    created = await env.deps.scheduling.bookAppointment(c.start, req.vehicle.id, {
+      serviceCenterId: c.service_center_id || undefined,
+      source: 'chat',
+      status: 'CONFIRMED',
+      createdBy: req.user.id,
+      idempotencyKey: req.idempotencyKey ? `chat:${req.idempotencyKey}` : null,
+      anomalyEventId: ctx.worst?.id ?? null,
+      notes: 'Booked in the chat with the Autonoma assistant',
+    })
+  } catch (err) {
+    // A lost race or a stale slot is part of the conversation, not an error for the owner.
+    if (!(err instanceof AppError && (err.code === 'SLOT_TAKEN' || err.code === 'SLOT_UNAVAILABLE')))
+      throw err
+    const why = err.code === 'SLOT_TAKEN' ? 'has just been taken' : 'cannot be booked'
+    const what = c.service_center_id ? label(ctx, c) : slotLabel(c.start)
+    return offer(env, ctx, `Sorry, ${what} ${why}.`, c.start)
+  }
+  const cancelled: string[] = []
+  for (const old of [ctx.pending, ctx.confirmed]) {
+    if (old && old.id !== created.booking.id && (await transition(env, ctx, old, 'CANCELLED'))) {
+      cancelled.push(label(ctx, old))
+    }
+  }
+  const booking = await env.deps.repos.bookings.findVisible(req.user, created.booking.id)
+  if (!booking) throw new AppError('BOOKING_NOT_FOUND')
+  if (!created.replayed) ctx.changed.push(booking)
+  const note = cancelled.length > 0 ? ` I cancelled the earlier booking for ${cancelled.join(' and ')}.` : ''
+  return {
+    content: `Done: your service is confirmed for ${label(ctx, booking)}, bay ${booking.bay}.${note} See you there!`,
+    booking,
+  }
+}
+
+export async function confirm(env: ChatEnv, ctx: Context, pending: BookingView): Promise<Answer> {
+  const booking = await transition(env, ctx, pending, 'CONFIRMED')
+  if (!booking)
+    return { content: 'That proposal changed meanwhile; ask "when is my appointment?" to see it.' }
+  return { content: `Done: your service is confirmed for ${label(ctx, booking)}. See you there!`, booking }
+}
+
+/** The PATCH route's transition, made for the owner: undefined when the booking changed meanwhile. */
+async function transition(
+  env: ChatEnv,
+  ctx: Context,
+  b: BookingView,
+  to: BookingStatus,
+): Promise<BookingView | undefined> {
+  const { bookings } = env.deps.repos
+  if (!(await bookings.transitionBooking(b.id, b.status, to))) return undefined
+  const fresh = await bookings.findVisible(ctx.req.user, b.id)
+  if (fresh) ctx.changed.push(fresh)
+  return fresh
+}
+
+export async function decline(env: ChatEnv, ctx: Context, cancel: boolean): Promise<Answer> {
+  const cancelled: BookingView[] = []
+  // "No" turns down a proposal; only an explicit "cancel" also drops a confirmed appointment.
+  for (const b of [ctx.pending, cancel ? ctx.confirmed : undefined]) {
+    const done = b && (await transition(env, ctx, b, 'CANCELLED'))
+    if (done) cancelled.push(done)
+  }
+  const what =
+    cancelled.length > 0
+      ? `Okay, I have cancelled the service on ${cancelled.map((b) => label(ctx, b)).join(' and ')}.`
+      : 'Okay, I will not book anything.'
+  const worst = ctx.worst
+  const warn =
+    worst && SEVERITY_RANK[worst.severity] >= SEVERITY_RANK.High ? ` ${SAFETY[worst.severity]}` : ''
+  return { content: `${what}${warn} ${ASK_AGAIN}`, bookingId: cancelled[0]?.id ?? null }
+}

@@ -1,0 +1,253 @@
+import { Command, END, type LangGraphRunnableConfig } from '@langchain/langgraph'
+import type { Repositories } from '../../db/repositories/index.js'
+import { AppError } from '../../errors.js'
+import { type AnalysisResult, maxSeverity, SEVERITY_RANK } from '../../schemas/analysis.js'
+import type { DataAnalysisAgent } from '../detection/data-agent.js'
+import { SECURITY_MESSAGE, type UebaAgent } from '../ueba/gate.js'
+import type { DiagnosisAgent } from '../workers/diagnosis-agent.js'
+import type { CustomerEngagementAgent } from '../workers/engagement-agent.js'
+import type { RCAAgent } from '../workers/rca-agent.js'
+import type { SchedulingAgent } from '../workers/scheduling-agent.js'
+import { DEFAULT_ROUTERS, type NodeName, type Router } from './routers.js'
+import type { OfferedSlot, VehicleState, VehicleStateUpdate } from './state.js'
+
+export interface AgentDeps {
+  analyzer: DataAnalysisAgent
+  diagnoser: DiagnosisAgent
+  engagement: CustomerEngagementAgent
+  scheduling: SchedulingAgent
+  rca: RCAAgent
+  ueba: UebaAgent
+  repos: Repositories
+  /** Replaces routing decisions; used to prove that the gate stops a forced illegal transition. */
+  routers?: Partial<Record<NodeName, Router>>
+  now?: () => Date
+}
+
+export type GraphNode = (state: VehicleState, config?: LangGraphRunnableConfig) => Promise<Command>
+
+/**
+ * Ends a node: the (pure) router picks the next node, the UEBA gate checks and logs the
+ * transition, and a blocked one ends the run with `error` set. A run that ends first waits for
+ * its audit trail to be stored (the gate's group commit), so a finished run is an audited run.
+ */
+async function transition(
+  deps: AgentDeps,
+  source: NodeName,
+  state: VehicleState,
+  update: VehicleStateUpdate,
+) {
+  const router = deps.routers?.[source] ?? DEFAULT_ROUTERS[source]
+  const target = router({ ...state, ...update } as VehicleState)
+  const verdict = await deps.ueba.gate(source, target, {
+    vehicleId: state.vehicle_id || null,
+    runId: state.run_id || null,
+    vin: state.vin || null,
+  })
+  if (!verdict.allowed) {
+    return finish(deps, {
+      ...update,
+      error: `${SECURITY_MESSAGE}: ${source} -> ${target === END ? 'END' : target}`,
+    })
+  }
+  if (target === END) return finish(deps, update)
+  return new Command({ update, goto: target })
+}
+
+async function finish(deps: AgentDeps, update: VehicleStateUpdate): Promise<Command> {
+  await deps.ueba.flush()
+  return new Command({ update, goto: END })
+}
+
+/**
+ * Waits for the run's follow-up turn when whoever started the run rations them (the episode
+ * manager passes `configurable.followUp`); a run started without one goes straight on.
+ */
+async function followUpTurn(config: LangGraphRunnableConfig | undefined): Promise<void> {
+  const followUp: unknown = config?.configurable?.followUp
+  if (typeof followUp === 'function') await followUp()
+}
+
+/** The hot path's analysis, or a fresh one over the state's history (standalone runs, tests). */
+function analysisOf(deps: AgentDeps, state: VehicleState): AnalysisResult | null {
+  if (state.analysis) return state.analysis
+  if (!state.current_data) return null
+  const history = deps.analyzer.createHistory()
+  for (const reading of state.history) deps.analyzer.analyze(reading, history)
+  return deps.analyzer.analyze(state.current_data, history)
+}
+
+// `toLocaleString` with options builds a formatter per call (~0.1 ms); one is enough.
+const SLOT_LABEL = new Intl.DateTimeFormat('en-GB', {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZone: 'UTC',
+  timeZoneName: 'short',
+})
+
+function slotLabel(iso: string): string {
+  return SLOT_LABEL.format(new Date(iso))
+}
+
+export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
+  const now = deps.now ?? (() => new Date())
+  return {
+    async data_analysis(state) {
+      const a = analysisOf(deps, state)
+      const top = a?.anomalies[0]
+      const update: VehicleStateUpdate = {
+        anomaly_detected: a?.anomaly_detected ?? false,
+        anomaly_reason: a?.anomaly_reason ?? null,
+        anomaly_type: a?.anomaly_type ?? null,
+        signals: a?.signals ?? [],
+        severity: top?.severity ?? 'Low',
+        rul: a?.rul_days ?? state.rul,
+      }
+      return transition(deps, 'data_analysis', state, update)
+    },
+
+    async diagnosis(state) {
+      const d = deps.diagnoser.diagnose(
+        {
+          type: state.anomaly_type,
+          reason: state.anomaly_reason,
+          signals: state.signals,
+          severity: state.severity,
+        },
+        state.current_data ?? undefined,
+      )
+      const severity = maxSeverity(state.severity, d.severity)
+      let eventId = state.anomaly_event_id
+      if (!eventId) {
+        const event = await deps.repos.anomalies.createAnomalyEvent(
+          state.vehicle_id,
+          state.anomaly_type ?? 'unclassified',
+          severity,
+          state.current_data ?? {},
+          {
+            detectedAt: state.current_data?.timestamp,
+            reason: state.anomaly_reason,
+            signals: state.signals,
+            rulPrediction: state.rul,
+          },
+        )
+        eventId = event.id
+      } else if (SEVERITY_RANK[severity] > SEVERITY_RANK[state.severity]) {
+        await deps.repos.anomalies.raiseSeverity(eventId, severity)
+      }
+      await deps.repos.diagnoses.createDiagnosis(eventId, d.diagnosis_text, d.confidence, {
+        severity,
+        component: d.component,
+        recommendedAction: d.recommended_action,
+      })
+      return transition(deps, 'diagnosis', state, {
+        anomaly_event_id: eventId,
+        diagnosis_text: d.diagnosis_text,
+        diagnosis_detail: d,
+        component: d.component,
+        recommended_action: d.recommended_action,
+        confidence: d.confidence,
+        severity,
+        messages: [{ role: 'system', node: 'diagnosis', content: `${d.diagnosis_text} (${severity})` }],
+      })
+    },
+
+    async customer_engagement(state, config) {
+      // The alert is out once diagnosis ended; the follow-ups take their turn behind other alerts.
+      await followUpTurn(config)
+      const content = await deps.engagement.phraseMessage(
+        state.diagnosis_detail ?? state.diagnosis_text ?? '',
+        state.severity,
+        {
+          vin: state.vin,
+          model: state.model ?? undefined,
+          rulDays: state.rul,
+        },
+      )
+      const message = await deps.repos.chat.addMessage({
+        vehicleId: state.vehicle_id,
+        sender: 'agent',
+        content,
+        intent: 'alert',
+        anomalyEventId: state.anomaly_event_id,
+      })
+      return transition(deps, 'customer_engagement', state, {
+        chat_message_id: message.id,
+        messages: [{ role: 'agent', node: 'customer_engagement', content }],
+      })
+    },
+
+    async scheduling(state) {
+      // One proposal per vehicle at a time: an upcoming booking already covers this episode.
+      const existing = await deps.repos.bookings.findUpcomingForVehicle(state.vehicle_id, now())
+      let bookingId = existing?.id ?? null
+      let offered: OfferedSlot[] = []
+      if (!existing) {
+        const slots = await deps.scheduling.checkAvailability(undefined, now(), { days: 14, limit: 12 })
+        for (const slot of slots) {
+          try {
+            const { booking } = await deps.scheduling.bookAppointment(slot.start, state.vehicle_id, {
+              serviceCenterId: slot.service_center_id,
+              source: 'agent',
+              anomalyEventId: state.anomaly_event_id,
+              status: 'PENDING',
+              notes: `Proposed by Autonoma: ${state.diagnosis_text ?? state.anomaly_reason ?? 'anomaly'}`,
+            })
+            bookingId = booking.id
+            break
+          } catch (err) {
+            // Someone took the slot between reading and booking: try the next one.
+            if (!(err instanceof AppError && err.code === 'SLOT_TAKEN')) throw err
+          }
+        }
+        offered = slots.slice(0, 3).map(({ free_bays: _f, ...s }) => s)
+      }
+      if (state.chat_message_id && bookingId) {
+        const booked = offered[0]
+        await deps.repos.chat.setActions(
+          state.chat_message_id,
+          [
+            {
+              type: 'confirm_booking',
+              booking_id: bookingId,
+              label: booked
+                ? `Approve service on ${slotLabel(booked.start)}`
+                : 'Approve the proposed service',
+            },
+            ...offered.slice(1).map((s) => ({
+              type: 'book_slot',
+              slot_time: s.start,
+              service_center_id: s.service_center_id,
+              label: `${slotLabel(s.start)} at ${s.service_center_name}`,
+            })),
+            { type: 'decline', booking_id: bookingId, label: 'Not now' },
+          ],
+          bookingId,
+        )
+      }
+      return transition(deps, 'scheduling', state, {
+        booking_id: bookingId,
+        offered_slots: offered,
+        messages: bookingId
+          ? [{ role: 'system', node: 'scheduling', content: `Service proposed (booking ${bookingId})` }]
+          : [{ role: 'system', node: 'scheduling', content: 'No free service slot in the next 14 days' }],
+      })
+    },
+
+    async rca(state) {
+      const ctx = { vehicleId: state.vehicle_id || null, runId: state.run_id || null, vin: state.vin || null }
+      const write = await deps.ueba.authorizeWrite('rca', 'manufacturing_insights', ctx)
+      if (!write.allowed) return finish(deps, { error: `${SECURITY_MESSAGE}: rca -> manufacturing_insights` })
+      const result = await deps.rca.analyzeFailure({ anomalyType: state.anomaly_type ?? 'unclassified' })
+      return transition(deps, 'rca', state, {
+        insight_id: result.insight?.id ?? null,
+        messages: result.insight
+          ? [{ role: 'system', node: 'rca', content: `${result.insight.failure_pattern} in ${result.batch}` }]
+          : [],
+      })
+    },
+  }
+}
