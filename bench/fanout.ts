@@ -1,3 +1,4 @@
+import { STAFF } from '../src/domain.js'
 /**
  * 3. Fan-out: 10, 100 and 1,000 WebSocket clients, in another process, subscribed to the fleet as
  * staff. Telemetry messages (one reading each, about 0.8 KB of JSON) are published on the bus at
@@ -5,7 +6,6 @@
  * step: delivered messages/s, latency percentiles, what the hub dropped or cut off, and the
  * server's CPU and memory; the rates go past saturation on purpose.
  */
-import { STAFF } from '../src/ingest/event-bus.js'
 import { startBenchApp } from './lib/app.js'
 import { materialize } from './lib/baselines.js'
 import { ClientProcess, histogramOf } from './lib/clients.js'

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { UebaLog } from '../db/schema.js'
-import { STAFF } from '../ingest/event-bus.js'
+import { STAFF } from '../domain.js'
 import { bookingMessage } from '../schemas/booking-dto.js'
 import { toChatDto } from '../schemas/chat.js'
 import { uebaLogDto } from '../schemas/ueba.js'

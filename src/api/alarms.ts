@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { STAFF } from '../domain.js'
 import { AppError } from '../errors.js'
-import { STAFF } from '../ingest/event-bus.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
 import { AlarmSchema, AnomalyStatusListSchema } from '../schemas/history.js'
 import { toAlarmDtos } from './history-dto.js'

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { z } from 'zod'
 import type { AlarmRow } from '../db/repositories/history.js'
-import type { Role } from '../db/schema.js'
+import type { Role } from '../domain.js'
 import { toBookingDto } from '../schemas/booking-dto.js'
 import { iso, isoOrNull } from '../schemas/common.js'
 import type { AlarmSchema } from '../schemas/history.js'

@@ -1,7 +1,6 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import type { Config } from '../config.js'
-import type { Role } from '../db/schema.js'
-import { ROLES } from '../db/schema.js'
+import { ROLES, type Role } from '../domain.js'
 import { AppError } from '../errors.js'
 
 export interface AuthUser {

@@ -1,25 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { AnomalyStatus, BookingStatus, Role, Severity, UebaStatus } from '../domain.js'
 
 /** Row types of the tables in `migrations/*.sql`, for Kysely. Keep the two in step. */
-
-export type Role = 'customer' | 'service' | 'manufacturer'
-export const ROLES = ['customer', 'service', 'manufacturer'] as const satisfies readonly Role[]
-export type Severity = 'Low' | 'Medium' | 'High' | 'Critical'
-export const SEVERITIES = ['Low', 'Medium', 'High', 'Critical'] as const satisfies readonly Severity[]
-export type AnomalyStatus = 'OPEN' | 'ACKNOWLEDGED' | 'RESOLVED'
-export const ANOMALY_STATUSES = [
-  'OPEN',
-  'ACKNOWLEDGED',
-  'RESOLVED',
-] as const satisfies readonly AnomalyStatus[]
-export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'COMPLETED' | 'CANCELLED'
-export const BOOKING_STATUSES = [
-  'PENDING',
-  'CONFIRMED',
-  'COMPLETED',
-  'CANCELLED',
-] as const satisfies readonly BookingStatus[]
-export type UebaStatus = 'ALLOWED' | 'BLOCKED'
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 /** A timestamptz with a database default (`now()`): optional on insert. */

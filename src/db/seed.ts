@@ -1,7 +1,8 @@
 import { hashPassword } from '../auth/passwords.js'
+import type { Role } from '../domain.js'
 import { FLEET_OWNERS, FLEET_VEHICLES, type FleetVehicle } from '../simulation/fleet.js'
 import type { Db } from './client.js'
-import type { NewVehicle, Role } from './schema.js'
+import type { NewVehicle } from './schema.js'
 
 /** The requirements' demo accounts that are not fleet owners (the owners come from the fleet). */
 export const DEMO_STAFF: ReadonlyArray<{ email: string; password: string; role: Role; name: string }> = [

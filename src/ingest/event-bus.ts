@@ -1,4 +1,4 @@
-import type { Role } from '../db/schema.js'
+import type { Role } from '../domain.js'
 
 /**
  * Everything Autonoma tells people in real time travels as a `{type, data}` message (the
@@ -60,5 +60,3 @@ export class InProcessEventBus implements EventBus {
     return this.handlers.size
   }
 }
-
-export const STAFF: readonly Role[] = ['service', 'manufacturer']

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Repositories } from '../db/repositories/index.js'
+import { STAFF } from '../domain.js'
 import { type TelemetryReading, TelemetryReadingSchema } from '../schemas/telemetry.js'
-import { type EventBus, STAFF } from './event-bus.js'
+import type { EventBus } from './event-bus.js'
 import { ReadingRing } from './reading-ring.js'
 import type { TelemetryWriter } from './telemetry-writer.js'
 

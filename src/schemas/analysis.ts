@@ -1,20 +1,5 @@
 import { z } from 'zod'
-
-/** Severity ladder shared by anomaly events, diagnoses and customer messages (DB check constraint). */
-export const SEVERITIES = ['Low', 'Medium', 'High', 'Critical'] as const
-export const SeveritySchema = z.enum(SEVERITIES)
-export type Severity = z.infer<typeof SeveritySchema>
-
-/** 0 = Low ... 3 = Critical, for comparisons. */
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Low: 0, Medium: 1, High: 2, Critical: 3 }
-
-export function maxSeverity(a: Severity, b: Severity): Severity {
-  return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b
-}
-
-export function isSeverity(value: unknown): value is Severity {
-  return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value)
-}
+import { SeveritySchema } from '../domain.js'
 
 /** The anomaly types of the default rules table. A rules file may add more (snake_case ids). */
 export const BUILTIN_ANOMALY_TYPES = [

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { RoleSchema } from './common.js'
+import { RoleSchema } from '../domain.js'
 
 /**
  * JSON `{email, password}`, or the OAuth2 password form (`username`, `password`) that many

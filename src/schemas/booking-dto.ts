@@ -1,5 +1,5 @@
 import type { BookingView } from '../db/repositories/bookings.js'
-import type { Role } from '../db/schema.js'
+import type { Role } from '../domain.js'
 import type { FleetMessage } from '../ingest/event-bus.js'
 import { allowedTransitions } from './booking-rules.js'
 import type { BookingDto } from './bookings.js'

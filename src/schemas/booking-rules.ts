@@ -1,4 +1,4 @@
-import type { BookingStatus, Role } from '../db/schema.js'
+import type { BookingStatus, Role } from '../domain.js'
 
 /** The booking life cycle: PENDING -> CONFIRMED -> COMPLETED, and either open state may be cancelled. */
 const NEXT: Readonly<Record<BookingStatus, readonly BookingStatus[]>> = {

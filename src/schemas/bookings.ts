@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { BOOKING_STATUSES, type BookingStatus } from '../db/schema.js'
+import { BOOKING_STATUSES, type BookingStatus } from '../domain.js'
 import { AppError } from '../errors.js'
 import { VinSchema } from './common.js'
 

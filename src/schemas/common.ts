@@ -28,9 +28,6 @@ export const VinSchema = z
   .toUpperCase()
   .regex(/^[A-HJ-NPR-Z0-9]{17}$/, 'a VIN is 17 characters, letters and digits without I, O or Q')
 
-export const RoleSchema = z.enum(['customer', 'service', 'manufacturer'])
-export const SeveritySchema = z.enum(['Low', 'Medium', 'High', 'Critical'])
-
 /** A Date from the database as the ISO-8601 string the API sends. */
 export function iso(date: Date | string): string {
   return typeof date === 'string' ? new Date(date).toISOString() : date.toISOString()

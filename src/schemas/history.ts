@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { SeveritySchema } from '../domain.js'
 import { BookingSchema } from './bookings.js'
-import { SeveritySchema } from './common.js'
 
 export const AnomalyStatusSchema = z.enum(['OPEN', 'ACKNOWLEDGED', 'RESOLVED'])
 

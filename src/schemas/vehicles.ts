@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { SeveritySchema } from './common.js'
+import { SeveritySchema } from '../domain.js'
 import { TelemetryReadingSchema } from './telemetry.js'
 
 export const ReadingSchema = TelemetryReadingSchema.meta({ id: 'Reading' })

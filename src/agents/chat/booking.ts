@@ -1,7 +1,6 @@
 import type { BookingView } from '../../db/repositories/bookings.js'
-import type { BookingStatus } from '../../db/schema.js'
+import { type BookingStatus, SEVERITY_RANK } from '../../domain.js'
 import { AppError } from '../../errors.js'
-import { SEVERITY_RANK } from '../../schemas/analysis.js'
 import type { SchedulingAgent } from '../workers/scheduling-agent.js'
 import { matchesTime, type SlotPick, slotLabel } from './intents.js'
 import { lastOffer, offer } from './offers.js'

@@ -1,4 +1,4 @@
-import { SEVERITY_RANK } from '../../schemas/analysis.js'
+import { SEVERITY_RANK } from '../../domain.js'
 import type { ChatEnv, ChatRequest, Context } from './types.js'
 
 /** Reads what the agent knows about the vehicle for one turn: open issues, live bookings, history. */

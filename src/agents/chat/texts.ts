@@ -1,5 +1,5 @@
 import type { BookingView } from '../../db/repositories/bookings.js'
-import type { Severity } from '../../schemas/analysis.js'
+import type { Severity } from '../../domain.js'
 import { slotLabel } from './intents.js'
 import type { Answer, Choice, Context } from './types.js'
 

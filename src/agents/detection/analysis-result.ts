@@ -1,14 +1,9 @@
+import { SEVERITIES, type Severity } from '../../domain.js'
 /**
  * Result building of the data analysis agent: the description of an active anomaly (reason, signals,
  * score) and the empty result. Split from `data-agent.ts` to keep files small.
  */
-import {
-  type AnalysisResult,
-  type Anomaly,
-  SEVERITIES,
-  type Severity,
-  type Signal,
-} from '../../schemas/analysis.js'
+import type { AnalysisResult, Anomaly, Signal } from '../../schemas/analysis.js'
 import { driftProgress } from './drift-evaluation.js'
 import type { RuleState } from './vehicle-baseline.js'
 import type { CompiledRule, Layout, VehicleHistory } from './vehicle-history.js'

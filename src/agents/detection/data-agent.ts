@@ -1,4 +1,5 @@
-import { type AnalysisResult, type Anomaly, type AnomalyType, SEVERITY_RANK } from '../../schemas/analysis.js'
+import { SEVERITY_RANK } from '../../domain.js'
+import type { AnalysisResult, Anomaly, AnomalyType } from '../../schemas/analysis.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 import { describeAnomaly, emptyResult } from './analysis-result.js'
 import { driftProgress, measured, unexplained, usable } from './drift-evaluation.js'

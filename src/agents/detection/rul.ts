@@ -1,4 +1,4 @@
-import type { Severity } from '../../schemas/analysis.js'
+import type { Severity } from '../../domain.js'
 
 /**
  * Remaining useful life (RUL) in days.

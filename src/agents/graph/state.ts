@@ -1,5 +1,6 @@
 import { Annotation } from '@langchain/langgraph'
-import type { AnalysisResult, Diagnosis, Severity, Signal } from '../../schemas/analysis.js'
+import type { Severity } from '../../domain.js'
+import type { AnalysisResult, Diagnosis, Signal } from '../../schemas/analysis.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 
 /** A message the graph produced for a person, in the order produced. */

@@ -1,11 +1,5 @@
-import {
-  type AnomalyType,
-  type Diagnosis,
-  isSeverity,
-  maxSeverity,
-  type Severity,
-  type Signal,
-} from '../../schemas/analysis.js'
+import { isSeverity, maxSeverity, type Severity } from '../../domain.js'
+import type { AnomalyType, Diagnosis, Signal } from '../../schemas/analysis.js'
 
 /** One entry of the diagnosis knowledge base. */
 export interface KnowledgeEntry {

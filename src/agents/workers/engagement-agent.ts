@@ -1,7 +1,8 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { HumanMessage, SystemMessage } from '@langchain/core/messages'
 import { ChatOpenAI } from '@langchain/openai'
-import { type Diagnosis, isSeverity, type Severity } from '../../schemas/analysis.js'
+import { isSeverity, type Severity } from '../../domain.js'
+import type { Diagnosis } from '../../schemas/analysis.js'
 import { KNOWLEDGE, matchKnowledge, UNCLASSIFIED } from './diagnosis-agent.js'
 
 export interface EngagementContext {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AuthUser, TokenService } from '../../auth/tokens.js'
-import type { Role } from '../../db/schema.js'
+import type { Role } from '../../domain.js'
 import { AppError } from '../../errors.js'
 
 /**

@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
+import type { Severity } from '../../domain.js'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
-import type { AnomalyEvent, Severity } from '../schema.js'
+import type { AnomalyEvent } from '../schema.js'
 
 export interface NewAnomalyDetails {
   detectedAt?: Date | string

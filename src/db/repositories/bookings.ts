@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
+import type { BookingStatus } from '../../domain.js'
 import type { Db } from '../client.js'
-import type { BookingStatus, ServiceBooking } from '../schema.js'
+import type { ServiceBooking } from '../schema.js'
 import type { Viewer } from './vehicles.js'
 
 export interface BookingDetails {

@@ -1,5 +1,6 @@
+import type { Severity } from '../../domain.js'
 import type { Db } from '../client.js'
-import type { Diagnosis, Severity } from '../schema.js'
+import type { Diagnosis } from '../schema.js'
 
 export interface DiagnosisDetails {
   severity?: Severity | null

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
+import type { AnomalyStatus } from '../../domain.js'
 import type { Db } from '../client.js'
-import type { AnomalyEvent, AnomalyStatus, Diagnosis } from '../schema.js'
+import type { AnomalyEvent, Diagnosis } from '../schema.js'
 import type { Viewer } from './vehicles.js'
 
 export interface EventFilter {

@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
+import type { UebaStatus } from '../../domain.js'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
-import type { UebaLog, UebaStatus } from '../schema.js'
+import type { UebaLog } from '../schema.js'
 
 /**
  * A row as the UEBA gate builds it: id and time are set when the attempt happens, not when

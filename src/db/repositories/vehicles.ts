@@ -1,5 +1,6 @@
+import type { Role } from '../../domain.js'
 import type { Db } from '../client.js'
-import type { NewVehicle, Role, Vehicle } from '../schema.js'
+import type { NewVehicle, Vehicle } from '../schema.js'
 
 /** Who is asking. Ownership is applied inside the query, so another owner's row is never read. */
 export interface Viewer {

@@ -1,0 +1,43 @@
+import { z } from 'zod'
+
+/**
+ * The vocabulary every layer shares, defined once: who people are (roles), how bad a fault is
+ * (severities) and the life cycles of alarms, bookings and audit rows. The database's CHECK
+ * constraints (`db/migrations`) spell the same values.
+ */
+
+/** Vehicle owners, service centres and the OEM's quality engineers. */
+export const ROLES = ['customer', 'service', 'manufacturer'] as const
+export const RoleSchema = z.enum(ROLES)
+export type Role = z.infer<typeof RoleSchema>
+
+/** Staff see the whole fleet; an owner sees only their own vehicles. */
+export const STAFF: readonly Role[] = ['service', 'manufacturer']
+
+/** Severity ladder shared by anomaly events, diagnoses and customer messages. */
+export const SEVERITIES = ['Low', 'Medium', 'High', 'Critical'] as const
+export const SeveritySchema = z.enum(SEVERITIES)
+export type Severity = z.infer<typeof SeveritySchema>
+
+/** 0 = Low ... 3 = Critical, for comparisons. */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Low: 0, Medium: 1, High: 2, Critical: 3 }
+
+export function maxSeverity(a: Severity, b: Severity): Severity {
+  return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b
+}
+
+export function isSeverity(value: unknown): value is Severity {
+  return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value)
+}
+
+/** An alarm (anomaly episode): open, acknowledged by staff, or resolved. */
+export const ANOMALY_STATUSES = ['OPEN', 'ACKNOWLEDGED', 'RESOLVED'] as const
+export type AnomalyStatus = (typeof ANOMALY_STATUSES)[number]
+
+/** A service booking's life cycle (the transitions are in `schemas/booking-rules.ts`). */
+export const BOOKING_STATUSES = ['PENDING', 'CONFIRMED', 'COMPLETED', 'CANCELLED'] as const
+export type BookingStatus = (typeof BOOKING_STATUSES)[number]
+
+/** What the UEBA gate decided about an attempt. */
+export const UEBA_STATUSES = ['ALLOWED', 'BLOCKED'] as const
+export type UebaStatus = (typeof UEBA_STATUSES)[number]
