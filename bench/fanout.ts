@@ -34,7 +34,7 @@ async function stalledClients(): Promise<Row> {
   for (let i = 0; i < 6000; i++) {
     app.app.bus.publish({
       type: 'alert',
-      data: { i, vin: pool[0]!.vin },
+      data: { i, vin: pool[0]!.vin } as never,
       vin: pool[0]!.vin,
       ownerId: null,
       roles: STAFF,

@@ -1,17 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { UebaLog } from '../db/schema.js'
-import { STAFF } from '../domain.js'
-import { bookingMessage } from '../schemas/booking-dto.js'
-import { toChatDto } from '../schemas/chat.js'
-import { uebaLogDto } from '../schemas/ueba.js'
 import { DataAnalysisAgent } from './detection/data-agent.js'
 import { loadRules } from './detection/rules.js'
 import { EpisodeManager } from './episodes/episode-manager.js'
+import { Notifier } from './episodes/notifier.js'
 import type { AgentDeps } from './graph/nodes.js'
-import type { VehicleState } from './graph/state.js'
 import { buildMasterGraph, type MasterGraph } from './master.js'
-import { securityMessage, UebaAgent, type UebaAttemptContext } from './ueba/gate.js'
+import { UebaAgent, type UebaAttemptContext } from './ueba/gate.js'
 import { DiagnosisAgent } from './workers/diagnosis-agent.js'
 import { CustomerEngagementAgent, createChatModelFromEnv } from './workers/engagement-agent.js'
 import { RCAAgent } from './workers/rca-agent.js'
@@ -36,31 +32,11 @@ declare module 'fastify' {
 async function agentsPlugin(app: FastifyInstance) {
   const { config, repos, bus } = app
   app.decorate('scheduling', new SchedulingAgent(app.dbHandle.db))
+  const notifier = new Notifier({ bus, repos })
   const ueba = new UebaAgent(
     repos.ueba,
     {
-      onLogged(log: UebaLog, context: UebaAttemptContext) {
-        const vin = context.vin ?? null
-        const dto = uebaLogDto(log, vin)
-        bus.publish({ type: 'ueba', data: dto, vin, ownerId: null, roles: ['manufacturer'] })
-        if (log.status === 'BLOCKED') {
-          bus.publish({
-            type: 'security',
-            data: {
-              message: securityMessage(log.action_type),
-              source: log.source_node,
-              target: log.target_node,
-              vin,
-              agent: log.agent_name,
-              action: log.action_type,
-              timestamp: dto.timestamp,
-            },
-            vin,
-            ownerId: null,
-            roles: STAFF,
-          })
-        }
-      },
+      onLogged: (log: UebaLog, context: UebaAttemptContext) => notifier.uebaLogged(log, context.vin ?? null),
     },
     { onError: (err, attempt) => app.log.error({ err, attempt }, 'UEBA log write failed') },
   )
@@ -77,53 +53,12 @@ async function agentsPlugin(app: FastifyInstance) {
   }
   const graph = buildMasterGraph(deps)
 
-  function alert(state: VehicleState, vehicle: { vin: string; ownerId: string }) {
-    bus.publish({
-      type: 'alert',
-      data: {
-        vin: vehicle.vin,
-        anomaly_event_id: state.anomaly_event_id,
-        anomaly_type: state.anomaly_type,
-        reason: state.anomaly_reason,
-        severity: state.severity,
-        diagnosis: state.diagnosis_text,
-        recommended_action: state.recommended_action,
-        rul: state.rul,
-        signals: state.signals,
-        trigger: state.trigger,
-      },
-      vin: vehicle.vin,
-      ownerId: vehicle.ownerId,
-      roles: STAFF,
-    })
-  }
-
-  async function announce(final: VehicleState, vehicle: { vin: string; ownerId: string }) {
-    if (final.chat_message_id) {
-      const message = await repos.chat.getMessage(final.chat_message_id)
-      if (message) {
-        bus.publish({
-          type: 'chat',
-          data: toChatDto(message, vehicle.vin),
-          vin: vehicle.vin,
-          ownerId: vehicle.ownerId,
-          roles: [],
-        })
-      }
-    }
-    if (final.booking_id) {
-      const booking = await repos.bookings.findVisible(undefined, final.booking_id)
-      if (booking) bus.publish(bookingMessage(booking))
-    }
-  }
-
   const episodes = new EpisodeManager({
     analyzer: deps.analyzer,
     graph,
     repos,
-    bus,
+    notifier,
     log: app.log,
-    notify: { alert, announce },
   })
   app.decorate('agents', deps)
   app.decorate('graph', graph)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { STAFF } from '../domain.js'
 import { AppError } from '../errors.js'
+import { messages } from '../ingest/messages.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
 import { AlarmSchema, AnomalyStatusListSchema } from '../schemas/history.js'
 import { toAlarmDtos } from './history-dto.js'
@@ -61,19 +61,18 @@ const alarmsRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       app.episodes.markAcknowledged(alarm.vehicle_id, alarm.anomaly_type)
       const [dto] = await toAlarmDtos(app, [{ ...alarm, ...acked }], user.role)
-      app.bus.publish({
-        type: 'alarm',
-        data: {
-          id: alarm.id,
-          vin: alarm.vin,
-          status: 'ACKNOWLEDGED',
-          severity: alarm.severity,
-          anomaly_type: alarm.anomaly_type,
-        },
-        vin: alarm.vin,
-        ownerId: alarm.owner_id,
-        roles: STAFF,
-      })
+      app.bus.publish(
+        messages.alarm(
+          {
+            id: alarm.id,
+            vin: alarm.vin,
+            status: 'ACKNOWLEDGED',
+            severity: alarm.severity,
+            anomaly_type: alarm.anomaly_type,
+          },
+          alarm.owner_id,
+        ),
+      )
       return dto!
     },
   )

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../errors.js'
-import { bookingMessage, toBookingDto } from '../schemas/booking-dto.js'
+import { messages } from '../ingest/messages.js'
+import { toBookingDto } from '../schemas/booking-dto.js'
 import { allowedTransitions, canTransition } from '../schemas/booking-rules.js'
 import {
   BookingListQuerySchema,
@@ -75,7 +76,7 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
       const row = await app.repos.bookings.findVisible(user, booking.id)
       if (!row) throw new AppError('BOOKING_NOT_FOUND')
       if (replayed) reply.header('idempotent-replayed', 'true')
-      else app.bus.publish(bookingMessage(row))
+      else app.bus.publish(messages.booking(row))
       return reply.code(201).send({ booking_id: row.id, ...toBookingDto(row, user.role) })
     },
   )
@@ -125,7 +126,7 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
           },
         )
       }
-      app.bus.publish(bookingMessage(row))
+      app.bus.publish(messages.booking(row))
       if (to === 'COMPLETED') await requestFeedback(app, row)
       return toBookingDto(row, user.role)
     },

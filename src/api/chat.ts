@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { ChatAgent, type ChatRequest } from '../agents/chat/chat-agent.js'
 import { AppError } from '../errors.js'
-import { bookingMessage, toBookingDto } from '../schemas/booking-dto.js'
+import { messages } from '../ingest/messages.js'
+import { toBookingDto } from '../schemas/booking-dto.js'
 import { BookingSchema, CreateBookingHeadersSchema, SlotSchema } from '../schemas/bookings.js'
 import { ChatMessageSchema, toChatDto } from '../schemas/chat.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
@@ -39,7 +40,7 @@ const chatRoutes: FastifyPluginAsyncZod = async (app) => {
     const turn = await agent.reply(req)
     publishChat(app, turn.question, req.vehicle)
     publishChat(app, turn.reply, req.vehicle)
-    for (const booking of turn.changed) app.bus.publish(bookingMessage(booking))
+    for (const booking of turn.changed) app.bus.publish(messages.booking(booking))
     return turn
   }
 

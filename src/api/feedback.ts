@@ -5,8 +5,8 @@ import { slotLabel } from '../agents/chat/intents.js'
 import type { BookingView } from '../db/repositories/bookings.js'
 import type { ChatMessage, Vehicle } from '../db/schema.js'
 import { AppError } from '../errors.js'
+import { messages } from '../ingest/messages.js'
 import { BookingParamsSchema } from '../schemas/bookings.js'
-import { toChatDto } from '../schemas/chat.js'
 import { errorResponses, iso } from '../schemas/common.js'
 import { caller } from './plugins/access.js'
 
@@ -34,13 +34,7 @@ export function publishChat(
   row: ChatMessage,
   vehicle: Pick<Vehicle, 'vin' | 'owner_id'>,
 ) {
-  app.bus.publish({
-    type: 'chat',
-    data: toChatDto(row, vehicle.vin),
-    vin: vehicle.vin,
-    ownerId: vehicle.owner_id,
-    roles: [],
-  })
+  app.bus.publish(messages.chat(row, { vin: vehicle.vin, ownerId: vehicle.owner_id }))
 }
 
 /**

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { WebSocket } from 'ws'
 import { z } from 'zod'
 import { AppError } from '../errors.js'
+import { direct } from '../ingest/messages.js'
 import { HubConnection } from '../ingest/ws-hub.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
 import { caller } from './plugins/access.js'
@@ -76,7 +77,8 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
       socket.once('close', remove)
       socket.on('error', (err) => request.log.warn({ err }, 'websocket error'))
 
-      const reject = (code: string, message: string) => app.hub.sendTo(connection, 'error', { code, message })
+      const reject = (code: string, message: string) =>
+        app.hub.sendTo(connection, direct.error(code, message))
       handle = (text) => {
         let json: unknown
         try {
@@ -95,14 +97,12 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
           return reject('BAD_MESSAGE', `Invalid message: ${fields}`)
         }
         const message = parsed.data
-        if (message.type === 'ping') return app.hub.sendTo(connection, 'pong', {})
+        if (message.type === 'ping') return app.hub.sendTo(connection, direct.pong())
         if (message.type === 'subscribe') {
           const unknown = user.role === 'customer' ? message.vins.filter((v) => !owned.has(v)) : []
           if (unknown.length > 0) return reject('VEHICLE_NOT_FOUND', `No such vehicle: ${unknown.join(', ')}`)
           connection.vins = new Set(message.vins)
-          return app.hub.sendTo(connection, 'subscribed', {
-            vins: message.vins.length ? message.vins : 'all',
-          })
+          return app.hub.sendTo(connection, direct.subscribed(message.vins))
         }
         if (user.role !== 'customer' || !owned.has(message.data.vin)) {
           return reject('VEHICLE_NOT_FOUND', 'You can chat only about your own vehicles')
@@ -116,10 +116,7 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
         })
       }
 
-      app.hub.sendTo(connection, 'hello', {
-        user: { id: user.id, role: user.role },
-        vins: user.role === 'customer' ? [...owned] : 'all',
-      })
+      app.hub.sendTo(connection, direct.hello(user, user.role === 'customer' ? [...owned] : 'all'))
       for (const text of early.splice(0)) handle(text)
     },
   )

@@ -1,25 +1,9 @@
-import type { Role } from '../domain.js'
+import type { FleetMessage } from './messages.js'
 
 /**
- * Everything Autonoma tells people in real time travels as a `{type, data}` message (the
- * requirements' WebSocket contract), wrapped with who may see it. The WebSocket hub delivers a
- * message to the vehicle's owner when `ownerId` matches, and to staff whose role is in `roles`.
+ * Everything Autonoma tells people in real time travels as a `FleetMessage` (see `messages.ts`,
+ * the contract), wrapped with who may see it.
  */
-export type FleetMessageType = 'telemetry' | 'alert' | 'chat' | 'booking' | 'security' | 'ueba' | 'alarm'
-
-export interface FleetMessage<T extends FleetMessageType = FleetMessageType, D = unknown> {
-  type: T
-  data: D
-  /** The vehicle it is about, if any (lets staff narrow their subscription by VIN). */
-  vin: string | null
-  /** The owner who should receive it, or null for staff-only messages. */
-  ownerId: string | null
-  /** Staff roles that receive it too. */
-  roles: readonly Role[]
-  /** `JSON.stringify(data)`, when the publisher has it already: the hub frames it as is. */
-  dataJson?: string
-}
-
 export type FleetHandler = (message: FleetMessage) => void
 
 /**

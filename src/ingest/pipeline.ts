@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Repositories } from '../db/repositories/index.js'
-import { STAFF } from '../domain.js'
 import { type TelemetryReading, TelemetryReadingSchema } from '../schemas/telemetry.js'
 import type { EventBus } from './event-bus.js'
+import { messages } from './messages.js'
 import { ReadingRing } from './reading-ring.js'
 import type { TelemetryWriter } from './telemetry-writer.js'
 
@@ -135,14 +135,7 @@ export class IngestionPipeline {
     // Serialized once, for the database and for every dashboard.
     const json = JSON.stringify(reading)
     this.deps.writer.add({ vehicleId: state.vehicle.id, ts: reading.timestamp, data: reading, json })
-    this.deps.bus.publish({
-      type: 'telemetry',
-      data: reading,
-      dataJson: json,
-      vin: reading.vin,
-      ownerId: state.vehicle.ownerId,
-      roles: STAFF,
-    })
+    this.deps.bus.publish(messages.telemetry(reading, state.vehicle.ownerId, json))
     return 'accepted'
   }
 

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws'
 import type { AuthUser } from '../auth/tokens.js'
-import type { EventBus, FleetMessage } from './event-bus.js'
+import type { EventBus } from './event-bus.js'
+import type { DirectType, FleetMessage, ServerMessages } from './messages.js'
 
 /** Buffers go out as text frames: the clients get JSON text, as before. */
 const TEXT = { binary: false } as const
@@ -112,8 +113,12 @@ export class WebSocketHub {
   }
 
   /** Sends one message to one connection (replies to its own client messages). */
-  sendTo(connection: HubConnection, type: string, data: unknown): void {
-    this.send(connection, frame({ type, data }), false)
+  /** A direct message (see `direct` in messages.ts) to one connection. */
+  sendTo<T extends DirectType>(
+    connection: HubConnection,
+    message: { type: T; data: ServerMessages[T] },
+  ): void {
+    this.send(connection, frame(message), false)
   }
 
   close(): void {

@@ -1,6 +1,5 @@
 import type { BookingView } from '../db/repositories/bookings.js'
 import type { Role } from '../domain.js'
-import type { FleetMessage } from '../ingest/event-bus.js'
 import { allowedTransitions } from './booking-rules.js'
 import type { BookingDto } from './bookings.js'
 import { iso } from './common.js'
@@ -24,16 +23,5 @@ export function toBookingDto(row: BookingView, role: Role | null): BookingDto {
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
     allowed_transitions: role ? allowedTransitions(role, row.status) : [],
-  }
-}
-
-/** The real-time notice of a new or changed booking: to its owner and to the service desk. */
-export function bookingMessage(row: BookingView): FleetMessage<'booking', BookingDto> {
-  return {
-    type: 'booking',
-    data: toBookingDto(row, null),
-    vin: row.vin,
-    ownerId: row.owner_id,
-    roles: ['service'],
   }
 }

@@ -25,15 +25,6 @@ export const ALLOWED_WRITES: Readonly<Record<string, readonly string[]>> = {
   rca: ['manufacturing_insights'],
 }
 
-export const SECURITY_MESSAGE = 'SECURITY: Unauthorized transition blocked'
-
-/** What dashboards show for a blocked attempt of each kind. */
-export function securityMessage(actionType: string): string {
-  if (actionType === 'write') return 'SECURITY: Unauthorized write blocked'
-  if (actionType === 'api_request') return 'SECURITY: Unauthorized request blocked'
-  return SECURITY_MESSAGE
-}
-
 export interface UebaVerdict {
   allowed: boolean
   log: UebaLog

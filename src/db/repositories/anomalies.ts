@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { Severity } from '../../domain.js'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
+import { isUniqueViolation } from '../errors.js'
 import type { AnomalyEvent } from '../schema.js'
 
 export interface NewAnomalyDetails {
@@ -13,7 +14,7 @@ export interface NewAnomalyDetails {
 }
 
 export function anomaliesRepository(db: Db) {
-  return {
+  const repo = {
     /** The spec's `create_anomaly_event(vehicle_id, anomaly_type, severity, snapshot)`. */
     createAnomalyEvent(
       vehicleId: string,
@@ -39,6 +40,30 @@ export function anomaliesRepository(db: Db) {
         })
         .returningAll()
         .executeTakeFirstOrThrow()
+    },
+
+    /**
+     * Opens an episode, or returns the one already open for this vehicle and type (another run,
+     * or an earlier life of the service, opened it: the partial unique index decides).
+     */
+    async openEpisode(
+      vehicleId: string,
+      anomalyType: string,
+      severity: Severity,
+      snapshot: Record<string, unknown>,
+      details: NewAnomalyDetails = {},
+    ): Promise<{ event: AnomalyEvent; opened: boolean }> {
+      try {
+        return {
+          event: await repo.createAnomalyEvent(vehicleId, anomalyType, severity, snapshot, details),
+          opened: true,
+        }
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err
+        const existing = await repo.findOpenEpisode(vehicleId, anomalyType)
+        if (!existing) throw err
+        return { event: existing, opened: false }
+      }
     },
 
     async raiseSeverity(id: string, severity: Severity): Promise<void> {
@@ -127,6 +152,7 @@ export function anomaliesRepository(db: Db) {
         .execute()
     },
   }
+  return repo
 }
 
 export type AnomaliesRepository = ReturnType<typeof anomaliesRepository>

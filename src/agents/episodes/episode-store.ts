@@ -1,0 +1,114 @@
+import type { Repositories } from '../../db/repositories/index.js'
+import type { Severity } from '../../domain.js'
+import type { Anomaly } from '../../schemas/analysis.js'
+
+/** An unresolved episode, as the hot path tracks it between database writes. */
+export interface Episode {
+  eventId: string | null
+  severity: Severity
+  acknowledged: boolean
+  /** Readings seen since the last flush, and the newest one's time. */
+  newOccurrences: number
+  lastSeen: string
+  peaks: Record<string, number>
+  dirty: boolean
+}
+
+/**
+ * The open episodes of every vehicle, by anomaly type, kept in memory so that a reading that
+ * continues an episode costs no query: its counters are written in batches (`flush`).
+ */
+export class EpisodeStore {
+  private readonly byVehicle = new Map<string, Map<string, Episode>>()
+
+  constructor(private readonly repos: Pick<Repositories, 'anomalies'>) {}
+
+  /** Picks up the episodes left open by a previous run of the service. */
+  async loadOpen(): Promise<void> {
+    for (const e of await this.repos.anomalies.listUnresolved()) {
+      this.of(e.vehicle_id).set(e.anomaly_type, {
+        eventId: e.id,
+        severity: e.severity,
+        acknowledged: e.status === 'ACKNOWLEDGED',
+        newOccurrences: 0,
+        lastSeen: e.last_seen_at.toISOString(),
+        peaks: e.peak_values,
+        dirty: false,
+      })
+    }
+  }
+
+  of(vehicleId: string): Map<string, Episode> {
+    let map = this.byVehicle.get(vehicleId)
+    if (!map) {
+      map = new Map()
+      this.byVehicle.set(vehicleId, map)
+    }
+    return map
+  }
+
+  get(vehicleId: string, anomalyType: string): Episode | undefined {
+    return this.byVehicle.get(vehicleId)?.get(anomalyType)
+  }
+
+  delete(vehicleId: string, anomalyType: string): void {
+    this.byVehicle.get(vehicleId)?.delete(anomalyType)
+  }
+
+  /** Writes every episode's pending counters; failed ones stay pending for the next flush. */
+  async flush(): Promise<{ failed: number; firstError?: unknown }> {
+    const writes: Promise<void>[] = []
+    for (const map of this.byVehicle.values()) {
+      for (const episode of map.values())
+        if (episode.dirty && episode.eventId) writes.push(this.writeCounters(episode))
+    }
+    const failed = (await Promise.allSettled(writes)).filter((r) => r.status === 'rejected')
+    return { failed: failed.length, firstError: (failed[0] as PromiseRejectedResult | undefined)?.reason }
+  }
+
+  async writeCounters(episode: Episode): Promise<void> {
+    if (!episode.eventId || !episode.dirty) return
+    const n = episode.newOccurrences
+    episode.newOccurrences = 0
+    episode.dirty = false
+    try {
+      await this.repos.anomalies.recordOccurrences(episode.eventId, n, episode.lastSeen, episode.peaks)
+    } catch (err) {
+      episode.newOccurrences += n
+      episode.dirty = true
+      throw err
+    }
+  }
+}
+
+/** A new episode opened by `anomaly` on a reading at `at`, not yet stored. */
+export function freshEpisode(anomaly: Anomaly, at: string): Episode {
+  return {
+    eventId: null,
+    severity: anomaly.severity,
+    acknowledged: false,
+    newOccurrences: 0,
+    lastSeen: at,
+    peaks: peaksOf(anomaly, {}),
+    dirty: false,
+  }
+}
+
+/** The reading continues the episode: one more occurrence, maybe new peaks. */
+export function continueEpisode(episode: Episode, anomaly: Anomaly, at: string): void {
+  episode.newOccurrences++
+  episode.lastSeen = at
+  episode.peaks = peaksOf(anomaly, episode.peaks)
+  episode.dirty = true
+}
+
+/** The most extreme value each signal reached, in the direction that makes it anomalous. */
+function peaksOf(anomaly: Anomaly, previous: Record<string, number>): Record<string, number> {
+  const peaks = { ...previous }
+  for (const s of anomaly.signals) {
+    const before = peaks[s.signal]
+    const below = s.threshold !== undefined && s.value < s.threshold
+    if (before === undefined || (below ? s.value < before : s.value > before)) peaks[s.signal] = s.value
+  }
+  return peaks
+}

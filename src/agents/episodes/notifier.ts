@@ -1,0 +1,72 @@
+import type { Repositories } from '../../db/repositories/index.js'
+import type { AnomalyEvent, UebaLog } from '../../db/schema.js'
+import type { EventBus } from '../../ingest/event-bus.js'
+import { messages } from '../../ingest/messages.js'
+import type { VehicleLiveState } from '../../ingest/pipeline.js'
+import type { VehicleState } from '../graph/state.js'
+
+type Vehicle = VehicleLiveState['vehicle']
+
+/**
+ * What the agents tell people, in one place: the episode manager decides when, this builds the
+ * messages (through the contract's builders) and publishes them.
+ */
+export class Notifier {
+  constructor(private readonly deps: { bus: EventBus; repos: Pick<Repositories, 'chat' | 'bookings'> }) {}
+
+  /** The diagnosis is stored: the owner and staff hear of the episode. */
+  alert(state: VehicleState, vehicle: Vehicle): void {
+    if (!state.anomaly_event_id) return
+    this.deps.bus.publish(
+      messages.alert(
+        {
+          vin: vehicle.vin,
+          anomaly_event_id: state.anomaly_event_id,
+          anomaly_type: state.anomaly_type ?? '',
+          reason: state.anomaly_reason ?? '',
+          severity: state.severity,
+          diagnosis: state.diagnosis_text ?? '',
+          recommended_action: state.recommended_action,
+          rul: state.rul,
+          signals: state.signals,
+          trigger: state.trigger,
+        },
+        vehicle.ownerId,
+      ),
+    )
+  }
+
+  /** A run ended: the owner gets the agent's message and the proposed booking, if any. */
+  async announce(final: VehicleState, vehicle: Vehicle): Promise<void> {
+    if (final.chat_message_id) {
+      const message = await this.deps.repos.chat.getMessage(final.chat_message_id)
+      if (message) this.deps.bus.publish(messages.chat(message, vehicle))
+    }
+    if (final.booking_id) {
+      const booking = await this.deps.repos.bookings.findVisible(undefined, final.booking_id)
+      if (booking) this.deps.bus.publish(messages.booking(booking))
+    }
+  }
+
+  /** The readings recovered and the episode closed. */
+  resolved(event: AnomalyEvent, vehicle: Vehicle): void {
+    this.deps.bus.publish(
+      messages.alarm(
+        {
+          id: event.id,
+          vin: vehicle.vin,
+          status: 'RESOLVED',
+          severity: event.severity,
+          anomaly_type: event.anomaly_type,
+        },
+        vehicle.ownerId,
+      ),
+    )
+  }
+
+  /** Every UEBA decision goes to manufacturers; a blocked one is also a security event for staff. */
+  uebaLogged(log: UebaLog, vin: string | null): void {
+    this.deps.bus.publish(messages.ueba(log, vin))
+    if (log.status === 'BLOCKED') this.deps.bus.publish(messages.security(log, vin))
+  }
+}
