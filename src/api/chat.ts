@@ -6,7 +6,7 @@ import { AppError } from '../errors.js'
 import { messages } from '../ingest/messages.js'
 import { toBookingDto } from '../schemas/booking-dto.js'
 import { BookingSchema, CreateBookingHeadersSchema, SlotSchema } from '../schemas/bookings.js'
-import { ChatMessageSchema, toChatDto } from '../schemas/chat.js'
+import { ChatMessageSchema, ChatResponseSchema, toChatDto } from '../schemas/chat.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
 import { publishChat } from './feedback.js'
 import { caller } from './plugins/access.js'
@@ -15,14 +15,6 @@ const ChatBodySchema = z.object({
   vin: VinSchema,
   message: z.string().trim().min(1).max(2000),
 })
-
-const ChatResponseSchema = z
-  .object({
-    reply: ChatMessageSchema,
-    offered_slots: z.array(SlotSchema).optional(),
-    booking: BookingSchema.optional(),
-  })
-  .meta({ id: 'ChatResponse' })
 
 /**
  * The conversation API. Wrapped with fastify-plugin so that `app.chatResponder` (declared on the

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ManufacturingInsight } from '../db/schema.js'
 import { errorResponses, iso } from '../schemas/common.js'
-import { InsightQuerySchema, InsightSchema } from '../schemas/insights.js'
+import { InsightQuerySchema, InsightSchema, InsightSummarySchema } from '../schemas/insights.js'
 
 export function toInsightDto(row: ManufacturingInsight): z.infer<typeof InsightSchema> {
   return {
@@ -44,19 +44,7 @@ const insightsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Failure episodes by component and manufacturing batch, for charts',
         querystring: InsightQuerySchema.pick({ from: true, to: true }),
         response: {
-          200: z.object({
-            components: z.array(z.string()),
-            batches: z.array(z.string()),
-            counts: z.array(
-              z.object({
-                component: z.string(),
-                anomaly_type: z.string(),
-                batch: z.string(),
-                events: z.number().int(),
-                vehicles: z.number().int(),
-              }),
-            ),
-          }),
+          200: InsightSummarySchema,
           ...errorResponses(400, 401, 403),
         },
       },

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { ChatMessage } from '../db/schema.js'
+import { BookingSchema, SlotSchema } from './bookings.js'
 import { iso } from './common.js'
 
 export const ChatActionSchema = z.object({
@@ -25,6 +26,15 @@ export const ChatMessageSchema = z
   .meta({ id: 'ChatMessage' })
 
 export type ChatMessageDto = z.infer<typeof ChatMessageSchema>
+
+/** One chat turn's answer: the agent's reply, and the slots or booking it offers. */
+export const ChatResponseSchema = z
+  .object({
+    reply: ChatMessageSchema,
+    offered_slots: z.array(SlotSchema).optional(),
+    booking: BookingSchema.optional(),
+  })
+  .meta({ id: 'ChatResponse' })
 
 export function toChatDto(row: ChatMessage, vin: string): ChatMessageDto {
   return {

@@ -22,3 +22,18 @@ export const InsightQuerySchema = z.object({
   to: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 })
+
+/** Failure episodes by component and manufacturing batch, for the manufacturer's charts. */
+export const InsightSummarySchema = z.object({
+  components: z.array(z.string()),
+  batches: z.array(z.string()),
+  counts: z.array(
+    z.object({
+      component: z.string(),
+      anomaly_type: z.string(),
+      batch: z.string(),
+      events: z.number().int(),
+      vehicles: z.number().int(),
+    }),
+  ),
+})

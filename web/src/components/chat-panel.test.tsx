@@ -9,6 +9,10 @@ const agent = (id: string, content: string, extra: Partial<ChatMessage> = {}): C
   vin: 'VIN0000000000000A',
   sender: 'agent',
   content,
+  intent: null,
+  actions: [],
+  anomaly_event_id: null,
+  booking_id: null,
   created_at: '2026-01-01T10:00:00.000Z',
   ...extra,
 })

@@ -23,6 +23,7 @@ const { FakePlot, plots } = vi.hoisted(() => {
 })
 vi.mock('uplot', () => ({ default: FakePlot }))
 
+/** The signals the chart draws; the rest of a reading does not matter here. */
 function reading(i: number, temp = 20 + i): Reading {
   return {
     vin: 'VIN0000000000000A',
@@ -31,7 +32,7 @@ function reading(i: number, temp = 20 + i): Reading {
     motor_rpm: i * 100,
     battery_temperature: temp,
     motor_vibration: 0.1,
-  }
+  } as Reading
 }
 
 /** A frame scheduler the test advances by hand, like the browser's requestAnimationFrame. */

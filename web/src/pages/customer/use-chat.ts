@@ -19,7 +19,17 @@ function upsert(list: ChatMessage[], msg: ChatMessage): ChatMessage[] {
 let localSeq = 0
 function localMessage(vin: string, content: string): ChatMessage {
   localSeq += 1
-  return { id: `local-${localSeq}`, vin, sender: 'customer', content, created_at: new Date().toISOString() }
+  return {
+    id: `local-${localSeq}`,
+    vin,
+    sender: 'customer',
+    content,
+    intent: null,
+    actions: [],
+    anomaly_event_id: null,
+    booking_id: null,
+    created_at: new Date().toISOString(),
+  }
 }
 
 export interface ChatState {
