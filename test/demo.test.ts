@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type FleetMessage, ServerMessageSchemas } from '../src/ingest/messages.js'
 import { StreamEngine } from '../src/simulation/stream-engine.js'
 import { bearer, createTestApp, DEMO, login, type TestApp } from './helpers/app.js'
 
@@ -13,6 +14,8 @@ const UNTIL = Date.parse('2026-10-07T12:00:00Z')
 describe('the demo of docs/demo.md', () => {
   let t: TestApp
   const tokens = { owner: '', service: '', oem: '' }
+  /** Every real-time message the demo publishes, as a WebSocket client would receive it. */
+  const published: { type: FleetMessage['type']; data: unknown }[] = []
   const call = (token: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
     t.app.inject({ method, url, headers: bearer(token), ...(payload ? { payload } : {}) })
 
@@ -21,6 +24,9 @@ describe('the demo of docs/demo.md', () => {
     tokens.owner = await login(t.app, DEMO.customer)
     tokens.service = await login(t.app, DEMO.service)
     tokens.oem = await login(t.app, DEMO.manufacturer)
+    t.app.bus.subscribe((m) => {
+      published.push({ type: m.type, data: JSON.parse(m.dataJson ?? JSON.stringify(m.data)) })
+    })
     const engine = new StreamEngine('data/fleet_15min.csv', { delaySeconds: 0, loop: false })
     for await (const reading of engine.streamData()) {
       if (Date.parse(reading.timestamp) > UNTIL) break
@@ -94,5 +100,17 @@ describe('the demo of docs/demo.md', () => {
     expect(blocked.items[0].target_node).toBe('manufacturing_insights')
     const allowed = (await call(tokens.oem, 'GET', '/api/ueba/logs?status=ALLOWED&limit=200')).json()
     expect(allowed.items.length).toBeGreaterThan(10)
+  })
+
+  it('sends only messages that match the real-time contract, of every kind the demo involves', () => {
+    const broken = published
+      .map((m) => ({ type: m.type, result: ServerMessageSchemas[m.type].safeParse(m.data) }))
+      .filter((m) => !m.result.success)
+      .map((m) => `${m.type}: ${m.result.error?.issues.map((i) => i.path.join('.')).join(', ')}`)
+    expect(broken).toEqual([])
+    const kinds = new Set(published.map((m) => m.type))
+    for (const kind of ['telemetry', 'alert', 'chat', 'booking', 'ueba', 'security'] as const) {
+      expect(kinds, kind).toContain(kind)
+    }
   })
 })

@@ -1,15 +1,30 @@
 import WebSocket from 'ws'
+import { ServerMessageSchemas, type ServerMessageType } from '../../src/ingest/messages.js'
 
 export interface WsMessage {
   type: string
   data: Record<string, unknown> & { vin?: string }
 }
 
-/** A real WebSocket client that records every message it receives. */
+/**
+ * A real WebSocket client that records every message it receives, and checks each against the
+ * real-time contract: `close()` fails the test if any message broke it.
+ */
 export class TestClient {
   readonly messages: WsMessage[] = []
+  /** Messages that do not match their type's schema in src/ingest/messages.ts. */
+  readonly contractViolations: string[] = []
   private constructor(readonly socket: WebSocket) {
-    socket.on('message', (raw) => this.messages.push(JSON.parse(raw.toString())))
+    socket.on('message', (raw) => {
+      const message = JSON.parse(raw.toString()) as WsMessage
+      this.messages.push(message)
+      const schema = ServerMessageSchemas[message.type as ServerMessageType]
+      const parsed = schema?.safeParse(message.data)
+      if (!parsed?.success) {
+        const issues = parsed?.error.issues.map((i) => i.path.join('.') || i.message).join(', ')
+        this.contractViolations.push(`${message.type}: ${issues ?? 'unknown message type'}`)
+      }
+    })
   }
 
   static connect(url: string, headers?: Record<string, string>): Promise<TestClient> {
@@ -53,11 +68,16 @@ export class TestClient {
     }
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
       if (this.socket.readyState === WebSocket.CLOSED) return resolve()
       this.socket.once('close', () => resolve())
       this.socket.close()
     })
+    if (this.contractViolations.length > 0) {
+      throw new Error(
+        `messages broke the real-time contract: ${this.contractViolations.slice(0, 5).join('; ')}`,
+      )
+    }
   }
 }
