@@ -3,7 +3,7 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db/client.js'
 import { migrateToLatest } from './db/migrate.js'
-import { seedDemoData } from './db/seed.js'
+import { seedDemoData } from './demo.js'
 
 /**
  * The only place that listens. Order: config -> database -> migrations -> seed -> app -> listen;

@@ -47,7 +47,7 @@ async function agentsPlugin(app: FastifyInstance) {
       chatModel: config.openai ? createChatModelFromEnv(config.openai) : undefined,
     }),
     scheduling: app.scheduling,
-    rca: new RCAAgent(app.dbHandle.db),
+    rca: new RCAAgent(repos.rca),
     ueba,
     repos,
   }

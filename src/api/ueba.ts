@@ -3,7 +3,6 @@ import { z } from 'zod'
 import { AppError } from '../errors.js'
 import { errorResponses, iso, VinSchema } from '../schemas/common.js'
 import { UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
-import { FLEET_VEHICLES } from '../simulation/fleet.js'
 import { decodeCursor, PageQuerySchema, page } from './pagination.js'
 import { caller } from './plugins/access.js'
 
@@ -69,9 +68,10 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const drill = DRILLS[request.body.scenario]
-      const vin = request.body.vin ?? FLEET_VEHICLES[0]?.vin
+      // A drill names a vehicle only when asked to: it is not an incident of some real owner's car.
+      const { vin } = request.body
       const vehicle = vin ? await app.repos.vehicles.findVisibleByVin(caller(request), vin) : undefined
-      if (request.body.vin && !vehicle) throw new AppError('VEHICLE_NOT_FOUND')
+      if (vin && !vehicle) throw new AppError('VEHICLE_NOT_FOUND')
       const context = {
         vehicleId: vehicle?.id ?? null,
         vin: vehicle?.vin ?? null,

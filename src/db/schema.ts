@@ -161,6 +161,7 @@ export interface Database {
 export type User = Selectable<UsersTable>
 export type NewUser = Insertable<UsersTable>
 export type ServiceCenter = Selectable<ServiceCentersTable>
+export type NewServiceCenter = Insertable<ServiceCentersTable>
 export type Vehicle = Selectable<VehiclesTable>
 export type NewVehicle = Insertable<VehiclesTable>
 export type AnomalyEvent = Selectable<AnomalyEventsTable>

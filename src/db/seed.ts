@@ -1,38 +1,26 @@
-import { hashPassword } from '../auth/passwords.js'
 import type { Role } from '../domain.js'
-import { FLEET_OWNERS, FLEET_VEHICLES, type FleetVehicle } from '../simulation/fleet.js'
 import type { Db } from './client.js'
-import type { NewVehicle } from './schema.js'
+import type { NewServiceCenter, NewVehicle } from './schema.js'
 
-/** The requirements' demo accounts that are not fleet owners (the owners come from the fleet). */
-export const DEMO_STAFF: ReadonlyArray<{ email: string; password: string; role: Role; name: string }> = [
-  { email: 'service@ey.com', password: 'ey_secure', role: 'service', name: 'Service Desk' },
-  { email: 'admin@oem.com', password: 'admin_pass', role: 'manufacturer', name: 'OEM Quality' },
-]
+/** What to seed: the caller (the composition root) knows the demo fleet and hashes passwords. */
+export interface SeedInput {
+  accounts: ReadonlyArray<{ email: string; name: string; role: Role; passwordHash: string }>
+  serviceCenters: ReadonlyArray<NewServiceCenter>
+  vehicles: ReadonlyArray<SeedVehicle>
+}
 
-export const DEMO_SERVICE_CENTERS = [
-  {
-    name: 'Autonoma Service Hub North',
-    city: 'Berlin',
-    bays: 2,
-    opening_hour: 8,
-    closing_hour: 18,
-    slot_minutes: 60,
-    timezone: 'Europe/Berlin',
-  },
-  {
-    name: 'Autonoma Service Hub South',
-    city: 'Munich',
-    bays: 3,
-    opening_hour: 7,
-    closing_hour: 19,
-    slot_minutes: 90,
-    timezone: 'Europe/Berlin',
-  },
-] as const
+/** A vehicle to seed, its owner named by email. */
+export interface SeedVehicle {
+  vin: string
+  ownerEmail: string
+  model: string
+  year: number
+  vehicleType: 'EV' | 'ICE'
+  batch: string
+}
 
-/** A fleet vehicle as a `vehicles` row, its owner looked up by email. */
-export function vehicleRow(v: FleetVehicle, idByEmail: ReadonlyMap<string, string>): NewVehicle {
+/** A seed vehicle as a `vehicles` row, its owner looked up by email. */
+export function vehicleRow(v: SeedVehicle, idByEmail: ReadonlyMap<string, string>): NewVehicle {
   const ownerId = idByEmail.get(v.ownerEmail)
   if (!ownerId) throw new Error(`Fleet vehicle ${v.vin} names unknown owner ${v.ownerEmail}`)
   return {
@@ -53,13 +41,11 @@ export interface SeedReport {
 }
 
 /**
- * Seeds the demo accounts, service centres and the fleet into an EMPTY database, in one
- * transaction. A database that already has users is left alone, so restarts and real data are safe.
+ * Seeds accounts, service centres and vehicles into an EMPTY database, in one transaction. A
+ * database that already has users is left alone, so restarts and real data are safe.
  */
-export async function seedDemoData(db: Db): Promise<SeedReport> {
-  const accounts = [...FLEET_OWNERS.map((o) => ({ ...o, role: 'customer' as const })), ...DEMO_STAFF]
-  // Hash before opening the transaction: argon2 is slow on purpose and must not hold locks.
-  const hashes = await Promise.all(accounts.map((a) => hashPassword(a.password)))
+export async function seedDatabase(db: Db, input: SeedInput): Promise<SeedReport> {
+  const { accounts, vehicles } = input
   return db.transaction().execute(async (trx) => {
     const existing = await trx
       .selectFrom('users')
@@ -69,33 +55,33 @@ export async function seedDemoData(db: Db): Promise<SeedReport> {
 
     const centers = await trx
       .insertInto('service_centers')
-      .values([...DEMO_SERVICE_CENTERS])
+      .values([...input.serviceCenters])
       .returningAll()
       .execute()
     const users = await trx
       .insertInto('users')
       .values(
-        accounts.map((a, i) => ({
+        accounts.map((a) => ({
           email: a.email,
           name: a.name,
           role: a.role,
-          password_hash: hashes[i]!,
+          password_hash: a.passwordHash,
           service_center_id: a.role === 'service' ? (centers[0]?.id ?? null) : null,
         })),
       )
       .returning(['id', 'email'])
       .execute()
     const idByEmail = new Map(users.map((u) => [u.email, u.id]))
-    if (FLEET_VEHICLES.length > 0) {
+    if (vehicles.length > 0) {
       await trx
         .insertInto('vehicles')
-        .values(FLEET_VEHICLES.map((v) => vehicleRow(v, idByEmail)))
+        .values(vehicles.map((v) => vehicleRow(v, idByEmail)))
         .execute()
     }
     return {
       seeded: true,
       users: users.length,
-      vehicles: FLEET_VEHICLES.length,
+      vehicles: vehicles.length,
       serviceCenters: centers.length,
     }
   })

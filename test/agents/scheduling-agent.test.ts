@@ -4,7 +4,7 @@ import type { DbHandle } from '../../src/db/client.js'
 import { isForeignKeyViolation } from '../../src/db/errors.js'
 import { bookingsRepository } from '../../src/db/repositories/bookings.js'
 import type { ServiceCenter } from '../../src/db/schema.js'
-import { DEMO_SERVICE_CENTERS } from '../../src/db/seed.js'
+import { DEMO_SERVICE_CENTERS } from '../../src/demo.js'
 import { AppError } from '../../src/errors.js'
 import { createTestDatabase, DB_KINDS } from '../helpers/db.js'
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ServiceCenter } from '../../src/db/schema.js'
-import { DEMO_SERVICE_CENTERS } from '../../src/db/seed.js'
+import { DEMO_SERVICE_CENTERS } from '../../src/demo.js'
 import { bearer, createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 

@@ -4,7 +4,7 @@ import type { DbHandle } from '../../src/db/client.js'
 import { mapDatabaseError } from '../../src/db/errors.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import { createRepositories, type Repositories } from '../../src/db/repositories/index.js'
-import { DEMO_SERVICE_CENTERS } from '../../src/db/seed.js'
+import { DEMO_SERVICE_CENTERS } from '../../src/demo.js'
 import { createTestDatabase, DB_KINDS } from '../helpers/db.js'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'

@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { type DbHandle, openDatabase } from '../../src/db/client.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
-import { seedDemoData } from '../../src/db/seed.js'
+import { seedDemoData } from '../../src/demo.js'
 
 /** Debian's chromium: the suite never downloads a browser. (E2E_CHROMIUM only to try the missing case.) */
 export const CHROMIUM = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium'

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
 import type { DbHandle } from '../../src/db/client.js'
-import { seedDemoData } from '../../src/db/seed.js'
+import { seedDemoData } from '../../src/demo.js'
 import { createTestDatabase, type DbKind } from './db.js'
 
 export function testConfig(env: Record<string, string> = {}): Config {

@@ -1,5 +1,4 @@
-import { sql } from 'kysely'
-import type { Db } from '../../db/client.js'
+import type { BatchEvidence, RcaRepository } from '../../db/repositories/rca.js'
 import type { ManufacturingInsight } from '../../db/schema.js'
 
 /** CAPA knowledge: what a recurring failure of each type points to at the factory. */
@@ -39,13 +38,6 @@ export const FAILURE_PATTERNS: Readonly<
     pattern: 'Early battery capacity fade',
     recommendation: 'Review cell formation and grading records for the batch; check BMS charge limits.',
   },
-}
-
-export interface BatchEvidence {
-  batch: string
-  vehicles: number
-  affected_vehicles: number
-  events: number
 }
 
 export interface RcaResult {
@@ -98,7 +90,7 @@ export class RCAAgent {
   private readonly opts: Required<RcaOptions>
 
   constructor(
-    private readonly db: Db,
+    private readonly repo: RcaRepository,
     options: RcaOptions = {},
   ) {
     this.opts = { minAffectedVehicles: 2, minRateRatio: 2, maxPValue: 0.1, ...options }
@@ -107,7 +99,7 @@ export class RCAAgent {
   /** `history`: the failure just diagnosed (its anomaly type). */
   async analyzeFailure(history: { anomalyType: string }): Promise<RcaResult> {
     const known = FAILURE_PATTERNS[history.anomalyType]
-    const batches = await this.batchEvidence(history.anomalyType)
+    const batches = await this.repo.batchEvidence(history.anomalyType)
     const none: RcaResult = { insight: null, batch: null, p_value: null, batches }
     if (!known) return none
     const N = batches.reduce((s, b) => s + b.vehicles, 0)
@@ -125,7 +117,7 @@ export class RCAAgent {
       if (!best || p < best.p) best = { b, p, ratio }
     }
     if (!best) return none
-    const repeats = await this.repeatsAfterService(history.anomalyType, best.b.batch)
+    const repeats = await this.repo.repeatsAfterService(history.anomalyType, best.b.batch)
     const rest = batches.filter((x) => x.batch !== best.b.batch)
     const evidence = {
       anomaly_type: history.anomalyType,
@@ -141,55 +133,13 @@ export class RCAAgent {
       by_batch: batches,
     }
     const confidence = Math.min(0.99, Number((1 - best.p).toFixed(3)))
-    const insight = await this.upsertInsight(known, best.b, confidence, evidence)
+    const insight = await this.repo.upsertInsight({
+      ...known,
+      batch: best.b.batch,
+      confidence,
+      events: best.b.events,
+      evidence,
+    })
     return { insight, batch: best.b.batch, p_value: best.p, batches }
-  }
-
-  private async batchEvidence(anomalyType: string): Promise<BatchEvidence[]> {
-    const rows = await sql<BatchEvidence>`
-      with fleet as (
-        select batch, count(*)::int as vehicles from vehicles where batch is not null group by batch
-      ), hit as (
-        select v.batch, count(distinct e.vehicle_id)::int as affected_vehicles, count(*)::int as events
-        from anomaly_events e join vehicles v on v.id = e.vehicle_id
-        where e.anomaly_type = ${anomalyType} and v.batch is not null
-        group by v.batch
-      )
-      select f.batch, f.vehicles, coalesce(h.affected_vehicles, 0)::int as affected_vehicles,
-             coalesce(h.events, 0)::int as events
-      from fleet f left join hit h on h.batch = f.batch
-      order by f.batch`.execute(this.db)
-    return rows.rows
-  }
-
-  /** Failures of this type on a vehicle after a completed service: the fix did not hold. */
-  private async repeatsAfterService(anomalyType: string, batch: string): Promise<number> {
-    const rows = await sql<{ n: number }>`
-      select count(*)::int as n
-      from anomaly_events e join vehicles v on v.id = e.vehicle_id
-      where e.anomaly_type = ${anomalyType} and v.batch = ${batch}
-        and exists (select 1 from service_bookings b
-                    where b.vehicle_id = e.vehicle_id and b.status = 'COMPLETED'
-                      and b.appointment_time < e.detected_at)`.execute(this.db)
-    return rows.rows[0]?.n ?? 0
-  }
-
-  private async upsertInsight(
-    known: { component: string; pattern: string; recommendation: string },
-    b: BatchEvidence,
-    confidence: number,
-    evidence: Record<string, unknown>,
-  ): Promise<ManufacturingInsight> {
-    const rows = await sql<ManufacturingInsight>`
-      insert into manufacturing_insights
-        (component_name, failure_pattern, affected_batch, recommendation, confidence_score, evidence, event_count)
-      values (${known.component}, ${known.pattern}, ${b.batch}, ${known.recommendation}, ${confidence},
-              ${JSON.stringify(evidence)}::jsonb, ${b.events})
-      on conflict (component_name, failure_pattern, (coalesce(affected_batch, '')))
-      do update set confidence_score = excluded.confidence_score, evidence = excluded.evidence,
-                    event_count = excluded.event_count, recommendation = excluded.recommendation,
-                    updated_at = now()
-      returning *`.execute(this.db)
-    return rows.rows[0]!
   }
 }

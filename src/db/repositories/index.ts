@@ -6,6 +6,7 @@ import { diagnosesRepository } from './diagnoses.js'
 import { feedbackRepository } from './feedback.js'
 import { historyRepository } from './history.js'
 import { insightsRepository } from './insights.js'
+import { rcaRepository } from './rca.js'
 import { serviceCentersRepository } from './service-centers.js'
 import { uebaRepository } from './ueba.js'
 import { usersRepository } from './users.js'
@@ -20,6 +21,7 @@ export function createRepositories(db: Db) {
     diagnoses: diagnosesRepository(db),
     bookings: bookingsRepository(db),
     insights: insightsRepository(db),
+    rca: rcaRepository(db),
     ueba: uebaRepository(db),
     serviceCenters: serviceCentersRepository(db),
     chat: chatRepository(db),

@@ -7,7 +7,7 @@ import { SchedulingAgent } from '../../../src/agents/workers/scheduling-agent.js
 import type { DbHandle } from '../../../src/db/client.js'
 import { createRepositories, type Repositories, type Viewer } from '../../../src/db/repositories/index.js'
 import type { Vehicle } from '../../../src/db/schema.js'
-import { seedDemoData } from '../../../src/db/seed.js'
+import { seedDemoData } from '../../../src/demo.js'
 import { DEMO } from '../../helpers/app.js'
 import { createTestDatabase, DB_KINDS } from '../../helpers/db.js'
 
