@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { UebaLog } from '../db/schema.js'
 import { STAFF } from '../ingest/event-bus.js'
-import { bookingMessage } from '../schemas/booking-dto.js'
-import { toChatDto } from '../schemas/chat.js'
 import { uebaLogDto } from '../schemas/ueba.js'
+import { BookingService } from '../services/booking.service.js'
 import { DataAnalysisAgent } from './detection/data-agent.js'
 import { loadRules } from './detection/rules.js'
 import { EpisodeManager } from './episodes/episode-manager.js'
@@ -19,7 +18,9 @@ import { SchedulingAgent } from './workers/scheduling-agent.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The one scheduling agent: the graph, the bookings API and the chat book through it. */
+    /** The one booking service: the graph, the bookings API and the chat book and move bookings through it. */
+    bookings: BookingService
+    /** The one scheduling agent: free slots for the graph, the API and the chat. */
     scheduling: SchedulingAgent
     agents: AgentDeps
     /** The master graph, compiled once. */
@@ -35,7 +36,9 @@ declare module 'fastify' {
  */
 async function agentsPlugin(app: FastifyInstance) {
   const { config, repos, bus } = app
-  app.decorate('scheduling', new SchedulingAgent(app.dbHandle.db))
+  const bookings = new BookingService({ repos, bus, log: app.log })
+  app.decorate('bookings', bookings)
+  app.decorate('scheduling', new SchedulingAgent(repos, bookings))
   const ueba = new UebaAgent(
     repos.ueba,
     {
@@ -71,6 +74,7 @@ async function agentsPlugin(app: FastifyInstance) {
       chatModel: config.openai ? createChatModelFromEnv(config.openai) : undefined,
     }),
     scheduling: app.scheduling,
+    bookings,
     rca: new RCAAgent(app.dbHandle.db),
     ueba,
     repos,
@@ -99,21 +103,14 @@ async function agentsPlugin(app: FastifyInstance) {
   }
 
   async function announce(final: VehicleState, vehicle: { vin: string; ownerId: string }) {
+    const recipient = { vin: vehicle.vin, owner_id: vehicle.ownerId }
     if (final.chat_message_id) {
       const message = await repos.chat.getMessage(final.chat_message_id)
-      if (message) {
-        bus.publish({
-          type: 'chat',
-          data: toChatDto(message, vehicle.vin),
-          vin: vehicle.vin,
-          ownerId: vehicle.ownerId,
-          roles: [],
-        })
-      }
+      if (message) bookings.announce(recipient, { messages: [message] })
     }
     if (final.booking_id) {
       const booking = await repos.bookings.findVisible(undefined, final.booking_id)
-      if (booking) bus.publish(bookingMessage(booking))
+      if (booking) bookings.announce(recipient, { bookings: [booking] })
     }
   }
 

@@ -1,8 +1,7 @@
 import type { BookingView } from '../db/repositories/bookings.js'
-import type { Role } from '../db/schema.js'
-import type { FleetMessage } from '../ingest/event-bus.js'
+import type { BookingFeedback, Role } from '../db/schema.js'
 import { allowedTransitions } from './booking-rules.js'
-import type { BookingDto } from './bookings.js'
+import type { BookingDto, FeedbackDto } from './bookings.js'
 import { iso } from './common.js'
 
 /** A booking as the API sends it; `role` decides which status buttons a client may show. */
@@ -27,13 +26,13 @@ export function toBookingDto(row: BookingView, role: Role | null): BookingDto {
   }
 }
 
-/** The real-time notice of a new or changed booking: to its owner and to the service desk. */
-export function bookingMessage(row: BookingView): FleetMessage<'booking', BookingDto> {
+/** A stored rating as the API sends it. */
+export function toFeedbackDto(row: BookingFeedback): FeedbackDto {
   return {
-    type: 'booking',
-    data: toBookingDto(row, null),
-    vin: row.vin,
-    ownerId: row.owner_id,
-    roles: ['service'],
+    id: row.id,
+    booking_id: row.booking_id,
+    rating: row.rating,
+    comment: row.comment,
+    created_at: iso(row.created_at),
   }
 }

@@ -2,6 +2,7 @@ import { Command, END, type LangGraphRunnableConfig } from '@langchain/langgraph
 import type { Repositories } from '../../db/repositories/index.js'
 import { AppError } from '../../errors.js'
 import { type AnalysisResult, maxSeverity, SEVERITY_RANK } from '../../schemas/analysis.js'
+import type { BookingService } from '../../services/booking.service.js'
 import type { DataAnalysisAgent } from '../detection/data-agent.js'
 import { SECURITY_MESSAGE, type UebaAgent } from '../ueba/gate.js'
 import type { DiagnosisAgent } from '../workers/diagnosis-agent.js'
@@ -16,6 +17,7 @@ export interface AgentDeps {
   diagnoser: DiagnosisAgent
   engagement: CustomerEngagementAgent
   scheduling: SchedulingAgent
+  bookings: BookingService
   rca: RCAAgent
   ueba: UebaAgent
   repos: Repositories
@@ -189,7 +191,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
         const slots = await deps.scheduling.checkAvailability(undefined, now(), { days: 14, limit: 12 })
         for (const slot of slots) {
           try {
-            const { booking } = await deps.scheduling.bookAppointment(slot.start, state.vehicle_id, {
+            const { booking } = await deps.bookings.book(slot.start, state.vehicle_id, {
               serviceCenterId: slot.service_center_id,
               source: 'agent',
               anomalyEventId: state.anomaly_event_id,
