@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { UebaLog } from '../db/schema.js'
+import { BookingService } from '../services/booking.service.js'
 import { DataAnalysisAgent } from './detection/data-agent.js'
 import { loadRules } from './detection/rules.js'
 import { EpisodeManager } from './episodes/episode-manager.js'
@@ -15,7 +16,9 @@ import { SchedulingAgent } from './workers/scheduling-agent.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The one scheduling agent: the graph, the bookings API and the chat book through it. */
+    /** The one booking service: the graph, the bookings API and the chat book and move bookings through it. */
+    bookings: BookingService
+    /** The one scheduling agent: free slots for the graph, the API and the chat. */
     scheduling: SchedulingAgent
     agents: AgentDeps
     /** The master graph, compiled once. */
@@ -31,7 +34,9 @@ declare module 'fastify' {
  */
 async function agentsPlugin(app: FastifyInstance) {
   const { config, repos, bus } = app
-  app.decorate('scheduling', new SchedulingAgent(app.dbHandle.db))
+  const bookings = new BookingService({ repos, bus, log: app.log })
+  app.decorate('bookings', bookings)
+  app.decorate('scheduling', new SchedulingAgent(repos, bookings))
   const notifier = new Notifier({ bus, repos })
   const ueba = new UebaAgent(
     repos.ueba,
@@ -47,6 +52,7 @@ async function agentsPlugin(app: FastifyInstance) {
       chatModel: config.openai ? createChatModelFromEnv(config.openai) : undefined,
     }),
     scheduling: app.scheduling,
+    bookings,
     rca: new RCAAgent(repos.rca),
     ueba,
     repos,

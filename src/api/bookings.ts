@@ -1,9 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { AppError } from '../errors.js'
-import { messages } from '../ingest/messages.js'
 import { toBookingDto } from '../schemas/booking-dto.js'
-import { allowedTransitions, canTransition } from '../schemas/booking-rules.js'
 import {
   BookingListQuerySchema,
   BookingParamsSchema,
@@ -15,7 +12,6 @@ import {
   UpdateBookingBodySchema,
 } from '../schemas/bookings.js'
 import { errorResponses } from '../schemas/common.js'
-import { requestFeedback } from './feedback.js'
 import { caller } from './plugins/access.js'
 
 const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -62,22 +58,16 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const user = caller(request)
       const { vehicle_id, vin, slot_time, service_center_id, notes } = request.body
-      const vehicle = vehicle_id
-        ? await app.repos.vehicles.findVisibleById(user, vehicle_id)
-        : await app.repos.vehicles.findVisibleByVin(user, vin ?? '')
-      if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
-      const { booking, replayed } = await app.scheduling.bookAppointment(slot_time, vehicle.id, {
+      const { booking, replayed } = await app.bookings.create(user, {
+        vehicleId: vehicle_id,
+        vin,
+        slotTime: slot_time,
         serviceCenterId: service_center_id,
-        notes: notes || null,
-        source: 'customer',
-        createdBy: user.id,
+        notes,
         idempotencyKey: request.headers['idempotency-key'] ?? null,
       })
-      const row = await app.repos.bookings.findVisible(user, booking.id)
-      if (!row) throw new AppError('BOOKING_NOT_FOUND')
       if (replayed) reply.header('idempotent-replayed', 'true')
-      else app.bus.publish(messages.booking(row))
-      return reply.code(201).send({ booking_id: row.id, ...toBookingDto(row, user.role) })
+      return reply.code(201).send({ booking_id: booking.id, ...toBookingDto(booking, user.role) })
     },
   )
 
@@ -99,35 +89,7 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const user = caller(request)
-      const { id } = request.params
-      const to = request.body.status
-      const current = await app.repos.bookings.findVisible(user, id)
-      if (!current) throw new AppError('BOOKING_NOT_FOUND')
-      const from = current.status
-      if (!canTransition(user.role, from, to)) {
-        const allowed = allowedTransitions(user.role, from)
-        throw new AppError('INVALID_TRANSITION', `A ${user.role} cannot move a ${from} booking to ${to}`, {
-          from,
-          to,
-          allowed,
-        })
-      }
-      const changed = await app.repos.bookings.transitionBooking(id, from, to)
-      const row = await app.repos.bookings.findVisible(user, id)
-      if (!row) throw new AppError('BOOKING_NOT_FOUND')
-      if (!changed) {
-        throw new AppError(
-          'INVALID_TRANSITION',
-          `The booking changed to ${row.status} meanwhile; reload it`,
-          {
-            from: row.status,
-            to,
-            allowed: allowedTransitions(user.role, row.status),
-          },
-        )
-      }
-      app.bus.publish(messages.booking(row))
-      if (to === 'COMPLETED') await requestFeedback(app, row)
+      const row = await app.bookings.transition(user, request.params.id, request.body.status)
       return toBookingDto(row, user.role)
     },
   )

@@ -3,18 +3,24 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { ChatAgent, type ChatRequest } from '../agents/chat/chat-agent.js'
 import { AppError } from '../errors.js'
-import { messages } from '../ingest/messages.js'
 import { toBookingDto } from '../schemas/booking-dto.js'
-import { CreateBookingHeadersSchema } from '../schemas/bookings.js'
-import { ChatMessageSchema, ChatResponseSchema, toChatDto } from '../schemas/chat.js'
+import { BookingSchema, CreateBookingHeadersSchema, SlotSchema } from '../schemas/bookings.js'
+import { ChatMessageSchema, toChatDto } from '../schemas/chat.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
-import { publishChat } from './feedback.js'
 import { caller } from './plugins/access.js'
 
 const ChatBodySchema = z.object({
   vin: VinSchema,
   message: z.string().trim().min(1).max(2000),
 })
+
+const ChatResponseSchema = z
+  .object({
+    reply: ChatMessageSchema,
+    offered_slots: z.array(SlotSchema).optional(),
+    booking: BookingSchema.optional(),
+  })
+  .meta({ id: 'ChatResponse' })
 
 /**
  * The conversation API. Wrapped with fastify-plugin so that `app.chatResponder` (declared on the
@@ -24,15 +30,17 @@ const chatRoutes: FastifyPluginAsyncZod = async (app) => {
   const agent = new ChatAgent({
     repos: app.repos,
     scheduling: app.scheduling,
+    bookings: app.bookings,
     engagement: app.agents.engagement,
   })
 
   /** One turn, whichever way it came in: stored, answered, and announced on the bus. */
   async function converse(req: ChatRequest) {
     const turn = await agent.reply(req)
-    publishChat(app, turn.question, req.vehicle)
-    publishChat(app, turn.reply, req.vehicle)
-    for (const booking of turn.changed) app.bus.publish(messages.booking(booking))
+    app.bookings.announce(
+      { vin: req.vehicle.vin, ownerId: req.vehicle.owner_id },
+      { messages: [turn.question, turn.reply], bookings: turn.changed },
+    )
     return turn
   }
 
@@ -56,7 +64,7 @@ const chatRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           'The customer-engagement agent answers from the vehicle’s current state: "what should I do?" explains ' +
           'the open diagnosis and offers the earliest slots; "yes" or a slot ("10:00", "slot 2", an ISO time) ' +
-          'books it through the scheduling agent; "no" declines; status and booking questions are answered ' +
+          'books it through the booking service; "no" declines; status and booking questions are answered ' +
           'from the database. Both turns are stored and pushed to the owner’s WebSocket as `chat` messages. ' +
           'With an Idempotency-Key header a retried "yes" books once.',
         headers: CreateBookingHeadersSchema,

@@ -97,3 +97,23 @@ export function zonedTimeToUtc(
     .filter((t) => t + offsetMs(t, timeZone) === wall)
   return candidates.length > 0 ? new Date(Math.min(...candidates)) : undefined
 }
+
+const labelFormats = new Map<string, Intl.DateTimeFormat>()
+
+/** "Tue 5 Mar, 10:00 CET": a slot as the owner reads it, in the centre's own time zone. */
+export function slotLabel(at: Date | string, timeZone = 'UTC'): string {
+  let f = labelFormats.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone,
+      timeZoneName: 'short',
+    })
+    labelFormats.set(timeZone, f)
+  }
+  return f.format(new Date(at))
+}

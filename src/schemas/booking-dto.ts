@@ -1,7 +1,8 @@
 import type { BookingView } from '../db/repositories/bookings.js'
+import type { BookingFeedback } from '../db/schema.js'
 import type { Role } from '../domain.js'
 import { allowedTransitions } from './booking-rules.js'
-import type { BookingDto } from './bookings.js'
+import type { BookingDto, FeedbackDto } from './bookings.js'
 import { iso } from './common.js'
 
 /** A booking as the API sends it; `role` decides which status buttons a client may show. */
@@ -23,5 +24,16 @@ export function toBookingDto(row: BookingView, role: Role | null): BookingDto {
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
     allowed_transitions: role ? allowedTransitions(role, row.status) : [],
+  }
+}
+
+/** A stored rating as the API sends it. */
+export function toFeedbackDto(row: BookingFeedback): FeedbackDto {
+  return {
+    id: row.id,
+    booking_id: row.booking_id,
+    rating: row.rating,
+    comment: row.comment,
+    created_at: iso(row.created_at),
   }
 }

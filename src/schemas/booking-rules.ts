@@ -1,5 +1,7 @@
 import type { BookingStatus, Role } from '../domain.js'
 
+// Types only: the dashboard bundles this file, so it must pull nothing server-side in.
+
 /** The booking life cycle: PENDING -> CONFIRMED -> COMPLETED, and either open state may be cancelled. */
 const NEXT: Readonly<Record<BookingStatus, readonly BookingStatus[]>> = {
   PENDING: ['CONFIRMED', 'CANCELLED'],
@@ -26,4 +28,16 @@ export function allowedTransitions(role: Role, from: BookingStatus): BookingStat
 
 export function canTransition(role: Role, from: BookingStatus, to: BookingStatus): boolean {
   return allowedTransitions(role, from).includes(to)
+}
+
+/**
+ * A booking pushed over the WebSocket, with the moves this role may make on it: `booking` messages
+ * go to owner and desk alike, so each dashboard fills them in for its own role. The server still
+ * decides; a refused move answers 409 with what is allowed.
+ */
+export function forRole<B extends { status: BookingStatus }>(
+  booking: B,
+  role: Role,
+): B & { allowed_transitions: BookingStatus[] } {
+  return { ...booking, allowed_transitions: allowedTransitions(role, booking.status) }
 }

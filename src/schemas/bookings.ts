@@ -120,3 +120,19 @@ export const SlotsQuerySchema = z.object({
   days: z.coerce.number().int().min(1).max(31).default(7),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 })
+
+export const FeedbackBodySchema = z.object({
+  rating: z.number().int().min(1).max(5).describe('1 (poor) to 5 (excellent)'),
+  comment: z.string().trim().max(2000).optional(),
+})
+
+export const FeedbackSchema = z
+  .object({
+    id: z.uuid(),
+    booking_id: z.uuid(),
+    rating: z.number().int(),
+    comment: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Feedback' })
+export type FeedbackDto = z.infer<typeof FeedbackSchema>

@@ -3,9 +3,12 @@ import { SchedulingAgent, zonedTimeToUtc } from '../../src/agents/workers/schedu
 import type { DbHandle } from '../../src/db/client.js'
 import { isForeignKeyViolation } from '../../src/db/errors.js'
 import { bookingsRepository } from '../../src/db/repositories/bookings.js'
+import { createRepositories, type Repositories } from '../../src/db/repositories/index.js'
 import type { ServiceCenter } from '../../src/db/schema.js'
 import { DEMO_SERVICE_CENTERS } from '../../src/demo.js'
 import { AppError } from '../../src/errors.js'
+import { InProcessEventBus } from '../../src/ingest/event-bus.js'
+import { BookingService } from '../../src/services/booking.service.js'
 import { createTestDatabase, DB_KINDS } from '../helpers/db.js'
 
 // A Monday in winter: Europe/Berlin is UTC+1, so 08:00 local is 07:00Z.
@@ -38,6 +41,8 @@ describe('zonedTimeToUtc', () => {
 
 describe.each(DB_KINDS)('SchedulingAgent on %s', (kind) => {
   let handle: DbHandle
+  let repos: Repositories
+  let bookings: BookingService
   let agent: SchedulingAgent
   let north: ServiceCenter
   let south: ServiceCenter
@@ -71,7 +76,14 @@ describe.each(DB_KINDS)('SchedulingAgent on %s', (kind) => {
       .execute()
     vehicleId = vehicles[0]!.id
     otherVehicleId = vehicles[1]!.id
-    agent = new SchedulingAgent(db, { now: () => NOW })
+    repos = createRepositories(db)
+    bookings = new BookingService({
+      repos,
+      bus: new InProcessEventBus(),
+      log: { error() {} },
+      now: () => NOW,
+    })
+    agent = new SchedulingAgent(repos, bookings, { now: () => NOW })
   })
   afterAll(() => handle.close())
 
@@ -121,7 +133,7 @@ describe.each(DB_KINDS)('SchedulingAgent on %s', (kind) => {
   })
 
   it('skips slots before now plus the lead time, and clamps days to 31', async () => {
-    const late = new SchedulingAgent(handle.db, { now: () => new Date('2030-01-07T07:30:00Z') })
+    const late = new SchedulingAgent(repos, bookings, { now: () => new Date('2030-01-07T07:30:00Z') })
     const slots = await late.checkAvailability(north.id, undefined, { days: 1 })
     expect(slots[0]?.start).toBe('2030-01-07T09:00:00.000Z')
     const past = await agent.checkAvailability(north.id, '2029-01-01T00:00:00Z', { days: 1 })

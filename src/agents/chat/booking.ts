@@ -1,16 +1,16 @@
 import type { BookingView } from '../../db/repositories/bookings.js'
 import { type BookingStatus, SEVERITY_RANK } from '../../domain.js'
 import { AppError } from '../../errors.js'
-import type { SchedulingAgent } from '../workers/scheduling-agent.js'
-import { matchesTime, type SlotPick, slotLabel } from './intents.js'
+import { slotLabel } from '../../lib/zoned-time.js'
+import type { BookResult } from '../../services/booking.service.js'
+import { matchesTime, type SlotPick } from './intents.js'
 import { lastOffer, offer } from './offers.js'
 import { ASK_AGAIN, alreadyBooked, label, SAFETY, SEARCH_DAYS } from './texts.js'
 import type { Answer, ChatEnv, Choice, Context } from './types.js'
 
 /**
  * The chat's booking actions: approve, pick, book, confirm and decline. Bookings go through the
- * scheduling agent and the bookings repository like the API's, so bay conflicts and idempotency
- * keys hold here too.
+ * booking service like the API's, so bay conflicts, idempotency keys and role rules hold here too.
  */
 
 export async function approve(env: ChatEnv, ctx: Context, weak: boolean): Promise<Answer> {
@@ -39,7 +39,7 @@ export async function pickSlot(env: ChatEnv, ctx: Context, pick: SlotPick): Prom
     const free = await env.deps.scheduling.checkAvailability(undefined, undefined, { days: SEARCH_DAYS })
     const all: Choice[] = [...(offered ?? []), ...free]
     if (pick.kind === 'exact') {
-      // Not among the free slots: let the scheduling agent say why (taken, off-grid, past).
+      // Not among the free slots: let the booking service say why (taken, off-grid, past).
       choice = all.find((c) => Date.parse(c.start) === pick.at.getTime()) ?? {
         start: pick.at.toISOString(),
         service_center_id: '',
@@ -63,9 +63,9 @@ export async function pickSlot(env: ChatEnv, ctx: Context, pick: SlotPick): Prom
 /** Books a slot confirmed and cancels the vehicle's other live bookings, so it never holds two. */
 export async function book(env: ChatEnv, ctx: Context, c: Choice): Promise<Answer> {
   const { req } = ctx
-  let created: Awaited<ReturnType<SchedulingAgent['bookAppointment']>>
+  let created: BookResult
   try {
-    created = await env.deps.scheduling.bookAppointment(c.start, req.vehicle.id, {
+    created = await env.deps.bookings.book(c.start, req.vehicle.id, {
       serviceCenterId: c.service_center_id || undefined,
       source: 'chat',
       status: 'CONFIRMED',
@@ -105,16 +105,14 @@ export async function confirm(env: ChatEnv, ctx: Context, pending: BookingView):
   return { content: `Done: your service is confirmed for ${label(ctx, booking)}. See you there!`, booking }
 }
 
-/** The PATCH route's transition, made for the owner: undefined when the booking changed meanwhile. */
+/** The owner's transition, remembered for the turn's announcement: undefined when it changed meanwhile. */
 async function transition(
   env: ChatEnv,
   ctx: Context,
   b: BookingView,
   to: BookingStatus,
 ): Promise<BookingView | undefined> {
-  const { bookings } = env.deps.repos
-  if (!(await bookings.transitionBooking(b.id, b.status, to))) return undefined
-  const fresh = await bookings.findVisible(ctx.req.user, b.id)
+  const fresh = await env.deps.bookings.transitionIfUnchanged(ctx.req.user, b, to)
   if (fresh) ctx.changed.push(fresh)
   return fresh
 }

@@ -10,8 +10,8 @@ export type { ChatAgentDeps, ChatRequest, ChatResult } from './types.js'
 
 /**
  * The customer-engagement agent's side of the conversation. Intents are decided by patterns, never
- * by a model; bookings go through the scheduling agent and the bookings repository like the API's,
- * so bay conflicts and idempotency keys hold here too. Only the diagnosis explanation may be
+ * by a model; slots come from the scheduling agent and bookings go through the booking service
+ * like the API's, so bay conflicts and idempotency keys hold here too. Only the diagnosis explanation may be
  * phrased by the engagement agent's optional chat model.
  */
 export class ChatAgent {

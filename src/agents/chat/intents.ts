@@ -120,26 +120,6 @@ export function detectIntent(content: string): DetectedIntent {
   return { intent: 'fallback' }
 }
 
-const labelFormats = new Map<string, Intl.DateTimeFormat>()
-
-/** "Tue 5 Mar, 10:00 CET": a slot as the owner reads it, in the centre's own time zone. */
-export function slotLabel(at: Date | string, timeZone = 'UTC'): string {
-  let f = labelFormats.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      weekday: 'short',
-      day: 'numeric',
-      month: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      timeZone,
-      timeZoneName: 'short',
-    })
-    labelFormats.set(timeZone, f)
-  }
-  return f.format(new Date(at))
-}
-
 /** The calendar day, hour, minute and weekday of an instant in a zone. */
 function wall(at: Date, timeZone: string) {
   const w = wallClock(at, timeZone)

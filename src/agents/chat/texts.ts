@@ -1,6 +1,6 @@
 import type { BookingView } from '../../db/repositories/bookings.js'
 import type { Severity } from '../../domain.js'
-import { slotLabel } from './intents.js'
+import { slotLabel } from '../../lib/zoned-time.js'
 import type { Answer, Choice, Context } from './types.js'
 
 /** The chat agent's fixed wording and the answers built from the context alone. */

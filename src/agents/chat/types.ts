@@ -3,6 +3,7 @@ import type { BookingView } from '../../db/repositories/bookings.js'
 import type { Repositories, Viewer } from '../../db/repositories/index.js'
 import type { AnomalyEvent, ChatMessage, Diagnosis, Vehicle } from '../../db/schema.js'
 import type { ChatActionSchema } from '../../schemas/chat.js'
+import type { BookingService } from '../../services/booking.service.js'
 import type { CustomerEngagementAgent } from '../workers/engagement-agent.js'
 import type { SchedulingAgent, Slot } from '../workers/scheduling-agent.js'
 
@@ -13,6 +14,7 @@ export type ChatAction = z.infer<typeof ChatActionSchema>
 export interface ChatAgentDeps {
   repos: Repositories
   scheduling: SchedulingAgent
+  bookings: BookingService
   engagement: CustomerEngagementAgent
   now?: () => Date
 }

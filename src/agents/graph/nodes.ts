@@ -4,6 +4,7 @@ import { maxSeverity, SEVERITY_RANK } from '../../domain.js'
 import { AppError } from '../../errors.js'
 import { SECURITY_MESSAGE } from '../../ingest/messages.js'
 import type { AnalysisResult } from '../../schemas/analysis.js'
+import type { BookingService } from '../../services/booking.service.js'
 import type { DataAnalysisAgent } from '../detection/data-agent.js'
 import type { UebaAgent } from '../ueba/gate.js'
 import type { DiagnosisAgent } from '../workers/diagnosis-agent.js'
@@ -18,6 +19,7 @@ export interface AgentDeps {
   diagnoser: DiagnosisAgent
   engagement: CustomerEngagementAgent
   scheduling: SchedulingAgent
+  bookings: BookingService
   rca: RCAAgent
   ueba: UebaAgent
   repos: Repositories
@@ -191,7 +193,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
         const slots = await deps.scheduling.checkAvailability(undefined, now(), { days: 14, limit: 12 })
         for (const slot of slots) {
           try {
-            const { booking } = await deps.scheduling.bookAppointment(slot.start, state.vehicle_id, {
+            const { booking } = await deps.bookings.book(slot.start, state.vehicle_id, {
               serviceCenterId: slot.service_center_id,
               source: 'agent',
               anomalyEventId: state.anomaly_event_id,

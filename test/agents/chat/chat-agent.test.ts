@@ -8,6 +8,8 @@ import type { DbHandle } from '../../../src/db/client.js'
 import { createRepositories, type Repositories, type Viewer } from '../../../src/db/repositories/index.js'
 import type { Vehicle } from '../../../src/db/schema.js'
 import { seedDemoData } from '../../../src/demo.js'
+import { InProcessEventBus } from '../../../src/ingest/event-bus.js'
+import { BookingService } from '../../../src/services/booking.service.js'
 import { DEMO } from '../../helpers/app.js'
 import { createTestDatabase, DB_KINDS } from '../../helpers/db.js'
 
@@ -66,6 +68,7 @@ describe.each(DB_KINDS)('ChatAgent on %s', (kind) => {
   let handle: DbHandle
   let repos: Repositories
   let scheduling: SchedulingAgent
+  let bookings: BookingService
   let agent: ChatAgent
   let user: Viewer
   let seq = 0
@@ -106,8 +109,20 @@ describe.each(DB_KINDS)('ChatAgent on %s', (kind) => {
     handle = await createTestDatabase(kind)
     await seedDemoData(handle.db)
     repos = createRepositories(handle.db)
-    scheduling = new SchedulingAgent(handle.db, { now: () => NOW })
-    agent = new ChatAgent({ repos, scheduling, engagement: new CustomerEngagementAgent(), now: () => NOW })
+    bookings = new BookingService({
+      repos,
+      bus: new InProcessEventBus(),
+      log: { error() {} },
+      now: () => NOW,
+    })
+    scheduling = new SchedulingAgent(repos, bookings, { now: () => NOW })
+    agent = new ChatAgent({
+      repos,
+      scheduling,
+      bookings,
+      engagement: new CustomerEngagementAgent(),
+      now: () => NOW,
+    })
     const u = (await repos.users.getUserByEmail(DEMO.customer.email))!
     user = { id: u.id, role: u.role }
   })
@@ -262,7 +277,7 @@ describe.each(DB_KINDS)('ChatAgent on %s', (kind) => {
     const engagement = new CustomerEngagementAgent({
       chatModel: new FakeListChatModel({ responses: ['Your battery runs hot; let us look at it soon.'] }),
     })
-    const phrased = new ChatAgent({ repos, scheduling, engagement, now: () => NOW })
+    const phrased = new ChatAgent({ repos, scheduling, bookings, engagement, now: () => NOW })
     const turn = await phrased.reply({ user, vehicle: v, content: 'what should I do?' })
     expect(turn.reply.content).toMatch(
       /^Important: Your battery runs hot; let us look at it soon\. Severity: High\./,
