@@ -24,6 +24,7 @@ const UNIT = [
   'test/lib/**/*.test.ts',
   'test/ingest/reading-ring.test.ts',
   'test/ingest/ws-hub.test.ts',
+  'test/ingest/messages.test.ts',
   'test/architecture.test.ts',
   'test/config.test.ts',
 ]
@@ -32,6 +33,7 @@ const DB = [
   'test/agents/chat/**/*.test.ts',
   'test/agents/ueba/**/*.test.ts',
   'test/agents/scheduling-agent.test.ts',
+  'test/services/**/*.test.ts',
 ]
 const BROWSER = ['test/e2e/dashboards.test.ts']
 const WEB = ['web/**/*.test.{ts,tsx}']
