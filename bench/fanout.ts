@@ -28,11 +28,11 @@ async function stalledClients(): Promise<Row> {
   await sleep(300)
   await stopped.setPaused(true)
   await reading.report()
-  const hub0 = app.app.hub.stats
+  const hub0 = app.app.services.hub.stats
   const rss0 = process.memoryUsage().rss
   const sent = await offer(next, publishTelemetry, 5000, STEP_MS * 2)
   for (let i = 0; i < 6000; i++) {
-    app.app.bus.publish({
+    app.app.services.bus.publish({
       type: 'alert',
       data: { i, vin: pool[0]!.vin } as never,
       vin: pool[0]!.vin,
@@ -42,7 +42,7 @@ async function stalledClients(): Promise<Row> {
   }
   await sleep(1000)
   const window = await reading.report()
-  const hub1 = app.app.hub.stats
+  const hub1 = app.app.services.hub.stats
   const rss1 = process.memoryUsage().rss
   await stopped.setPaused(false)
   await sleep(1000)
@@ -82,12 +82,12 @@ const next = cycle(pool)
 
 const app = await startBenchApp({ kind, listen: true })
 const token = await (await import('./lib/app.js')).loginToken(app.app, 'service@ey.com', 'ey_secure')
-const owners = new Map((await app.app.repos.vehicles.listAll()).map((v) => [v.vin, v.owner_id]))
+const owners = new Map((await app.app.services.repos.vehicles.listAll()).map((v) => [v.vin, v.owner_id]))
 const url = `${app.base.replace('http', 'ws')}/ws/telemetry?token=${token}`
 const rows: Row[] = []
 const stalledRows: Row[] = []
 const publishTelemetry = (r: (typeof pool)[number]) =>
-  app.app.bus.publish({
+  app.app.services.bus.publish({
     type: 'telemetry',
     data: { ...r, timestamp: new Date().toISOString() },
     vin: r.vin,
@@ -102,7 +102,7 @@ try {
     await sleep(300)
     for (const perClient of rates) {
       await proc.report() // reset the counters
-      const hub0 = app.app.hub.stats
+      const hub0 = app.app.services.hub.stats
       const cpu0 = process.cpuUsage()
       const sent = await offer(next, publishTelemetry, perClient, STEP_MS)
       const cpu = process.cpuUsage(cpu0)
@@ -110,7 +110,7 @@ try {
       const inWindow = await proc.report()
       await sleep(1500) // what was still queued arrives, late
       const tail = await proc.report()
-      const hub1 = app.app.hub.stats
+      const hub1 = app.app.services.hub.stats
       const h = new LatencyHistogram()
       h.merge(histogramOf(inWindow).toSparse())
       h.merge(histogramOf(tail).toSparse())

@@ -67,7 +67,7 @@ async function window(
   rate: number,
   seconds: number,
 ): Promise<Row> {
-  const { pipeline, episodes, bus } = app.app
+  const { pipeline, episodes, bus } = app.app.services
   await client.report() // reset
   const pending = new Map<string, number[]>()
   const published: { vin: string; trigger: string; at: number }[] = []

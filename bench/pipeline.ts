@@ -45,7 +45,7 @@ async function run(
   try {
     app = await startBenchApp({ kind, extraVehicles: fleet.extraVehicles })
     let alerts = 0
-    app.app.bus.subscribe((m) => {
+    app.app.services.bus.subscribe((m) => {
       if (m.type === 'alert') alerts++
     })
     const pgCpu = kind === 'postgres' ? await BackendCpu.begin(app.database.handle.db) : undefined
@@ -58,16 +58,16 @@ async function run(
       limit,
       onProgress: (n) => {
         if (calm && calmRate === null && n >= calm) {
-          calmRate = Math.round((app!.app.telemetryWriter.stats.written / (performance.now() - t0)) * 1000)
+          calmRate = Math.round((app!.app.services.writer.stats.written / (performance.now() - t0)) * 1000)
         }
       },
     })
     const cpu = process.cpuUsage(cpu0)
     const nodeUs = (cpu.user + cpu.system) / r.readings
     const pgUs = pgCpu ? (await pgCpu.elapsedUs()) / r.readings : 0
-    const w = app.app.telemetryWriter.stats
-    const e = app.app.episodes.stats
-    const p = app.app.pipeline.stats
+    const w = app.app.services.writer.stats
+    const e = app.app.services.episodes.stats
+    const p = app.app.services.pipeline.stats
     const stored = await app.database.handle.db
       .selectFrom('telemetry_logs')
       .select((eb) => eb.fn.countAll<string>().as('n'))

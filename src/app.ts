@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import swagger from '@fastify/swagger'
@@ -12,7 +11,6 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
-import agentsPlugin from './agents/plugin.js'
 import alarmsRoutes from './api/alarms.js'
 import authRoutes from './api/auth.js'
 import bookingsRoutes from './api/bookings.js'
@@ -27,35 +25,25 @@ import telemetryRoutes from './api/telemetry.js'
 import uebaRoutes from './api/ueba.js'
 import vehiclesRoutes from './api/vehicles.js'
 import webRoutes, { WEB_ASSETS_PREFIX } from './api/web.js'
-import { createTokenService, type TokenService } from './auth/tokens.js'
+import { createServices, type ServiceOptions, type Services } from './composition-root.js'
 import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
-import { createRepositories, type Repositories } from './db/repositories/index.js'
-import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
-import ingestPlugin, { type IngestPluginOptions } from './ingest/plugin.js'
+import type { EventBus } from './ingest/event-bus.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    config: Config
-    dbHandle: DbHandle
-    repos: Repositories
-    tokens: TokenService
-    appVersion: string
-    /** Named snapshots shown by `/api/health` (stream counts, write failures, ...). */
-    healthProbes: Map<string, () => unknown>
-    /** Real-time messages to WebSocket clients (telemetry, alerts, chat, bookings, security). */
-    bus: EventBus
+    /** Everything the service is made of (see `composition-root.ts`); routes read it, never build it. */
+    services: Services
   }
 }
-
-const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
 
 export interface BuildAppOptions {
   config: Config
   db: DbHandle
   /** Defaults to an in-process bus. */
   bus?: EventBus
-  ingest?: IngestPluginOptions
+  hub?: ServiceOptions['hub']
+  runs?: ServiceOptions['runs']
   /** Pino logger options or false; defaults to the configured level. */
   logger?: boolean | object
 }
@@ -65,7 +53,8 @@ export async function buildApp({
   config,
   db,
   bus,
-  ingest,
+  hub,
+  runs,
   logger,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -76,16 +65,8 @@ export async function buildApp({
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
 
-  app.decorate('config', config)
-  app.decorate('dbHandle', db)
-  app.decorate('repos', createRepositories(db.db))
-  app.decorate('tokens', createTokenService(config.jwt))
-  app.decorate('appVersion', VERSION)
-  app.decorate('healthProbes', new Map<string, () => unknown>())
-  app.decorate(
-    'bus',
-    bus ?? new InProcessEventBus((err) => app.log.error({ err }, 'event subscriber failed')),
-  )
+  const services = createServices({ config, db, log: app.log, bus, hub, runs })
+  app.decorate('services', services)
 
   await app.register(errorHandlerPlugin)
   await app.register(cors, { origin: config.corsOrigins, credentials: false })
@@ -96,7 +77,7 @@ export async function buildApp({
       info: {
         title: 'Autonoma API',
         description: 'Agentic predictive maintenance for EV fleets. Sign in at POST /api/auth/login.',
-        version: VERSION,
+        version: services.version,
       },
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -107,19 +88,16 @@ export async function buildApp({
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(accessPlugin, {
-    tokens: app.tokens,
+    tokens: services.tokens,
     publicPrefixes: [WEB_ASSETS_PREFIX],
     // A user reaching for what their role may not do is a UEBA event, like an agent's.
     onForbidden: async (user, request) => {
       const target = `${request.method} ${request.routeOptions.url ?? request.url}`
-      await app.agents.ueba
+      await services.agents.ueba
         .logAttempt(user.role, target, 'BLOCKED', { userId: user.id }, 'api_request')
         .catch((err) => app.log.error({ err }, 'could not record a refused request in the UEBA log'))
     },
   })
-
-  await app.register(ingestPlugin, ingest ?? {})
-  await app.register(agentsPlugin)
 
   await app.register(healthRoutes)
   await app.register(authRoutes)
@@ -134,7 +112,7 @@ export async function buildApp({
   await app.register(serviceCentersRoutes)
   // The dashboards: web/dist, with index.html for the app's client-side routes.
   await app.register(webRoutes)
-  // Last: the replay starts once every observer of readings (the agents) is ready.
-  app.addHook('onReady', async () => app.startStream())
+  app.addHook('onReady', () => services.start())
+  app.addHook('onClose', () => services.stop())
   return app
 }

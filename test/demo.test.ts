@@ -24,16 +24,16 @@ describe('the demo of docs/demo.md', () => {
     tokens.owner = await login(t.app, DEMO.customer)
     tokens.service = await login(t.app, DEMO.service)
     tokens.oem = await login(t.app, DEMO.manufacturer)
-    t.app.bus.subscribe((m) => {
+    t.app.services.bus.subscribe((m) => {
       published.push({ type: m.type, data: JSON.parse(m.dataJson ?? JSON.stringify(m.data)) })
     })
     const engine = new StreamEngine('data/fleet_15min.csv', { delaySeconds: 0, loop: false })
     for await (const reading of engine.streamData()) {
       if (Date.parse(reading.timestamp) > UNTIL) break
-      t.app.pipeline.ingest(reading)
+      t.app.services.pipeline.ingest(reading)
     }
     engine.stop()
-    await t.app.episodes.drain()
+    await t.app.services.episodes.drain()
   }, 120_000)
   afterAll(() => t.close())
 

@@ -38,7 +38,7 @@ export async function startBenchApp(options: {
       STREAM_ENABLED: 'false',
       JWT_SECRET_KEY: BENCH_JWT_SECRET,
     })
-    const app = await buildApp({ config, db: database.handle, ingest: { hub: options.hub } })
+    const app = await buildApp({ config, db: database.handle, hub: options.hub })
     await app.ready()
     let base = ''
     if (options.listen) {

@@ -126,7 +126,7 @@ export async function naiveGraph(
   severe: NonNullable<AnalysisBaseline['severe']>,
   samples: { stop: number; full: number },
 ): Promise<NaiveBaseline> {
-  const vehicles = new Map((await app.repos.vehicles.listAll()).map((v) => [v.vin, v]))
+  const vehicles = new Map((await app.services.repos.vehicles.listAll()).map((v) => [v.vin, v]))
   const agent = new DataAnalysisAgent()
   const histories = new Map<string, VehicleHistory>()
   const base = (vin: string) => {
@@ -152,7 +152,13 @@ export async function naiveGraph(
     }
     const analysis = agent.analyze(r, h)
     if (analysis.anomaly_detected) continue
-    await app.graph.invoke({ ...base(r.vin), current_data: r, history: [], analysis, trigger: 'manual' })
+    await app.services.graph.invoke({
+      ...base(r.vin),
+      current_data: r,
+      history: [],
+      analysis,
+      trigger: 'manual',
+    })
     if (++stops >= samples.stop) break
   }
   const stopAfterAnalysisPerS = rate(stops, performance.now() - t0)
@@ -164,7 +170,12 @@ export async function naiveGraph(
   for (const vin of vehicles.keys()) {
     const v = vehicles.get(vin)!
     const type = severe.analysis.anomaly_type ?? 'battery_thermal'
-    const e = await app.repos.anomalies.createAnomalyEvent(v.id, type, severe.analysis.severity ?? 'High', {})
+    const e = await app.services.repos.anomalies.createAnomalyEvent(
+      v.id,
+      type,
+      severe.analysis.severity ?? 'High',
+      {},
+    )
     events.set(vin, e.id)
   }
   const vins = [...events.keys()]
@@ -172,7 +183,7 @@ export async function naiveGraph(
   const t1 = performance.now()
   for (let i = 0; i < samples.full; i++) {
     const vin = vins[i % vins.length]!
-    await app.graph.invoke({
+    await app.services.graph.invoke({
       ...base(vin),
       current_data: { ...severe.reading, vin },
       history: [],

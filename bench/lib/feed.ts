@@ -40,10 +40,10 @@ export async function loadEngine(
 /** Waits until the writer has nothing pending and the episode manager nothing queued. */
 export async function settle(app: FastifyInstance): Promise<void> {
   for (let i = 0; i < 1000; i++) {
-    await app.telemetryWriter.flush()
-    await app.episodes.drain()
-    const w = app.telemetryWriter.stats
-    if (w.pending === 0 && app.episodes.stats.queuedRuns === 0) return
+    await app.services.writer.flush()
+    await app.services.episodes.drain()
+    const w = app.services.writer.stats
+    if (w.pending === 0 && app.services.episodes.stats.queuedRuns === 0) return
     if (w.failedAttempts > 0 && w.lastError) await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error('pipeline did not settle')
@@ -55,7 +55,7 @@ export async function feed(
   engine: StreamEngine,
   options: FeedOptions,
 ): Promise<FeedResult> {
-  const { pipeline, telemetryWriter: writer } = app
+  const { pipeline, writer } = app.services
   const maxPending = options.maxPending ?? 50_000
   let n = 0
   let pausedMs = 0

@@ -26,7 +26,7 @@ const alarmsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const user = caller(request)
       const { status, vin, limit } = request.query
-      const rows = await app.repos.history.listAlarms(user, { statuses: status, vin, limit })
+      const rows = await app.services.repos.history.listAlarms(user, { statuses: status, vin, limit })
       return toAlarmDtos(app, rows, user.role)
     },
   )
@@ -45,9 +45,9 @@ const alarmsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const user = caller(request)
-      const alarm = await app.repos.history.findAlarm(user, request.params.id)
+      const alarm = await app.services.repos.history.findAlarm(user, request.params.id)
       if (!alarm) throw new AppError('ALARM_NOT_FOUND')
-      const acked = await app.repos.history.acknowledge(alarm.id, user.id)
+      const acked = await app.services.repos.history.acknowledge(alarm.id, user.id)
       if (!acked) {
         throw new AppError(
           'INVALID_TRANSITION',
@@ -59,9 +59,9 @@ const alarmsRoutes: FastifyPluginAsyncZod = async (app) => {
           },
         )
       }
-      app.episodes.markAcknowledged(alarm.vehicle_id, alarm.anomaly_type)
+      app.services.episodes.markAcknowledged(alarm.vehicle_id, alarm.anomaly_type)
       const [dto] = await toAlarmDtos(app, [{ ...alarm, ...acked }], user.role)
-      app.bus.publish(
+      app.services.bus.publish(
         messages.alarm(
           {
             id: alarm.id,

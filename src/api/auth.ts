@@ -20,14 +20,18 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const email = request.body.email || request.body.username || ''
-      const user = await app.repos.users.getUserByEmail(email)
+      const user = await app.services.repos.users.getUserByEmail(email)
       // Same work and same answer whether the email is unknown or the password is wrong.
       const ok = await verifyPassword(user?.password_hash, request.body.password)
       if (!user || !ok) {
         request.log.info({ event: 'login_failed' }, 'login failed')
         throw new AppError('INVALID_CREDENTIALS')
       }
-      const { token, expiresIn } = await app.tokens.sign({ id: user.id, email: user.email, role: user.role })
+      const { token, expiresIn } = await app.services.tokens.sign({
+        id: user.id,
+        email: user.email,
+        role: user.role,
+      })
       return {
         access_token: token,
         token_type: 'bearer' as const,
@@ -48,7 +52,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const user = await app.repos.users.getUserById(caller(request).id)
+      const user = await app.services.repos.users.getUserById(caller(request).id)
       if (!user) throw new AppError('USER_NOT_FOUND', 'The account behind this token no longer exists')
       return { id: user.id, email: user.email, role: user.role, name: user.name }
     },

@@ -29,7 +29,7 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const user = caller(request)
       const { status, vehicle_id, service_center_id, ...range } = request.query
-      const rows = await app.repos.bookings.listVisible(user, {
+      const rows = await app.services.repos.bookings.listVisible(user, {
         ...range,
         statuses: parseStatusList(status),
         vehicleId: vehicle_id,
@@ -58,7 +58,7 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const user = caller(request)
       const { vehicle_id, vin, slot_time, service_center_id, notes } = request.body
-      const { booking, replayed } = await app.bookings.create(user, {
+      const { booking, replayed } = await app.services.bookings.create(user, {
         vehicleId: vehicle_id,
         vin,
         slotTime: slot_time,
@@ -89,7 +89,7 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const user = caller(request)
-      const row = await app.bookings.transition(user, request.params.id, request.body.status)
+      const row = await app.services.bookings.transition(user, request.params.id, request.body.status)
       return toBookingDto(row, user.role)
     },
   )

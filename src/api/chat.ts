@@ -1,11 +1,9 @@
-import fp from 'fastify-plugin'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { ChatAgent, type ChatRequest } from '../agents/chat/chat-agent.js'
 import { AppError } from '../errors.js'
 import { toBookingDto } from '../schemas/booking-dto.js'
-import { BookingSchema, CreateBookingHeadersSchema, SlotSchema } from '../schemas/bookings.js'
-import { ChatMessageSchema, toChatDto } from '../schemas/chat.js'
+import { CreateBookingHeadersSchema } from '../schemas/bookings.js'
+import { ChatMessageSchema, ChatResponseSchema, toChatDto } from '../schemas/chat.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
 import { caller } from './plugins/access.js'
 
@@ -14,46 +12,8 @@ const ChatBodySchema = z.object({
   message: z.string().trim().min(1).max(2000),
 })
 
-const ChatResponseSchema = z
-  .object({
-    reply: ChatMessageSchema,
-    offered_slots: z.array(SlotSchema).optional(),
-    booking: BookingSchema.optional(),
-  })
-  .meta({ id: 'ChatResponse' })
-
-/**
- * The conversation API. Wrapped with fastify-plugin so that `app.chatResponder` (declared on the
- * root by `buildApp`) is set on the root instance, where the WebSocket route reads it per message.
- */
+/** The conversation API; chat over the WebSocket goes through the same `Conversation`. */
 const chatRoutes: FastifyPluginAsyncZod = async (app) => {
-  const agent = new ChatAgent({
-    repos: app.repos,
-    scheduling: app.scheduling,
-    bookings: app.bookings,
-    engagement: app.agents.engagement,
-  })
-
-  /** One turn, whichever way it came in: stored, answered, and announced on the bus. */
-  async function converse(req: ChatRequest) {
-    const turn = await agent.reply(req)
-    app.bookings.announce(
-      { vin: req.vehicle.vin, ownerId: req.vehicle.owner_id },
-      { messages: [turn.question, turn.reply], bookings: turn.changed },
-    )
-    return turn
-  }
-
-  const responder: typeof app.chatResponder = async (user, vin, content) => {
-    if (user.role !== 'customer') throw new AppError('FORBIDDEN')
-    const viewer = { id: user.id, role: 'customer' as const }
-    const vehicle = await app.repos.vehicles.findVisibleByVin(viewer, vin)
-    if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
-    // The reply reaches the asking socket through the bus, like the owner's other dashboards.
-    await converse({ user: viewer, vehicle, content })
-  }
-  app.chatResponder = responder
-
   app.post(
     '/api/chat',
     {
@@ -74,9 +34,9 @@ const chatRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const user = caller(request)
-      const vehicle = await app.repos.vehicles.findVisibleByVin(user, request.body.vin)
+      const vehicle = await app.services.repos.vehicles.findVisibleByVin(user, request.body.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
-      const turn = await converse({
+      const turn = await app.services.conversation.converse({
         user,
         vehicle,
         content: request.body.message,
@@ -106,12 +66,12 @@ const chatRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const vehicle = await app.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
+      const vehicle = await app.services.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
-      const rows = await app.repos.chat.listForVehicle(vehicle.id, request.query.limit)
+      const rows = await app.services.repos.chat.listForVehicle(vehicle.id, request.query.limit)
       return rows.map((row) => toChatDto(row, vehicle.vin))
     },
   )
 }
 
-export default fp(chatRoutes, { name: 'chat-routes', dependencies: ['agents'] })
+export default chatRoutes

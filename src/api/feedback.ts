@@ -21,7 +21,7 @@ const feedbackRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await app.bookings.rate(caller(request), request.params.id, request.body)
+      const row = await app.services.bookings.rate(caller(request), request.params.id, request.body)
       return reply.code(201).send(toFeedbackDto(row))
     },
   )

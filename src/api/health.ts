@@ -22,14 +22,14 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (_request, reply) => {
-      const dbUp = await app.dbHandle.ping()
+      const dbUp = await app.services.db.ping()
       const components: Record<string, unknown> = {}
-      for (const [name, probe] of app.healthProbes) components[name] = probe()
+      for (const [name, probe] of app.services.health) components[name] = probe()
       const body = {
         status: dbUp ? ('ok' as const) : ('degraded' as const),
         db: dbUp ? ('up' as const) : ('down' as const),
-        db_kind: app.dbHandle.kind,
-        version: app.appVersion,
+        db_kind: app.services.db.kind,
+        version: app.services.version,
         uptime_s: Math.round(process.uptime()),
         components,
       }

@@ -15,8 +15,8 @@ export type AlarmDto = z.infer<typeof AlarmSchema>
 export async function toAlarmDtos(app: FastifyInstance, rows: AlarmRow[], role: Role): Promise<AlarmDto[]> {
   const ids = rows.map((r) => r.id)
   const [diagnoses, bookings] = await Promise.all([
-    app.repos.history.diagnosesFor(ids),
-    app.repos.bookings.listVisible(undefined, { anomalyEventIds: ids, limit: 1000 }),
+    app.services.repos.history.diagnosesFor(ids),
+    app.services.repos.bookings.listVisible(undefined, { anomalyEventIds: ids, limit: 1000 }),
   ])
   return rows.map((r) => ({
     id: r.id,

@@ -32,7 +32,7 @@ const insightsRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.array(InsightSchema), ...errorResponses(400, 401, 403) },
       },
     },
-    async (request) => (await app.repos.insights.listInsights(request.query)).map(toInsightDto),
+    async (request) => (await app.services.repos.insights.listInsights(request.query)).map(toInsightDto),
   )
 
   app.get(
@@ -50,8 +50,8 @@ const insightsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const componentOf = new Map(app.agents.analyzer.rules.map((r) => [r.type, r.component]))
-      const rows = await app.repos.history.countsByTypeAndBatch(request.query)
+      const componentOf = new Map(app.services.agents.analyzer.rules.map((r) => [r.type, r.component]))
+      const rows = await app.services.repos.history.countsByTypeAndBatch(request.query)
       const counts = rows.map((r) => ({
         component: componentOf.get(r.anomaly_type) ?? 'other',
         anomaly_type: r.anomaly_type,
@@ -82,7 +82,7 @@ const insightsRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const rows = (await app.repos.insights.listInsights(request.query)).map(toInsightDto)
+      const rows = (await app.services.repos.insights.listInsights(request.query)).map(toInsightDto)
       const csv = stringify(
         rows.map((r) => [
           r.id,

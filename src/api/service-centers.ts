@@ -20,7 +20,7 @@ const serviceCentersRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async () =>
-      (await app.repos.serviceCenters.listCenters()).map((c) => ({
+      (await app.services.repos.serviceCenters.listCenters()).map((c) => ({
         id: c.id,
         name: c.name,
         city: c.city,
@@ -48,7 +48,7 @@ const serviceCentersRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { from, days, limit } = request.query
-      return app.scheduling.checkAvailability(request.params.id, from, { days, limit })
+      return app.services.scheduling.checkAvailability(request.params.id, from, { days, limit })
     },
   )
 }

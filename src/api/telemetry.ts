@@ -18,19 +18,6 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
 
 export type ClientMessage = z.infer<typeof ClientMessageSchema>
 
-/** Answers a chat message sent over the socket; installed by the chat feature. */
-export type ChatResponder = (
-  user: { id: string; role: string },
-  vin: string,
-  content: string,
-) => Promise<void>
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    chatResponder: ChatResponder | undefined
-  }
-}
-
 const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/ws/telemetry',
@@ -50,7 +37,7 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
       // Runs before the upgrade, so a refusal is a plain HTTP answer and no socket is opened.
       preHandler: async (request) => {
         const { vin } = request.query as { vin?: string }
-        if (vin && !(await app.repos.vehicles.findVisibleByVin(caller(request), vin))) {
+        if (vin && !(await app.services.repos.vehicles.findVisibleByVin(caller(request), vin))) {
           throw new AppError('VEHICLE_NOT_FOUND')
         }
       },
@@ -68,17 +55,17 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
 
       const owned =
         user.role === 'customer'
-          ? new Set((await app.repos.vehicles.listVisible(user)).map((v) => v.vin))
+          ? new Set((await app.services.repos.vehicles.listVisible(user)).map((v) => v.vin))
           : new Set<string>()
       const connection = new HubConnection(socket, user, owned)
       const { vin } = request.query as { vin?: string }
       if (vin) connection.vins.add(vin)
-      const remove = app.hub.add(connection)
+      const remove = app.services.hub.add(connection)
       socket.once('close', remove)
       socket.on('error', (err) => request.log.warn({ err }, 'websocket error'))
 
       const reject = (code: string, message: string) =>
-        app.hub.sendTo(connection, direct.error(code, message))
+        app.services.hub.sendTo(connection, direct.error(code, message))
       handle = (text) => {
         let json: unknown
         try {
@@ -97,26 +84,25 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
           return reject('BAD_MESSAGE', `Invalid message: ${fields}`)
         }
         const message = parsed.data
-        if (message.type === 'ping') return app.hub.sendTo(connection, direct.pong())
+        if (message.type === 'ping') return app.services.hub.sendTo(connection, direct.pong())
         if (message.type === 'subscribe') {
           const unknown = user.role === 'customer' ? message.vins.filter((v) => !owned.has(v)) : []
           if (unknown.length > 0) return reject('VEHICLE_NOT_FOUND', `No such vehicle: ${unknown.join(', ')}`)
           connection.vins = new Set(message.vins)
-          return app.hub.sendTo(connection, direct.subscribed(message.vins))
+          return app.services.hub.sendTo(connection, direct.subscribed(message.vins))
         }
         if (user.role !== 'customer' || !owned.has(message.data.vin)) {
           return reject('VEHICLE_NOT_FOUND', 'You can chat only about your own vehicles')
         }
-        const responder = app.chatResponder
-        if (!responder) return reject('NOT_AVAILABLE', 'Chat is not available')
-        responder(user, message.data.vin, message.data.content).catch((err) => {
+        // The reply reaches the asking socket through the bus, like the owner's other dashboards.
+        app.services.conversation.fromSocket(user, message.data.vin, message.data.content).catch((err) => {
           request.log.error({ err }, 'chat over websocket failed')
           const e = err instanceof AppError ? err : new AppError('INTERNAL')
           reject(e.code, e.message)
         })
       }
 
-      app.hub.sendTo(connection, direct.hello(user, user.role === 'customer' ? [...owned] : 'all'))
+      app.services.hub.sendTo(connection, direct.hello(user, user.role === 'customer' ? [...owned] : 'all'))
       for (const text of early.splice(0)) handle(text)
     },
   )

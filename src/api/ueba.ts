@@ -39,7 +39,11 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query
-      const rows = await app.repos.ueba.list({ ...filter, after: decodeCursor(cursor), limit: limit + 1 })
+      const rows = await app.services.repos.ueba.list({
+        ...filter,
+        after: decodeCursor(cursor),
+        limit: limit + 1,
+      })
       const { items, next_cursor } = page(rows, limit, (r) => ({ at: iso(r.timestamp), id: r.id }))
       return { items: items.map((r) => uebaLogDto(r, r.vin)), next_cursor }
     },
@@ -70,7 +74,9 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
       const drill = DRILLS[request.body.scenario]
       // A drill names a vehicle only when asked to: it is not an incident of some real owner's car.
       const { vin } = request.body
-      const vehicle = vin ? await app.repos.vehicles.findVisibleByVin(caller(request), vin) : undefined
+      const vehicle = vin
+        ? await app.services.repos.vehicles.findVisibleByVin(caller(request), vin)
+        : undefined
       if (vin && !vehicle) throw new AppError('VEHICLE_NOT_FOUND')
       const context = {
         vehicleId: vehicle?.id ?? null,
@@ -78,7 +84,7 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
         userId: caller(request).id,
         details: { drill: request.body.scenario },
       }
-      const { ueba } = app.agents
+      const { ueba } = app.services.agents
       const verdict =
         drill.kind === 'transition'
           ? await ueba.gate(drill.source, drill.target, context)

@@ -13,9 +13,9 @@ import { caller } from './plugins/access.js'
 const VinParams = z.object({ vin: VinSchema })
 
 async function toVehicleDtos(app: FastifyInstance, vehicles: Vehicle[]): Promise<VehicleDto[]> {
-  const summary = await app.repos.anomalies.openSummary(vehicles.map((v) => v.id))
+  const summary = await app.services.repos.anomalies.openSummary(vehicles.map((v) => v.id))
   return vehicles.map((v) => {
-    const live = app.pipeline.vehicleState(v.vin)
+    const live = app.services.pipeline.vehicleState(v.vin)
     const open = summary.get(v.id)
     const worst = open?.worst ?? null
     const status =
@@ -57,7 +57,7 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.array(VehicleSchema), ...errorResponses(401) },
       },
     },
-    async (request) => toVehicleDtos(app, await app.repos.vehicles.listVisible(caller(request))),
+    async (request) => toVehicleDtos(app, await app.services.repos.vehicles.listVisible(caller(request))),
   )
 
   app.get(
@@ -72,7 +72,7 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const vehicle = await app.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
+      const vehicle = await app.services.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
       const [dto] = await toVehicleDtos(app, [vehicle])
       return dto!
@@ -92,9 +92,9 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const vehicle = await app.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
+      const vehicle = await app.services.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
-      return app.pipeline.vehicleState(vehicle.vin)?.recent.toArray(request.query.limit) ?? []
+      return app.services.pipeline.vehicleState(vehicle.vin)?.recent.toArray(request.query.limit) ?? []
     },
   )
 
@@ -120,10 +120,10 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const user = caller(request)
-      const vehicle = await app.repos.vehicles.findVisibleByVin(user, request.params.vin)
+      const vehicle = await app.services.repos.vehicles.findVisibleByVin(user, request.params.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
       const { limit, cursor, status, from, to } = request.query
-      const rows = await app.repos.history.listVehicleEvents(vehicle.id, {
+      const rows = await app.services.repos.history.listVehicleEvents(vehicle.id, {
         statuses: status,
         from,
         to,

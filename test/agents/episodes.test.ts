@@ -15,8 +15,8 @@ describe.each(DB_KINDS)('alarms through the real pipeline on %s', (kind) => {
   let i = 0
   const feed = (overrides: Parameters<typeof makeReading>[2] = {}) => {
     const ts = step(START, i++)
-    t.app.pipeline.ingest(makeReading(vehicle.vin, ts, overrides))
-    t.app.pipeline.ingest(makeReading(other.vin, ts))
+    t.app.services.pipeline.ingest(makeReading(vehicle.vin, ts, overrides))
+    t.app.services.pipeline.ingest(makeReading(other.vin, ts))
   }
 
   beforeAll(async () => {
@@ -40,7 +40,7 @@ describe.each(DB_KINDS)('alarms through the real pipeline on %s', (kind) => {
   it('turns an injected hot reading into an event, a diagnosis and an alert on the owner’s socket before the follow-ups finish', async () => {
     // The follow-ups (the owner's message, then the booking and RCA) are held until the alert is
     // out: an alert that waited for them would never arrive.
-    const engagement = t.app.agents.engagement
+    const engagement = t.app.services.agents.engagement
     const phraseMessage = engagement.phraseMessage
     let release!: () => void
     const held = new Promise<void>((resolve) => {
@@ -84,16 +84,16 @@ describe.each(DB_KINDS)('alarms through the real pipeline on %s', (kind) => {
       .filter((type) => ['alert', 'chat', 'booking'].includes(type))
     expect(order.indexOf('alert')).toBeLessThan(Math.min(order.indexOf('chat'), order.indexOf('booking')))
     await staff.waitFor((m) => m.type === 'alert')
-    const event = await t.app.repos.anomalies.getAnomalyEvent(alert.data.anomaly_event_id as string)
+    const event = await t.app.services.repos.anomalies.getAnomalyEvent(alert.data.anomaly_event_id as string)
     expect(event).toMatchObject({ anomaly_type: 'battery_thermal', status: 'OPEN' })
-    expect(await t.app.repos.diagnoses.listForEvent(event!.id)).toHaveLength(1)
+    expect(await t.app.services.repos.diagnoses.listForEvent(event!.id)).toHaveLength(1)
   })
 
   it('keeps 200 consecutive hot readings to one event, one alert and one booking', async () => {
     for (let k = 0; k < 199; k++) feed({ battery_temperature: 52 })
-    await t.app.episodes.drain()
-    const vehicleId = (await t.app.repos.vehicles.getByVin(vehicle.vin))!.id
-    const events = (await t.app.repos.anomalies.listForVehicle(vehicleId)).filter(
+    await t.app.services.episodes.drain()
+    const vehicleId = (await t.app.services.repos.vehicles.getByVin(vehicle.vin))!.id
+    const events = (await t.app.services.repos.anomalies.listForVehicle(vehicleId)).filter(
       (e) => e.anomaly_type === 'battery_thermal',
     )
     expect(events).toHaveLength(1)
@@ -111,9 +111,9 @@ describe.each(DB_KINDS)('alarms through the real pipeline on %s', (kind) => {
 
   it('resolves the event once the signal has recovered for several readings', async () => {
     for (let k = 0; k < 8; k++) feed()
-    await t.app.episodes.drain()
-    const vehicleId = (await t.app.repos.vehicles.getByVin(vehicle.vin))!.id
-    const [event] = (await t.app.repos.anomalies.listForVehicle(vehicleId)).filter(
+    await t.app.services.episodes.drain()
+    const vehicleId = (await t.app.services.repos.vehicles.getByVin(vehicle.vin))!.id
+    const [event] = (await t.app.services.repos.anomalies.listForVehicle(vehicleId)).filter(
       (e) => e.anomaly_type === 'battery_thermal',
     )
     expect(event).toMatchObject({ status: 'RESOLVED', resolution: 'recovered' })

@@ -47,7 +47,7 @@ describe.each(DB_KINDS)('master graph on %s', (kind) => {
   )!
   let vehicleId: string
 
-  async function run(overrides: Partial<VehicleState>, graph = t.app.graph) {
+  async function run(overrides: Partial<VehicleState>, graph = t.app.services.graph) {
     const run_id = randomUUID()
     const final = (await graph.invoke({
       vehicle_id: vehicleId,
@@ -67,7 +67,7 @@ describe.each(DB_KINDS)('master graph on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestApp(kind)
-    vehicleId = (await t.app.repos.vehicles.getByVin(vehicle.vin))!.id
+    vehicleId = (await t.app.services.repos.vehicles.getByVin(vehicle.vin))!.id
   })
   afterAll(() => t.close())
 
@@ -101,15 +101,15 @@ describe.each(DB_KINDS)('master graph on %s', (kind) => {
       'rca->manufacturing_insights:ALLOWED',
       'rca->END:ALLOWED',
     ])
-    const event = await t.app.repos.anomalies.getAnomalyEvent(final.anomaly_event_id!)
+    const event = await t.app.services.repos.anomalies.getAnomalyEvent(final.anomaly_event_id!)
     expect(event?.severity).toBe('Critical')
-    const diagnoses = await t.app.repos.diagnoses.listForEvent(final.anomaly_event_id!)
+    const diagnoses = await t.app.services.repos.diagnoses.listForEvent(final.anomaly_event_id!)
     expect(diagnoses).toHaveLength(1)
     // The scheduling node wrote a real booking proposal, linked to the episode.
-    const booking = await t.app.repos.bookings.getBooking(final.booking_id!)
+    const booking = await t.app.services.repos.bookings.getBooking(final.booking_id!)
     expect(booking).toMatchObject({ vehicle_id: vehicleId, status: 'PENDING', source: 'agent' })
     expect(booking?.anomaly_event_id).toBe(final.anomaly_event_id)
-    const chat = await t.app.repos.chat.getMessage(final.chat_message_id!)
+    const chat = await t.app.services.repos.chat.getMessage(final.chat_message_id!)
     expect(chat?.actions).toContainEqual(
       expect.objectContaining({ type: 'confirm_booking', booking_id: booking!.id }),
     )
@@ -167,7 +167,10 @@ describe.each(DB_KINDS)('master graph on %s', (kind) => {
     const ws = await TestClient.connect(`ws://127.0.0.1:${address.port}/ws/telemetry?token=${token}`)
     await ws.waitFor((m) => m.type === 'hello')
 
-    const rogue = buildMasterGraph({ ...t.app.agents, routers: { customer_engagement: () => 'rca' } })
+    const rogue = buildMasterGraph({
+      ...t.app.services.agents,
+      routers: { customer_engagement: () => 'rca' },
+    })
     const { final, logs } = await run(
       { current_data: makeReading(vehicle.vin, '2026-10-04T12:00:00Z', { motor_vibration: 3.4 }) },
       rogue,
@@ -188,9 +191,13 @@ describe.each(DB_KINDS)('master graph on %s', (kind) => {
     expect(security.data.vin).toBe(vehicle.vin)
 
     // "customer -> manufacturing": the customer-facing agent may not write manufacturing data.
-    const write = await t.app.agents.ueba.authorizeWrite('customer_engagement', 'manufacturing_insights', {
-      vin: vehicle.vin,
-    })
+    const write = await t.app.services.agents.ueba.authorizeWrite(
+      'customer_engagement',
+      'manufacturing_insights',
+      {
+        vin: vehicle.vin,
+      },
+    )
     expect(write.allowed).toBe(false)
     expect(write.log.status).toBe('BLOCKED')
     await ws.waitFor((m) => m.type === 'security' && m.data.target === 'manufacturing_insights')
@@ -200,12 +207,12 @@ describe.each(DB_KINDS)('master graph on %s', (kind) => {
   it('writes one insight for the defective batch and grows it with evidence', async () => {
     const batchVehicles = FLEET_VEHICLES.filter((v) => v.batch === DEFECTIVE_BATCH)
     const ids = await Promise.all(
-      batchVehicles.map(async (v) => (await t.app.repos.vehicles.getByVin(v.vin))!.id),
+      batchVehicles.map(async (v) => (await t.app.services.repos.vehicles.getByVin(v.vin))!.id),
     )
     for (const [i, id] of ids.entries()) {
-      const open = await t.app.repos.anomalies.findOpenEpisode(id, 'battery_thermal')
+      const open = await t.app.services.repos.anomalies.findOpenEpisode(id, 'battery_thermal')
       if (!open)
-        await t.app.repos.anomalies.createAnomalyEvent(
+        await t.app.services.repos.anomalies.createAnomalyEvent(
           id,
           'battery_thermal',
           'High',
@@ -213,15 +220,17 @@ describe.each(DB_KINDS)('master graph on %s', (kind) => {
           { detectedAt: step('2026-10-05T00:00:00Z', i) },
         )
     }
-    const first = await t.app.agents.rca.analyzeFailure({ anomalyType: 'battery_thermal' })
+    const first = await t.app.services.agents.rca.analyzeFailure({ anomalyType: 'battery_thermal' })
     expect(first.batch).toBe(DEFECTIVE_BATCH)
     expect(first.insight).toMatchObject({ component_name: 'battery', affected_batch: DEFECTIVE_BATCH })
     expect(first.insight?.recommendation).toMatch(/thermal paste/i)
-    const again = await t.app.agents.rca.analyzeFailure({ anomalyType: 'battery_thermal' })
+    const again = await t.app.services.agents.rca.analyzeFailure({ anomalyType: 'battery_thermal' })
     expect(again.insight?.id).toBe(first.insight?.id)
-    const all = await t.app.repos.insights.listInsights({ batch: DEFECTIVE_BATCH })
+    const all = await t.app.services.repos.insights.listInsights({ batch: DEFECTIVE_BATCH })
     expect(all.filter((i) => i.component_name === 'battery')).toHaveLength(1)
     // Tyre trouble spread across batches is not a batch pattern.
-    expect((await t.app.agents.rca.analyzeFailure({ anomalyType: 'tire_pressure' })).insight).toBeNull()
+    expect(
+      (await t.app.services.agents.rca.analyzeFailure({ anomalyType: 'tire_pressure' })).insight,
+    ).toBeNull()
   })
 })

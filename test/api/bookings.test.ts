@@ -50,14 +50,14 @@ describe.each(DB_KINDS)('bookings API on %s', (kind) => {
   const list = (token: string, query: Record<string, string> = {}) =>
     t.app.inject({ method: 'GET', url: '/api/bookings', headers: bearer(token), query })
   const direct = (vehicle: Vehicle, status: BookingStatus, anomalyEventId?: string) =>
-    t.app.repos.bookings.createBooking(vehicle.id, nextTime(), status, {
+    t.app.services.repos.bookings.createBooking(vehicle.id, nextTime(), status, {
       serviceCenterId: northId,
       anomalyEventId,
     })
 
   beforeAll(async () => {
     t = await createTestApp(kind)
-    const repos = t.app.repos
+    const repos = t.app.services.repos
     const me = (await repos.users.getUserByEmail(DEMO.customer.email))!
     const other = await repos.users.createUser({
       email: 'other-owner@test.com',
@@ -78,12 +78,14 @@ describe.each(DB_KINDS)('bookings API on %s', (kind) => {
     northId = (await repos.serviceCenters.listCenters()).find((c) => c.name.endsWith('North'))!.id
     // Two hours ahead, so no slot drifts inside the one-hour booking lead time while the tests run.
     const from = new Date(Date.now() + 2 * 3600_000)
-    slots = (await t.app.scheduling.checkAvailability(northId, from, { days: 14 })).map((s) => s.start)
+    slots = (await t.app.services.scheduling.checkAvailability(northId, from, { days: 14 })).map(
+      (s) => s.start,
+    )
     tokens.customer = await login(t.app, DEMO.customer)
     tokens.service = await login(t.app, DEMO.service)
     tokens.manufacturer = await login(t.app, DEMO.manufacturer)
     tokens.other = await login(t.app, { email: 'other-owner@test.com', password: 'other-pass' })
-    t.app.bus.subscribe((m) => messages.push(m))
+    t.app.services.bus.subscribe((m) => messages.push(m))
   })
   afterAll(() => t?.close())
 
@@ -199,7 +201,7 @@ describe.each(DB_KINDS)('bookings API on %s', (kind) => {
     expect(probe.statusCode).toBe(404)
     expect(probe.json().error.code).toBe('BOOKING_NOT_FOUND')
     expect(probe.body).toBe(missing.body)
-    expect((await t.app.repos.bookings.getBooking(booking.id))?.status).toBe('PENDING')
+    expect((await t.app.services.repos.bookings.getBooking(booking.id))?.status).toBe('PENDING')
   })
 
   it('rejects bad queries and bodies with 400 naming the field', async () => {
@@ -278,19 +280,24 @@ describe.each(DB_KINDS)('bookings API on %s', (kind) => {
         })
       }
       const expected = res.statusCode === 200 ? to : from
-      expect((await t.app.repos.bookings.getBooking(booking.id))?.status).toBe(expected)
+      expect((await t.app.services.repos.bookings.getBooking(booking.id))?.status).toBe(expected)
     })
   })
 
   it('resolves the anomaly event when its booking is completed, and publishes each change', async () => {
-    const event = await t.app.repos.anomalies.createAnomalyEvent(mine.id, 'battery_thermal', 'High', {})
+    const event = await t.app.services.repos.anomalies.createAnomalyEvent(
+      mine.id,
+      'battery_thermal',
+      'High',
+      {},
+    )
     const booking = await direct(mine, 'PENDING', event.id)
     messages.length = 0
     expect((await patch(tokens.customer, booking.id, { status: 'CONFIRMED' })).statusCode).toBe(200)
-    expect((await t.app.repos.anomalies.getAnomalyEvent(event.id))?.status).toBe('OPEN')
+    expect((await t.app.services.repos.anomalies.getAnomalyEvent(event.id))?.status).toBe('OPEN')
     const done = await patch(tokens.service, booking.id, { status: 'COMPLETED' })
     expect(done.statusCode).toBe(200)
-    const resolved = await t.app.repos.anomalies.getAnomalyEvent(event.id)
+    const resolved = await t.app.services.repos.anomalies.getAnomalyEvent(event.id)
     expect(resolved).toMatchObject({ status: 'RESOLVED', resolution: 'serviced' })
     expect(resolved?.resolved_at).toBeInstanceOf(Date)
     expect(messages.map((m) => [m.type, (m.data as { status: string }).status, m.ownerId, m.vin])).toEqual([
@@ -318,13 +325,13 @@ describe.each(DB_KINDS)('bookings API on %s', (kind) => {
     const theirsToo = await post(tokens.other, { vehicle_id: theirs.id, slot_time: body.slot_time }, key)
     expect(theirsToo.statusCode).toBe(201)
     expect(theirsToo.json().id).not.toBe(first.json().id)
-    const rows = await t.app.repos.bookings.getBookings()
+    const rows = await t.app.services.repos.bookings.getBookings()
     expect(rows.filter((r) => r.idempotency_key === key['idempotency-key'])).toHaveLength(2)
   })
 
   it('books the last free bay once among ten concurrent requests', async () => {
     const slot_time = nextSlot()
-    await t.app.scheduling.bookAppointment(slot_time, mine2.id, { serviceCenterId: northId })
+    await t.app.services.scheduling.bookAppointment(slot_time, mine2.id, { serviceCenterId: northId })
     const results = await Promise.all(
       Array.from({ length: 10 }, () =>
         post(tokens.customer, { vehicle_id: mine.id, slot_time, service_center_id: northId }),

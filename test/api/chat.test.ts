@@ -27,9 +27,12 @@ describe.each(DB_KINDS)('chat API on %s', (kind) => {
 
   /** ~20 healthy readings, then a hot one: the graph writes an event, a diagnosis, a chat message and a proposal. */
   async function injectAnomaly(vin: string) {
-    for (let i = 0; i < 20; i++) t.app.pipeline.ingest(makeReading(vin, step('2026-10-10T00:00:00Z', i)))
-    t.app.pipeline.ingest(makeReading(vin, step('2026-10-10T00:00:00Z', 20), { battery_temperature: 55 }))
-    await t.app.episodes.drain()
+    for (let i = 0; i < 20; i++)
+      t.app.services.pipeline.ingest(makeReading(vin, step('2026-10-10T00:00:00Z', i)))
+    t.app.services.pipeline.ingest(
+      makeReading(vin, step('2026-10-10T00:00:00Z', 20), { battery_temperature: 55 }),
+    )
+    await t.app.services.episodes.drain()
   }
 
   beforeAll(async () => {
@@ -97,9 +100,13 @@ describe.each(DB_KINDS)('chat API on %s', (kind) => {
   })
 
   it('books a slot picked by its exact time', async () => {
-    const slots = await t.app.scheduling.checkAvailability(undefined, new Date(Date.now() + 3 * 3600_000), {
-      limit: 5,
-    })
+    const slots = await t.app.services.scheduling.checkAvailability(
+      undefined,
+      new Date(Date.now() + 3 * 3600_000),
+      {
+        limit: 5,
+      },
+    )
     const wanted = slots[4]!
     const res = await chat(tokens.customer, { vin: pickVin, message: `Please book ${wanted.start}` })
     expect(res.statusCode).toBe(200)

@@ -42,7 +42,9 @@ describe.each(DB_KINDS)('service feedback on %s', (kind) => {
     owner = await TestClient.connect(`ws://127.0.0.1:${port}/ws/telemetry?token=${tokens.customer}`)
     await owner.waitFor((m) => m.type === 'hello')
     const from = new Date(Date.now() + 2 * 3600_000)
-    slots = (await t.app.scheduling.checkAvailability(undefined, from, { limit: 10 })).map((s) => s.start)
+    slots = (await t.app.services.scheduling.checkAvailability(undefined, from, { limit: 10 })).map(
+      (s) => s.start,
+    )
   })
   afterAll(async () => {
     await owner?.close()
@@ -82,7 +84,7 @@ describe.each(DB_KINDS)('service feedback on %s', (kind) => {
     const again = await rate(tokens.customer, id, { rating: 1 })
     expect(again.statusCode).toBe(409)
     expect(again.json().error.code).toBe('ALREADY_EXISTS')
-    expect((await t.app.repos.feedback.findForBooking(id))?.rating).toBe(4)
+    expect((await t.app.services.repos.feedback.findForBooking(id))?.rating).toBe(4)
   })
 
   it('hides other owners’ and missing bookings behind 404, and lets only customers rate', async () => {

@@ -26,10 +26,10 @@ describe.each(DB_KINDS)('operations API on %s', (kind) => {
       login(t.app, DEMO.service),
       login(t.app, DEMO.manufacturer),
     ])
-    ownId = (await t.app.repos.vehicles.getByVin(own.vin))!.id
+    ownId = (await t.app.services.repos.vehicles.getByVin(own.vin))!.id
     // 25 episodes on the customer's vehicle, newest last, each with a diagnosis.
     for (let i = 0; i < 25; i++) {
-      const ev = await t.app.repos.anomalies.createAnomalyEvent(
+      const ev = await t.app.services.repos.anomalies.createAnomalyEvent(
         ownId,
         `type_${i}`,
         i % 2 ? 'High' : 'Low',
@@ -38,9 +38,13 @@ describe.each(DB_KINDS)('operations API on %s', (kind) => {
           detectedAt: step('2026-10-01T00:00:00Z', i),
         },
       )
-      await t.app.repos.diagnoses.createDiagnosis(ev.id, `Diagnosis ${i}`, 0.8)
+      await t.app.services.repos.diagnoses.createDiagnosis(ev.id, `Diagnosis ${i}`, 0.8)
       if (i < 20)
-        await t.app.repos.anomalies.resolveEpisode(ev.id, step('2026-10-01T01:00:00Z', i), 'recovered')
+        await t.app.services.repos.anomalies.resolveEpisode(
+          ev.id,
+          step('2026-10-01T01:00:00Z', i),
+          'recovered',
+        )
     }
   })
   afterAll(() => t.close())
@@ -102,8 +106,8 @@ describe.each(DB_KINDS)('operations API on %s', (kind) => {
 
   describe('alarms', () => {
     it('lists open alarms; customers see only their own; staff acknowledge once', async () => {
-      const otherId = (await t.app.repos.vehicles.getByVin(foreign.vin))!.id
-      const foreignAlarm = await t.app.repos.anomalies.createAnomalyEvent(
+      const otherId = (await t.app.services.repos.vehicles.getByVin(foreign.vin))!.id
+      const foreignAlarm = await t.app.services.repos.anomalies.createAnomalyEvent(
         otherId,
         'motor_bearing',
         'High',
@@ -131,14 +135,14 @@ describe.each(DB_KINDS)('operations API on %s', (kind) => {
 
   describe('insights', () => {
     it('lists newest first, summarises by component and batch, and exports a CSV that parses back', async () => {
-      const a = await t.app.repos.insights.createManufacturingInsight(
+      const a = await t.app.services.repos.insights.createManufacturingInsight(
         'battery',
         'Thermal "runaway", recurring',
         DEFECTIVE_BATCH,
         'Review the paste, then re-test; "quoted", too',
         0.9,
       )
-      const b = await t.app.repos.insights.createManufacturingInsight(
+      const b = await t.app.services.repos.insights.createManufacturingInsight(
         'motor',
         'Bearing wear',
         'B-2024-07',
@@ -227,11 +231,12 @@ describe.each(DB_KINDS)('operations API on %s', (kind) => {
         if (res.statusCode === 200 && url.startsWith('/api/insights')) expect(res.json()).toEqual([])
       }
     }
-    expect(await t.app.repos.users.countUsers()).toBeGreaterThan(0)
+    expect(await t.app.services.repos.users.countUsers()).toBeGreaterThan(0)
   })
 
   it('lists vehicles with live health and recent telemetry', async () => {
-    for (let i = 0; i < 3; i++) t.app.pipeline.ingest(makeReading(own.vin, step('2026-10-20T00:00:00Z', i)))
+    for (let i = 0; i < 3; i++)
+      t.app.services.pipeline.ingest(makeReading(own.vin, step('2026-10-20T00:00:00Z', i)))
     const vehicles = (await get('/api/vehicles', customer)).json()
     expect(vehicles.every((v: { owner_id: string }) => v.owner_id === vehicles[0].owner_id)).toBe(true)
     const mine = vehicles.find((v: { vin: string }) => v.vin === own.vin)

@@ -26,7 +26,7 @@ describe.each(DB_KINDS)('service centres API on %s', (kind) => {
       service: await login(t.app, DEMO.service),
       manufacturer: await login(t.app, DEMO.manufacturer),
     }
-    const centers = await t.app.repos.serviceCenters.listCenters()
+    const centers = await t.app.services.repos.serviceCenters.listCenters()
     north = centers.find((c) => c.name.endsWith('North'))!
     south = centers.find((c) => c.name.endsWith('South'))!
   })
@@ -77,14 +77,14 @@ describe.each(DB_KINDS)('service centres API on %s', (kind) => {
   })
 
   it('counts down free bays as bookings come in', async () => {
-    const owner = (await t.app.repos.users.getUserByEmail(DEMO.customer.email))!
-    const vehicle = await t.app.repos.vehicles.createVehicle({
+    const owner = (await t.app.services.repos.users.getUserByEmail(DEMO.customer.email))!
+    const vehicle = await t.app.services.repos.vehicles.createVehicle({
       owner_id: owner.id,
       vin: 'ZZZBKSCTR00000001',
       model: 'Test EV',
     })
     const start = `${DAY}T10:00:00.000Z`
-    await t.app.scheduling.bookAppointment(start, vehicle.id, { serviceCenterId: north.id })
+    await t.app.services.scheduling.bookAppointment(start, vehicle.id, { serviceCenterId: north.id })
     const slots = (
       await get(`/api/service-centers/${north.id}/slots`, tokens.service, { from: FROM, days: '1' })
     ).json()
@@ -121,6 +121,6 @@ describe.each(DB_KINDS)('service centres API on %s', (kind) => {
       expect(byFrom.statusCode).toBe(400)
     }
     expect((await get('/api/service-centers', tokens.customer)).json()).toHaveLength(2)
-    expect(await t.app.repos.users.getUserByEmail(DEMO.customer.email)).toBeDefined()
+    expect(await t.app.services.repos.users.getUserByEmail(DEMO.customer.email)).toBeDefined()
   })
 })

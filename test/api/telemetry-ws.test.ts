@@ -15,7 +15,7 @@ describe('WS /ws/telemetry', () => {
 
   function ingestFleet(): void {
     const ts = step('2026-10-05T00:00:00Z', tick++)
-    for (const v of FLEET_VEHICLES) t.app.pipeline.ingest(makeReading(v.vin, ts))
+    for (const v of FLEET_VEHICLES) t.app.services.pipeline.ingest(makeReading(v.vin, ts))
   }
 
   beforeAll(async () => {
@@ -96,15 +96,15 @@ describe('WS /ws/telemetry', () => {
   })
 
   it('frees everything on disconnect', async () => {
-    const subscribersBefore = t.app.bus.subscriberCount
-    await vi.waitFor(() => expect(t.app.hub.stats.connections).toBe(0))
+    const subscribersBefore = t.app.services.bus.subscriberCount
+    await vi.waitFor(() => expect(t.app.services.hub.stats.connections).toBe(0))
     const clients = await Promise.all(
       Array.from({ length: 20 }, () => TestClient.connect(`${base}?token=${customerToken}`)),
     )
-    await vi.waitFor(() => expect(t.app.hub.stats.connections).toBe(20))
-    expect(t.app.bus.subscriberCount).toBe(subscribersBefore)
+    await vi.waitFor(() => expect(t.app.services.hub.stats.connections).toBe(20))
+    expect(t.app.services.bus.subscriberCount).toBe(subscribersBefore)
     await Promise.all(clients.map((c) => c.close()))
-    await vi.waitFor(() => expect(t.app.hub.stats.connections).toBe(0))
-    expect(t.app.bus.subscriberCount).toBe(subscribersBefore)
+    await vi.waitFor(() => expect(t.app.services.hub.stats.connections).toBe(0))
+    expect(t.app.services.bus.subscriberCount).toBe(subscribersBefore)
   })
 })

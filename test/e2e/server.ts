@@ -147,11 +147,11 @@ export async function until(check: () => Promise<boolean>, ms: number): Promise<
  * Timestamps continue the vehicle's own clock by a second each, so they sort after its latest reading.
  */
 export function injectAnomaly(server: E2eServer, vin: string, readings = 3): void {
-  const state = server.app.pipeline.vehicleState(vin)
+  const state = server.app.services.pipeline.vehicleState(vin)
   if (!state?.latest) throw new Error(`no live reading yet for ${vin}: wait for the stream first`)
   const base = state.latest
   for (let i = 1; i <= readings; i++) {
-    const outcome = server.app.pipeline.ingest({
+    const outcome = server.app.services.pipeline.ingest({
       ...base,
       timestamp: new Date(Date.parse(base.timestamp) + i * 1000).toISOString(),
       battery_temperature: 68 + i,

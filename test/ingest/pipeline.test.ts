@@ -18,17 +18,17 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
   afterAll(() => t.close())
 
   it('stores readings in telemetry_logs in batches, not one insert per reading', async () => {
-    const before = t.app.telemetryWriter.stats.batches
+    const before = t.app.services.writer.stats.batches
     const vins = FLEET_VEHICLES.map((v) => v.vin)
     const n = 2500
     for (let i = 0; i < n; i++) {
       expect(
-        t.app.pipeline.ingest(makeReading(vins[i % vins.length]!, step('2026-10-01T00:00:00Z', i))),
+        t.app.services.pipeline.ingest(makeReading(vins[i % vins.length]!, step('2026-10-01T00:00:00Z', i))),
       ).toBe('accepted')
     }
-    await t.app.telemetryWriter.flush()
+    await t.app.services.writer.flush()
     await vi.waitFor(async () => expect(await countLogs(t)).toBe(n), { timeout: 10_000 })
-    const batches = t.app.telemetryWriter.stats.batches - before
+    const batches = t.app.services.writer.stats.batches - before
     expect(batches).toBeGreaterThanOrEqual(1)
     expect(batches).toBeLessThanOrEqual(5)
     const row = await t.db.db.selectFrom('telemetry_logs').selectAll().limit(1).executeTakeFirstOrThrow()
@@ -38,29 +38,32 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
 
   it('counts and skips invalid readings and unknown vehicles, and keeps going', async () => {
     const vin = FLEET_VEHICLES[0]!.vin
-    const before = t.app.pipeline.stats
-    expect(t.app.pipeline.ingest({ vin, timestamp: 'yesterday' })).toBe('invalid')
+    const before = t.app.services.pipeline.stats
+    expect(t.app.services.pipeline.ingest({ vin, timestamp: 'yesterday' })).toBe('invalid')
     expect(
-      t.app.pipeline.ingest(makeReading(vin, '2026-10-02T00:00:00Z', { battery_temperature: Number.NaN })),
+      t.app.services.pipeline.ingest(
+        makeReading(vin, '2026-10-02T00:00:00Z', { battery_temperature: Number.NaN }),
+      ),
     ).toBe('invalid')
-    expect(t.app.pipeline.ingest(makeReading('1HGCM82633A004352', '2026-10-02T00:00:00Z'))).toBe(
+    expect(t.app.services.pipeline.ingest(makeReading('1HGCM82633A004352', '2026-10-02T00:00:00Z'))).toBe(
       'unknown_vehicle',
     )
-    expect(t.app.pipeline.ingest(makeReading(vin, '2026-10-02T00:15:00Z'))).toBe('accepted')
-    const after = t.app.pipeline.stats
+    expect(t.app.services.pipeline.ingest(makeReading(vin, '2026-10-02T00:15:00Z'))).toBe('accepted')
+    const after = t.app.services.pipeline.stats
     expect(after.invalid - before.invalid).toBe(2)
     expect(after.unknownVehicle - before.unknownVehicle).toBe(1)
-    expect(t.app.pipeline.vehicleState(vin)?.latest?.timestamp).toBe('2026-10-02T00:15:00.000Z')
+    expect(t.app.services.pipeline.vehicleState(vin)?.latest?.timestamp).toBe('2026-10-02T00:15:00.000Z')
   })
 
   it('keeps readings through a failing write, retries, and reports it in health', async () => {
     const vin = FLEET_VEHICLES[1]!.vin
-    await t.app.telemetryWriter.flush()
+    await t.app.services.writer.flush()
     const before = await countLogs(t)
     await sql`alter table telemetry_logs rename to telemetry_logs_away`.execute(t.db.db)
-    for (let i = 0; i < 10; i++) t.app.pipeline.ingest(makeReading(vin, step('2026-10-03T00:00:00Z', i)))
-    await t.app.telemetryWriter.flush()
-    const failing = t.app.telemetryWriter.stats
+    for (let i = 0; i < 10; i++)
+      t.app.services.pipeline.ingest(makeReading(vin, step('2026-10-03T00:00:00Z', i)))
+    await t.app.services.writer.flush()
+    const failing = t.app.services.writer.stats
     expect(failing.failedAttempts).toBeGreaterThan(0)
     expect(failing.pending).toBe(10)
     const health = (await t.app.inject({ method: 'GET', url: '/api/health' })).json()
@@ -70,6 +73,6 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
       timeout: 15_000,
       interval: 200,
     })
-    expect(t.app.telemetryWriter.stats.pending).toBe(0)
+    expect(t.app.services.writer.stats.pending).toBe(0)
   })
 })
