@@ -113,6 +113,9 @@ export const SlotSchema = z
   })
   .meta({ id: 'Slot' })
 
+/** A bookable start time at one centre, with its free bays. */
+export type Slot = z.infer<typeof SlotSchema>
+
 export const ServiceCenterParamsSchema = z.object({ id: z.uuid() })
 
 export const SlotsQuerySchema = z.object({

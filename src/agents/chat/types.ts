@@ -2,10 +2,11 @@ import type { z } from 'zod'
 import type { BookingView } from '../../db/repositories/bookings.js'
 import type { Repositories, Viewer } from '../../db/repositories/index.js'
 import type { AnomalyEvent, ChatMessage, Diagnosis, Vehicle } from '../../db/schema.js'
+import type { Slot } from '../../schemas/bookings.js'
 import type { ChatActionSchema } from '../../schemas/chat.js'
 import type { BookingService } from '../../services/booking.service.js'
 import type { CustomerEngagementAgent } from '../workers/engagement-agent.js'
-import type { SchedulingAgent, Slot } from '../workers/scheduling-agent.js'
+import type { SchedulingAgent } from '../workers/scheduling-agent.js'
 
 /** The shapes the chat agent's modules share: its dependencies, a turn's context and its answer. */
 

@@ -1,6 +1,7 @@
 import { Annotation } from '@langchain/langgraph'
 import type { Severity } from '../../domain.js'
 import type { AnalysisResult, Diagnosis, Signal } from '../../schemas/analysis.js'
+import type { Slot } from '../../schemas/bookings.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 
 /** A message the graph produced for a person, in the order produced. */
@@ -11,13 +12,8 @@ export interface GraphMessage {
   content: string
 }
 
-/** A free service slot offered to the owner. */
-export interface OfferedSlot {
-  service_center_id: string
-  service_center_name: string
-  start: string
-  end: string
-}
+/** A free service slot offered to the owner (its bay count is not part of the offer). */
+export type OfferedSlot = Omit<Slot, 'free_bays'>
 
 /** Last value wins: the default for every field that is not a list. */
 function replace<T>(fallback: () => T) {

@@ -1,17 +1,7 @@
 import type { Repositories } from '../../db/repositories/index.js'
+import type { Slot } from '../../schemas/bookings.js'
 import type { BookingService, BookOptions, BookResult } from '../../services/booking.service.js'
 import { BOOKING_LEAD_MS, centerSlotStarts, centersFor, DAY_MS, toDate } from '../../services/slot-grid.js'
-
-export { zonedTimeToUtc } from '../../lib/zoned-time.js'
-
-/** A bookable start time at one centre. */
-export interface Slot {
-  service_center_id: string
-  service_center_name: string
-  start: string
-  end: string
-  free_bays: number
-}
 
 export interface AvailabilityOptions {
   /** Days ahead to look (default 7, at most 31). */
