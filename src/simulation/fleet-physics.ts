@@ -195,11 +195,8 @@ export class VehicleSim {
     this.lastBattReported = battReported
 
     const motorLoaded = 0.5 * amb + 30 + 0.3 * torque + 0.003 * rpm
-    this.motorT = lag(
-      this.motorT,
-      amb + Math.min(1, drive * 1.3) * (motorLoaded - amb),
-      drive > 0 ? 0.6 : 1.2,
-    )
+    const motorTarget = amb + Math.min(1, drive * 1.3) * (motorLoaded - amb)
+    this.motorT = lag(this.motorT, motorTarget, drive > 0 ? 0.6 : 1.2)
     let motorReported = this.motorT + 0.6 * rng.normal()
     const drivingVib = this.vibBase + 0.000045 * rpm + 0.32 * slot.rough + 0.05 * slot.stopGo
     let vibration = 0.2 + (drivingVib - 0.2) * engaged
@@ -213,14 +210,8 @@ export class VehicleSim {
     // Tyres: slow natural leak, re-inflated now and then on a daytime stop; pressure rises with heat.
     this.coldPressure -= this.leakPerStep
     const inflateNow = rng.chance(0.03)
-    if (
-      drive === 0 &&
-      kind !== 'slow_leak' &&
-      this.coldPressure < 33 &&
-      minute >= 540 &&
-      minute < 1020 &&
-      inflateNow
-    ) {
+    const daytimeStop = drive === 0 && minute >= 540 && minute < 1020
+    if (daytimeStop && kind !== 'slow_leak' && this.coldPressure < 33 && inflateNow) {
       this.coldPressure = rng.range(34.7, 35.3)
     }
     const leak = kind === 'slow_leak' ? sev * (ep!.startValue - ep!.plan.target) : 0
