@@ -51,6 +51,13 @@ const EnvSchema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  MQTT_ENABLED: bool.default(true),
+  MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1883),
+  MQTT_HOST: z.string().min(1).optional(),
+  MQTT_URL: z
+    .string()
+    .regex(/^mqtts?:\/\/[^\s]+$/, { message: 'expected mqtt://host:port or mqtts://host:port' })
+    .optional(),
 })
 
 /** Checked on the raw environment so it is reported even when other variables are also bad. */
@@ -91,6 +98,11 @@ export interface Config {
   seedDemo: boolean
   rulesPath: string | undefined
   openai: { apiKey: string; baseUrl: string | undefined; model: string } | undefined
+  /**
+   * Device intake over MQTT: an embedded broker on `port` (the default), or, with `url`, a client
+   * of that external broker. Absent when MQTT_ENABLED=false.
+   */
+  mqtt: { port: number; host: string; url: string | undefined } | undefined
 }
 
 export class ConfigError extends Error {
@@ -144,5 +156,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL }
       : undefined,
+    mqtt: e.MQTT_ENABLED ? { port: e.MQTT_PORT, host: e.MQTT_HOST ?? e.HOST, url: e.MQTT_URL } : undefined,
   }
 }

@@ -133,6 +133,8 @@ export interface ChatMessagesTable {
   intent: string | null
   anomaly_event_id: string | null
   booking_id: string | null
+  /** Set on messages that must exist once (an episode's alert message): a unique key. */
+  dedupe_key: Generated<string | null>
   created_at: DefaultTimestamp
 }
 

@@ -16,6 +16,10 @@ export type RejectCode =
   | 'VIN_MISMATCH'
   | 'UNKNOWN_VEHICLE'
   | 'OVERLOADED'
+  // A whole message refused (MQTT): not JSON, too large, too many readings.
+  | 'BAD_PAYLOAD'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'TOO_MANY_READINGS'
 
 export type Rejection = Extract<SubmitResult, { status: 'rejected' }>
 

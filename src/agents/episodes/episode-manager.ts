@@ -128,6 +128,13 @@ export class EpisodeManager implements ReadingObserver {
         continue
       }
       continueEpisode(episode, anomaly, reading.timestamp)
+      if (episode.unfinished) {
+        episode.unfinished = false
+        this.runs.enqueue(vehicle.id, (turn) =>
+          this.run(state, episode, reading, focus(result, anomaly), 'opened', turn),
+        )
+        continue
+      }
       if (SEVERITY_RANK[anomaly.severity] > SEVERITY_RANK[episode.severity]) {
         episode.severity = anomaly.severity
         this.counts.escalated++
@@ -177,10 +184,13 @@ export class EpisodeManager implements ReadingObserver {
     })
     episode.eventId = created.event.id
     if (!created.opened) {
-      // Another run (or an earlier life of the service) opened it: continue that episode.
+      // Another run (or an earlier life of the service) opened it: continue that episode, and
+      // finish its run if that life ended before the diagnosis (its effects are keyed on the
+      // episode, so nothing happens twice).
       episode.acknowledged = created.event.status === 'ACKNOWLEDGED'
       episode.dirty = true
-      return
+      const diagnosed = (await this.deps.repos.diagnoses.listForEvent(created.event.id)).length > 0
+      if (diagnosed || episode.acknowledged) return
     }
     await this.run(state, episode, reading, analysis, 'opened', turn)
   }

@@ -12,6 +12,8 @@ export interface Episode {
   lastSeen: string
   peaks: Record<string, number>
   dirty: boolean
+  /** Open, but its run ended before the diagnosis (an earlier life of the service): run it again. */
+  unfinished?: boolean
 }
 
 /**
@@ -21,11 +23,13 @@ export interface Episode {
 export class EpisodeStore {
   private readonly byVehicle = new Map<string, Map<string, Episode>>()
 
-  constructor(private readonly repos: Pick<Repositories, 'anomalies'>) {}
+  constructor(private readonly repos: Pick<Repositories, 'anomalies' | 'diagnoses'>) {}
 
   /** Picks up the episodes left open by a previous run of the service. */
   async loadOpen(): Promise<void> {
-    for (const e of await this.repos.anomalies.listUnresolved()) {
+    const open = await this.repos.anomalies.listUnresolved()
+    const unfinished = await this.repos.diagnoses.undiagnosed(open.map((e) => e.id))
+    for (const e of open) {
       this.of(e.vehicle_id).set(e.anomaly_type, {
         eventId: e.id,
         severity: e.severity,
@@ -34,6 +38,7 @@ export class EpisodeStore {
         lastSeen: e.last_seen_at.toISOString(),
         peaks: e.peak_values,
         dirty: false,
+        unfinished: unfinished.has(e.id) && e.status === 'OPEN',
       })
     }
   }

@@ -177,6 +177,8 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
         content,
         intent: 'alert',
         anomalyEventId: state.anomaly_event_id,
+        // A repeated run of the episode (after a restart) finds the message it wrote before.
+        dedupeKey: state.anomaly_event_id ? `alert:${state.anomaly_event_id}:${state.severity}` : null,
       })
       return transition(deps, 'customer_engagement', state, {
         chat_message_id: message.id,

@@ -11,12 +11,15 @@ export interface NewChatMessage {
   intent?: string | null
   anomalyEventId?: string | null
   bookingId?: string | null
+  /** Makes the message once-only: e.g. `alert:<episode>:<severity>` for an episode's alert. */
+  dedupeKey?: string | null
 }
 
 export function chatRepository(db: Db) {
   return {
-    addMessage(m: NewChatMessage): Promise<ChatMessage> {
-      return db
+    /** Stores a message; with a `dedupeKey` a repeated one returns the message stored the first time. */
+    async addMessage(m: NewChatMessage): Promise<ChatMessage> {
+      const created = await db
         .insertInto('chat_messages')
         .values({
           vehicle_id: m.vehicleId,
@@ -27,8 +30,16 @@ export function chatRepository(db: Db) {
           intent: m.intent ?? null,
           anomaly_event_id: m.anomalyEventId ?? null,
           booking_id: m.bookingId ?? null,
+          dedupe_key: m.dedupeKey ?? null,
         })
+        .onConflict((oc) => oc.column('dedupe_key').where('dedupe_key', 'is not', null).doNothing())
         .returningAll()
+        .executeTakeFirst()
+      if (created) return created
+      return db
+        .selectFrom('chat_messages')
+        .selectAll()
+        .where('dedupe_key', '=', m.dedupeKey ?? '')
         .executeTakeFirstOrThrow()
     },
 

@@ -1,0 +1,215 @@
+import { createServer, type Server } from 'node:net'
+import { Aedes, type AuthenticateError, type Client } from 'aedes'
+import type { FastifyBaseLogger } from 'fastify'
+import type { EventBus } from './event-bus.js'
+import { errorReport, type PayloadOutcome, takePayload, topics, vinOfTelemetryTopic } from './mqtt-payload.js'
+import type { IngestionPipeline } from './pipeline.js'
+
+/** Checks a unit's device token; the composition root hands in the device service. */
+export interface DeviceAuthenticator {
+  authenticate(token: string): Promise<{ vin: string } | undefined>
+}
+
+export interface MqttStats {
+  mode: 'embedded' | 'external'
+  status: 'starting' | 'up' | 'unavailable' | 'closed'
+  reason: string | null
+  port: number | null
+  clients: number
+  messages: number
+  stored: number
+  duplicates: number
+  rejected: number
+  refusedConnections: number
+  refusedPublishes: number
+  refusedSubscriptions: number
+  alertsPublished: number
+}
+
+/** What both intake modes share: counting a message's results and telling the unit what was refused. */
+export abstract class MqttIntakeBase {
+  protected readonly stats_: MqttStats
+  private readonly unsubscribe: () => void
+
+  constructor(
+    protected readonly deps: { pipeline: IngestionPipeline; bus: EventBus; log: FastifyBaseLogger },
+    mode: MqttStats['mode'],
+  ) {
+    this.stats_ = {
+      mode,
+      status: 'starting',
+      reason: null,
+      port: null,
+      clients: 0,
+      messages: 0,
+      stored: 0,
+      duplicates: 0,
+      rejected: 0,
+      refusedConnections: 0,
+      refusedPublishes: 0,
+      refusedSubscriptions: 0,
+      alertsPublished: 0,
+    }
+    // Every alert of a vehicle also goes to its unit, on vehicles/{vin}/alerts.
+    this.unsubscribe = deps.bus.subscribe((message) => {
+      if (message.type !== 'alert' || !message.vin || this.stats_.status !== 'up') return
+      this.publish(topics.alerts(message.vin), message.dataJson ?? JSON.stringify(message.data))
+      this.stats_.alertsPublished++
+    })
+  }
+
+  get stats(): MqttStats {
+    return { ...this.stats_ }
+  }
+
+  abstract start(): Promise<void>
+  protected abstract publish(topic: string, payload: string): void
+  protected abstract shutdown(): Promise<void>
+
+  async close(): Promise<void> {
+    this.unsubscribe()
+    if (this.stats_.status === 'closed') return
+    this.stats_.status = 'closed'
+    await this.shutdown()
+  }
+
+  /** Takes one telemetry message of `vin`; resolves when the unit may be acknowledged. */
+  protected async take(vin: string, payload: Buffer): Promise<void> {
+    this.stats_.messages++
+    const outcome: PayloadOutcome = await takePayload(this.deps.pipeline, vin, payload)
+    for (const r of outcome.results) {
+      if (r.status === 'stored') this.stats_.stored++
+      else if (r.status === 'duplicate') this.stats_.duplicates++
+      else this.stats_.rejected++
+    }
+    if (outcome.refused) this.stats_.rejected++
+    const report = errorReport(outcome)
+    if (report) {
+      this.deps.log.info(
+        { vin, code: outcome.refused?.code ?? 'READINGS_REJECTED' },
+        'mqtt readings rejected',
+      )
+      this.publish(topics.errors(vin), report)
+    }
+  }
+}
+
+/**
+ * The embedded broker (aedes) that vehicles connect to: username = VIN, password = device token.
+ * A unit may publish only to its own telemetry topic and subscribe only to its own alerts and
+ * errors. A QoS 1 PUBACK is sent once the readings are stored: storage happens in
+ * `authorizePublish`, which aedes completes before it acknowledges.
+ */
+export class EmbeddedMqttIntake extends MqttIntakeBase {
+  private broker: Aedes | undefined
+  private server: Server | undefined
+  private readonly devices: DeviceAuthenticator
+  private readonly vinOf = new WeakMap<Client, string>()
+
+  constructor(
+    deps: {
+      pipeline: IngestionPipeline
+      bus: EventBus
+      log: FastifyBaseLogger
+      devices: DeviceAuthenticator
+    },
+    private readonly listenOn: { port: number; host: string },
+  ) {
+    super(deps, 'embedded')
+    this.devices = deps.devices
+  }
+
+  /** Listens; a port in use leaves the service up, with MQTT reported unavailable and why. */
+  async start(): Promise<void> {
+    const broker = await Aedes.createBroker({
+      authenticate: (client, username, password, done) =>
+        void this.authenticate(client, username, password, done),
+      authorizePublish: (client, packet, done) => {
+        const vin = client ? this.vinOf.get(client) : undefined
+        if (!client) return done(null) // the service's own publishes (alerts, errors)
+        if (!vin || vinOfTelemetryTopic(packet.topic) !== vin) {
+          this.stats_.refusedPublishes++
+          this.deps.log.warn(
+            { vin, topic: packet.topic },
+            'mqtt publish outside the unit’s own topic refused',
+          )
+          return done(new Error('not authorized'))
+        }
+        this.take(vin, packet.payload as Buffer).then(
+          () => done(null),
+          (err) => done(err instanceof Error ? err : new Error(String(err))),
+        )
+        // Readings are stored, not relayed: the unit's own telemetry has no other subscribers.
+      },
+      authorizeForward: (_client, packet) => (vinOfTelemetryTopic(packet.topic) ? null : packet),
+      authorizeSubscribe: (client, sub, done) => {
+        const vin = this.vinOf.get(client)
+        if (vin && (sub.topic === topics.alerts(vin) || sub.topic === topics.errors(vin)))
+          return done(null, sub)
+        this.stats_.refusedSubscriptions++
+        done(null, null) // a SUBACK with the failure code
+      },
+    })
+    broker.on('client', () => this.stats_.clients++)
+    broker.on('clientDisconnect', () => this.stats_.clients--)
+    this.broker = broker
+    const server = createServer(broker.handle)
+    this.server = server
+    await new Promise<void>((resolve) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        this.stats_.status = 'unavailable'
+        this.stats_.reason = `${err.code ?? 'error'} on port ${this.listenOn.port}: ${err.message}`
+        this.deps.log.warn(
+          { err, port: this.listenOn.port },
+          `MQTT intake unavailable: cannot listen on MQTT_PORT=${this.listenOn.port} (${err.code}); set MQTT_PORT to a free port or MQTT_URL to use an external broker`,
+        )
+        resolve()
+      })
+      server.listen(this.listenOn.port, this.listenOn.host, () => {
+        const address = server.address()
+        this.stats_.port = typeof address === 'object' && address ? address.port : this.listenOn.port
+        this.stats_.status = 'up'
+        resolve()
+      })
+    })
+  }
+
+  protected publish(topic: string, payload: string): void {
+    this.broker?.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, () => {})
+  }
+
+  protected async shutdown(): Promise<void> {
+    const { server, broker } = this
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()))
+    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()))
+  }
+
+  private async authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): Promise<void> {
+    // CONNACK 4: bad username or password; 3: server unavailable (the credentials could not be checked).
+    const refuse = (returnCode: 3 | 4) => {
+      this.stats_.refusedConnections++
+      this.deps.log.info({ username, returnCode }, 'mqtt connection refused')
+      const err = new Error(
+        returnCode === 4 ? 'Bad username or password' : 'Server unavailable',
+      ) as AuthenticateError
+      err.returnCode = returnCode
+      done(err, null)
+    }
+    if (!username || !password) return refuse(4)
+    let device: { vin: string } | undefined
+    try {
+      device = await this.devices.authenticate(password.toString('utf8'))
+    } catch (err) {
+      this.deps.log.error({ err }, 'device authentication failed')
+      return refuse(3)
+    }
+    if (!device || device.vin !== username) return refuse(4)
+    this.vinOf.set(client, device.vin)
+    done(null, true)
+  }
+}
