@@ -58,6 +58,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^mqtts?:\/\/[^\s]+$/, { message: 'expected mqtt://host:port or mqtts://host:port' })
     .optional(),
+  MQTT_SHARE_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
+    .default('autonoma'),
 })
 
 /** Checked on the raw environment so it is reported even when other variables are also bad. */
@@ -102,7 +106,7 @@ export interface Config {
    * Device intake over MQTT: an embedded broker on `port` (the default), or, with `url`, a client
    * of that external broker. Absent when MQTT_ENABLED=false.
    */
-  mqtt: { port: number; host: string; url: string | undefined } | undefined
+  mqtt: { port: number; host: string; url: string | undefined; shareGroup: string } | undefined
 }
 
 export class ConfigError extends Error {
@@ -156,6 +160,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL }
       : undefined,
-    mqtt: e.MQTT_ENABLED ? { port: e.MQTT_PORT, host: e.MQTT_HOST ?? e.HOST, url: e.MQTT_URL } : undefined,
+    mqtt: e.MQTT_ENABLED
+      ? { port: e.MQTT_PORT, host: e.MQTT_HOST ?? e.HOST, url: e.MQTT_URL, shareGroup: e.MQTT_SHARE_GROUP }
+      : undefined,
   }
 }

@@ -6,7 +6,9 @@ import { vinOfTelemetryTopic } from './mqtt-payload.js'
 import type { IngestionPipeline } from './pipeline.js'
 
 /** Every service instance joins one shared subscription, so each message reaches one of them. */
-export const SHARED_TELEMETRY = '$share/autonoma/vehicles/+/telemetry'
+export function sharedTelemetry(group: string): string {
+  return `$share/${group}/vehicles/+/telemetry`
+}
 
 /**
  * The service as a client of an external broker (MQTT_URL, e.g. the machine's Mosquitto):
@@ -20,6 +22,7 @@ export class MqttBridge extends MqttIntakeBase {
   constructor(
     deps: { pipeline: IngestionPipeline; bus: EventBus; log: FastifyBaseLogger },
     private readonly url: string,
+    private readonly shareGroup: string,
     private readonly clientId = `autonoma-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   ) {
     super(deps, 'external')
@@ -44,7 +47,7 @@ export class MqttBridge extends MqttIntakeBase {
     client.on('connect', () => {
       this.stats_.status = 'up'
       this.stats_.reason = null
-      client.subscribe(SHARED_TELEMETRY, { qos: 1 }, (err) => {
+      client.subscribe(sharedTelemetry(this.shareGroup), { qos: 1 }, (err) => {
         if (err) this.deps.log.error({ err }, 'mqtt subscription failed')
       })
     })
