@@ -16,6 +16,7 @@ import authRoutes from './api/auth.js'
 import bookingsRoutes from './api/bookings.js'
 import chatRoutes from './api/chat.js'
 import feedbackRoutes from './api/feedback.js'
+import fleetRoutes from './api/fleet.js'
 import healthRoutes from './api/health.js'
 import insightsRoutes from './api/insights.js'
 import accessPlugin from './api/plugins/access.js'
@@ -23,6 +24,7 @@ import errorHandlerPlugin from './api/plugins/error-handler.js'
 import serviceCentersRoutes from './api/service-centers.js'
 import telemetryRoutes from './api/telemetry.js'
 import uebaRoutes from './api/ueba.js'
+import usersRoutes from './api/users.js'
 import vehiclesRoutes from './api/vehicles.js'
 import webRoutes, { WEB_ASSETS_PREFIX } from './api/web.js'
 import { createServices, type ServiceOptions, type Services } from './composition-root.js'
@@ -80,7 +82,15 @@ export async function buildApp({
         version: services.version,
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          deviceToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'device token (dev_...)',
+            description: 'A vehicle credential from POST /api/vehicles or /api/vehicles/{vin}/credentials',
+          },
+        },
       },
     },
     transform: jsonSchemaTransform,
@@ -89,6 +99,7 @@ export async function buildApp({
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(accessPlugin, {
     tokens: services.tokens,
+    devices: services.devices,
     publicPrefixes: [WEB_ASSETS_PREFIX],
     // A user reaching for what their role may not do is a UEBA event, like an agent's.
     onForbidden: async (user, request) => {
@@ -103,6 +114,8 @@ export async function buildApp({
   await app.register(authRoutes)
   await app.register(insightsRoutes)
   await app.register(vehiclesRoutes)
+  await app.register(usersRoutes)
+  await app.register(fleetRoutes)
   await app.register(telemetryRoutes)
   await app.register(chatRoutes)
   await app.register(uebaRoutes)

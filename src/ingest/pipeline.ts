@@ -50,6 +50,8 @@ interface Source {
  */
 export class IngestionPipeline {
   private readonly byVin = new Map<string, VehicleLiveState>()
+  /** Decommissioned while running: an in-flight directory refresh must not add them back. */
+  private readonly forgotten = new Set<string>()
   private readonly observers: ReadingObserver[] = []
   private readonly stats_: Omit<PipelineStats, 'vehicles'> = {
     accepted: 0,
@@ -75,19 +77,39 @@ export class IngestionPipeline {
     this.observers.push(observer)
   }
 
-  /** Loads the vehicle directory (VIN -> id, owner). Called at start and when an unknown VIN shows up. */
+  /**
+   * Loads the directory of active vehicles (VIN -> id, owner). Called at start and when an unknown
+   * VIN shows up; onboarding calls `upsertVehicle` and `forgetVehicle` so changes apply at once.
+   */
   async loadVehicles(): Promise<void> {
     this.lastRefresh = Date.now()
-    const vehicles = await this.deps.repos.vehicles.listAll()
+    const vehicles = await this.deps.repos.vehicles.listActive()
     for (const v of vehicles) {
-      if (this.byVin.has(v.vin)) continue
-      this.byVin.set(v.vin, {
-        vehicle: { id: v.id, vin: v.vin, ownerId: v.owner_id, model: v.model, batch: v.batch },
-        latest: null,
-        recent: new ReadingRing(this.deps.historySize ?? 240, v.vin),
-        rulDays: null,
-      })
+      if (this.byVin.has(v.vin) || this.forgotten.has(v.vin)) continue
+      this.upsertVehicle({ id: v.id, vin: v.vin, ownerId: v.owner_id, model: v.model, batch: v.batch })
     }
+  }
+
+  /** Adds a vehicle to the directory, or updates its owner, model and batch in place. */
+  upsertVehicle(vehicle: VehicleRef): void {
+    this.forgotten.delete(vehicle.vin)
+    const state = this.byVin.get(vehicle.vin)
+    if (state) {
+      Object.assign(state.vehicle, vehicle)
+      return
+    }
+    this.byVin.set(vehicle.vin, {
+      vehicle: { ...vehicle },
+      latest: null,
+      recent: new ReadingRing(this.deps.historySize ?? 240, vehicle.vin),
+      rulDays: null,
+    })
+  }
+
+  /** Drops a (decommissioned) vehicle: its readings are refused from now on, and a refresh does not bring it back. */
+  forgetVehicle(vin: string): void {
+    this.byVin.delete(vin)
+    this.forgotten.add(vin)
   }
 
   get stats(): PipelineStats {
@@ -122,7 +144,7 @@ export class IngestionPipeline {
     const state = this.byVin.get(reading.vin)
     if (!state) {
       this.stats_.unknownVehicle++
-      if (Date.now() - this.lastRefresh > 5000) {
+      if (!this.forgotten.has(reading.vin) && Date.now() - this.lastRefresh > 5000) {
         this.loadVehicles().catch((err) => this.deps.log.error({ err }, 'vehicle directory refresh failed'))
       }
       return 'unknown_vehicle'
