@@ -22,6 +22,18 @@ export interface DbHandle {
    * the server parses plain rows instead of one large parameter, and nothing is built per row.
    */
   copyIn(table: string, columns: readonly string[], text: string): Promise<void>
+  /**
+   * Loads `text` (COPY text format) into a temporary table shaped like `table`, then moves the
+   * rows into `table` with `ON CONFLICT DO NOTHING`, in one transaction on one connection, and
+   * returns the `returning` columns of the rows that were new: what makes a retried or replayed
+   * row a no-op that the caller can tell apart from a stored one.
+   */
+  copyInsertNew(
+    table: string,
+    columns: readonly string[],
+    text: string,
+    returning: readonly string[],
+  ): Promise<Record<string, unknown>[]>
   close(): Promise<void>
 }
 
@@ -38,32 +50,70 @@ export async function openDatabase(
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', (err) => options.logger?.error({ err }, 'idle PostgreSQL client error'))
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-    return handle('postgres', db, async (statement, text) => {
+    const copyTo = async (client: pg.PoolClient, statement: string, text: string) => {
+      const stream = client.query(copyStreams.from(statement))
+      stream.end(text)
+      await finished(stream)
+    }
+    /** One pooled client for `work`; a client whose work failed is discarded, not trusted again. */
+    const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
       const client = await pool.connect()
       let failure: unknown
       try {
-        const stream = client.query(copyStreams.from(statement))
-        stream.end(text)
-        await finished(stream)
+        return await work(client)
       } catch (err) {
         failure = err
         throw err
       } finally {
-        // A client whose COPY failed is discarded rather than trusted with the next query.
         client.release(failure instanceof Error ? failure : undefined)
       }
+    }
+    return handle('postgres', db, {
+      copy: (statement, text) => withClient((client) => copyTo(client, statement, text)),
+      copyThrough: (steps) =>
+        withClient(async (client) => {
+          await client.query('BEGIN')
+          try {
+            await client.query(steps.prepare)
+            await copyTo(client, steps.copy, steps.text)
+            const { rows } = await client.query(steps.move)
+            await client.query('COMMIT')
+            return rows
+          } catch (err) {
+            await client.query('ROLLBACK').catch(() => undefined)
+            throw err
+          }
+        }),
     })
   }
   if (target.dataDir) await mkdir(target.dataDir, { recursive: true })
   const pglite = target.dataDir ? new PGlite(target.dataDir) : new PGlite()
   await pglite.waitReady
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
-  return handle('pglite', db, async (statement, text) => {
+  const fromBlob = (statement: string) => statement.replace('FROM STDIN', "FROM '/dev/blob'")
+  return handle('pglite', db, {
     // Holding Kysely's one connection keeps the COPY out of any transaction in progress.
-    await db.connection().execute(async () => {
-      await pglite.query(statement.replace('FROM STDIN', "FROM '/dev/blob'"), [], { blob: new Blob([text]) })
-    })
+    copy: (statement, text) =>
+      db.connection().execute(async () => {
+        await pglite.query(fromBlob(statement), [], { blob: new Blob([text]) })
+      }),
+    copyThrough: (steps) =>
+      db.connection().execute(() =>
+        pglite.transaction(async (tx) => {
+          await tx.exec(steps.prepare)
+          await tx.query(fromBlob(steps.copy), [], { blob: new Blob([steps.text]) })
+          return (await tx.query<Record<string, unknown>>(steps.move)).rows
+        }),
+      ),
   })
+}
+
+/** A bulk load through a staging table: create it, COPY into it, move the rows on. */
+interface CopyThrough {
+  prepare: string
+  copy: string
+  text: string
+  move: string
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/
@@ -71,7 +121,13 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]*$/
 function handle(
   kind: DbHandle['kind'],
   db: Db,
-  copy: (statement: string, text: string) => Promise<void>,
+  {
+    copy,
+    copyThrough,
+  }: {
+    copy: (statement: string, text: string) => Promise<void>
+    copyThrough: (steps: CopyThrough) => Promise<Record<string, unknown>[]>
+  },
 ): DbHandle {
   let closed = false
   return {
@@ -98,6 +154,22 @@ function handle(
         if (!IDENTIFIER.test(name)) throw new Error(`not a plain identifier: ${name}`)
       if (text.length === 0) return Promise.resolve()
       return copy(`COPY ${table} (${columns.join(', ')}) FROM STDIN`, text)
+    },
+    async copyInsertNew(table, columns, text, returning) {
+      for (const name of [table, ...columns, ...returning])
+        if (!IDENTIFIER.test(name)) throw new Error(`not a plain identifier: ${name}`)
+      if (text.length === 0) return []
+      const staging = `${table}_staging`
+      const list = columns.join(', ')
+      return copyThrough({
+        // Per connection and emptied at commit, so concurrent loads never see each other's rows.
+        prepare: `CREATE TEMP TABLE IF NOT EXISTS ${staging} (LIKE ${table}) ON COMMIT DELETE ROWS`,
+        copy: `COPY ${staging} (${list}) FROM STDIN`,
+        text,
+        move:
+          `INSERT INTO ${table} (${list}) SELECT ${list} FROM ${staging} ` +
+          `ON CONFLICT DO NOTHING RETURNING ${returning.join(', ')}`,
+      })
     },
     async close() {
       if (closed) return

@@ -50,10 +50,11 @@ export interface DeviceCredentialsTable {
   issued_at: DefaultTimestamp
 }
 
+/** Partitioned by day; one row per (vehicle, timestamp). `vals` follows NUMERIC_FIELDS' order. */
 export interface TelemetryLogsTable {
   vehicle_id: string
   ts: Timestamp
-  sensor_data: Json<Record<string, unknown>>
+  vals: (number | null)[]
 }
 
 export interface AnomalyEventsTable {

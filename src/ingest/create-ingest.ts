@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { DbHandle } from '../db/client.js'
 import type { Repositories } from '../db/repositories/index.js'
+import { telemetryStorage } from '../db/telemetry-storage.js'
 import { StreamEngine } from '../simulation/stream-engine.js'
 import type { EventBus } from './event-bus.js'
 import { IngestionPipeline } from './pipeline.js'
@@ -43,7 +44,7 @@ export function createIngest({
   hub: hubOptions,
   defaultVin,
 }: IngestDeps): Ingest {
-  const writer = new TelemetryWriter(db, {
+  const writer = new TelemetryWriter(telemetryStorage(db), {
     onError: (err, attempt) => log.error({ err, attempt }, 'telemetry batch write failed; will retry'),
   })
   const pipeline = new IngestionPipeline({ repos, writer, bus, log })

@@ -3,8 +3,11 @@ import type { Repositories } from '../db/repositories/index.js'
 import { type TelemetryReading, TelemetryReadingSchema } from '../schemas/telemetry.js'
 import type { EventBus } from './event-bus.js'
 import { messages } from './messages.js'
+import { normaliseDeviceReading, readingValues, type SubmitResult } from './reading-intake.js'
 import { ReadingRing } from './reading-ring.js'
-import type { TelemetryWriter } from './telemetry-writer.js'
+import type { TelemetryWriter, WriteResult } from './telemetry-writer.js'
+
+export type { SubmitResult } from './reading-intake.js'
 
 export interface VehicleRef {
   id: string
@@ -21,6 +24,8 @@ export interface VehicleLiveState {
   recent: ReadingRing
   /** Filled in by the analysis observer: the latest remaining-useful-life estimate, in days. */
   rulDays: number | null
+  /** Epoch ms of the newest reading analysed: an older one is late, an equal one a duplicate. */
+  lastTs: number
 }
 
 /** Sees every valid reading of a known vehicle, in order, on the hot path: must be cheap. */
@@ -28,10 +33,16 @@ export interface ReadingObserver {
   onReading(state: VehicleLiveState, reading: TelemetryReading): void
 }
 
-export type IngestOutcome = 'accepted' | 'invalid' | 'unknown_vehicle'
+/**
+ * `accepted`: new and analysed; `late`: older than the vehicle's newest analysed reading, so
+ * stored (once) but not analysed; `duplicate`: the same timestamp as the newest, dropped.
+ */
+export type IngestOutcome = 'accepted' | 'late' | 'duplicate' | 'invalid' | 'unknown_vehicle'
 
 export interface PipelineStats {
   accepted: number
+  late: number
+  duplicate: number
   invalid: number
   unknownVehicle: number
   vehicles: number
@@ -55,6 +66,8 @@ export class IngestionPipeline {
   private readonly observers: ReadingObserver[] = []
   private readonly stats_: Omit<PipelineStats, 'vehicles'> = {
     accepted: 0,
+    late: 0,
+    duplicate: 0,
     invalid: 0,
     unknownVehicle: 0,
     lastReadingAt: null,
@@ -78,20 +91,32 @@ export class IngestionPipeline {
   }
 
   /**
-   * Loads the directory of active vehicles (VIN -> id, owner). Called at start and when an unknown
-   * VIN shows up; onboarding calls `upsertVehicle` and `forgetVehicle` so changes apply at once.
+   * Loads the directory of active vehicles (VIN -> id, owner) with each vehicle's newest stored
+   * reading time, so that after a restart nothing stored is analysed twice. Called at start and
+   * when an unknown VIN shows up; onboarding calls `upsertVehicle` and `forgetVehicle`, so a new,
+   * changed or decommissioned vehicle applies at once.
    */
   async loadVehicles(): Promise<void> {
     this.lastRefresh = Date.now()
-    const vehicles = await this.deps.repos.vehicles.listActive()
+    const vehicles = (await this.deps.repos.vehicles.listActive()).filter(
+      (v) => !this.byVin.has(v.vin) && !this.forgotten.has(v.vin),
+    )
+    const newest = await this.deps.repos.telemetry.newestTimes(vehicles.map((v) => v.id))
     for (const v of vehicles) {
+      // Added, changed or decommissioned by onboarding while the query ran: that is newer.
       if (this.byVin.has(v.vin) || this.forgotten.has(v.vin)) continue
-      this.upsertVehicle({ id: v.id, vin: v.vin, ownerId: v.owner_id, model: v.model, batch: v.batch })
+      this.upsertVehicle(
+        { id: v.id, vin: v.vin, ownerId: v.owner_id, model: v.model, batch: v.batch },
+        newest.get(v.id)?.getTime(),
+      )
     }
   }
 
-  /** Adds a vehicle to the directory, or updates its owner, model and batch in place. */
-  upsertVehicle(vehicle: VehicleRef): void {
+  /**
+   * Adds a vehicle to the directory (`newestTs`: its newest stored reading, epoch ms), or updates
+   * its owner, model and batch in place.
+   */
+  upsertVehicle(vehicle: VehicleRef, newestTs?: number): void {
     this.forgotten.delete(vehicle.vin)
     const state = this.byVin.get(vehicle.vin)
     if (state) {
@@ -103,6 +128,7 @@ export class IngestionPipeline {
       latest: null,
       recent: new ReadingRing(this.deps.historySize ?? 240, vehicle.vin),
       rulDays: null,
+      lastTs: newestTs ?? Number.NEGATIVE_INFINITY,
     })
   }
 
@@ -110,6 +136,31 @@ export class IngestionPipeline {
   forgetVehicle(vin: string): void {
     this.byVin.delete(vin)
     this.forgotten.add(vin)
+  }
+
+  /** False while the writer is saturated: device intake should answer 503 + Retry-After. */
+  get accepting(): boolean {
+    return !this.deps.writer.saturated
+  }
+
+  /**
+   * A device's reading of `vin` (the VIN its credentials name): validated, analysed in order
+   * when it is new, and stored once. Resolves after the database commit, so an acknowledgement
+   * sent on it (HTTP 202, MQTT PUBACK) never covers a reading that could still be lost.
+   */
+  submit(raw: unknown, vin: string): Promise<SubmitResult> {
+    const reading = normaliseDeviceReading(raw, vin, Date.now())
+    if ('status' in reading) {
+      this.stats_.invalid++
+      return Promise.resolve(reading)
+    }
+    return new Promise((resolve) => {
+      const outcome = this.accept(reading, (result) => resolve(toSubmitResult(result)))
+      if (outcome === 'duplicate') resolve({ status: 'duplicate' })
+      else if (outcome === 'unknown_vehicle') {
+        resolve({ status: 'rejected', code: 'UNKNOWN_VEHICLE', message: 'No such vehicle' })
+      }
+    })
   }
 
   get stats(): PipelineStats {
@@ -141,6 +192,11 @@ export class IngestionPipeline {
     if (reading.timestamp.length !== 24 || !reading.timestamp.endsWith('Z')) {
       reading.timestamp = new Date(reading.timestamp).toISOString()
     }
+    return this.accept(reading)
+  }
+
+  /** A valid reading in canonical form; `done` learns of its commit (when it is written). */
+  private accept(reading: TelemetryReading, done?: (result: WriteResult) => void): IngestOutcome {
     const state = this.byVin.get(reading.vin)
     if (!state) {
       this.stats_.unknownVehicle++
@@ -149,15 +205,26 @@ export class IngestionPipeline {
       }
       return 'unknown_vehicle'
     }
+    const ts = Date.parse(reading.timestamp)
+    const row = { vehicleId: state.vehicle.id, ts: reading.timestamp, vals: readingValues(reading), done }
+    if (ts <= state.lastTs) {
+      if (ts === state.lastTs) {
+        this.stats_.duplicate++
+        return 'duplicate'
+      }
+      // Stored (the database skips it if it is there already), never analysed out of order.
+      this.stats_.late++
+      this.deps.writer.add(row)
+      return 'late'
+    }
+    state.lastTs = ts
     state.latest = reading
     state.recent.push(reading)
     this.stats_.accepted++
     this.stats_.lastReadingAt = reading.timestamp
     for (const observer of this.observers) observer.onReading(state, reading)
-    // Serialized once, for the database and for every dashboard.
-    const json = JSON.stringify(reading)
-    this.deps.writer.add({ vehicleId: state.vehicle.id, ts: reading.timestamp, data: reading, json })
-    this.deps.bus.publish(messages.telemetry(reading, state.vehicle.ownerId, json))
+    this.deps.writer.add(row)
+    this.deps.bus.publish(messages.telemetry(reading, state.vehicle.ownerId, JSON.stringify(reading)))
     return 'accepted'
   }
 
@@ -166,7 +233,11 @@ export class IngestionPipeline {
     if (this.running) throw new Error('the pipeline is already running a source')
     this.source = source
     this.running = (async () => {
-      for await (const reading of source.streamData()) this.ingest(reading)
+      for await (const reading of source.streamData()) {
+        this.ingest(reading)
+        // The replay waits for the database rather than overflowing the writer's buffer.
+        if (this.deps.writer.saturated) await this.deps.writer.whenDrained()
+      }
     })()
       .catch((err) => this.deps.log.error({ err }, 'telemetry stream failed'))
       .finally(() => {
@@ -178,4 +249,15 @@ export class IngestionPipeline {
     this.source?.stop()
     await this.running
   }
+}
+
+function toSubmitResult(result: WriteResult): SubmitResult {
+  if (result === 'dropped') {
+    return {
+      status: 'rejected',
+      code: 'OVERLOADED',
+      message: 'The service is overloaded; send it again later',
+    }
+  }
+  return { status: result }
 }

@@ -1,12 +1,17 @@
-import { copyField, type DbHandle } from '../db/client.js'
+import { copyField } from '../db/client.js'
+import { readingKey, type TelemetryStorage } from '../db/telemetry-storage.js'
+
+/** What became of a row: stored now, stored before (a retry or replay), or dropped by an overflow. */
+export type WriteResult = 'stored' | 'duplicate' | 'dropped'
 
 export interface TelemetryRow {
   vehicleId: string
-  /** ISO-8601 timestamp of the reading. */
+  /** Canonical ISO-8601 UTC timestamp of the reading (`...Z`, milliseconds). */
   ts: string
-  data: Record<string, unknown>
-  /** `JSON.stringify(data)`, when the caller has it already (the pipeline shares it with the WebSocket hub). */
-  json?: string
+  /** The sensor values in NUMERIC_FIELDS' order; null for a value that is not known. */
+  vals: readonly (number | null)[]
+  /** Told once the row's batch is committed (or the row was dropped): what QoS 1 and HTTP 202 wait for. */
+  done?: (result: WriteResult) => void
 }
 
 export interface TelemetryWriterOptions {
@@ -26,6 +31,8 @@ export interface TelemetryWriterOptions {
 
 export interface TelemetryWriterStats {
   written: number
+  /** Rows that were stored already (same vehicle and timestamp): retries, replays, duplicates. */
+  duplicates: number
   pending: number
   batches: number
   failedAttempts: number
@@ -40,35 +47,38 @@ interface FlushSession {
   failed: boolean
 }
 
-const COLUMNS = ['vehicle_id', 'ts', 'sensor_data'] as const
+/** A waiting row: its COPY line, and what to tell whom once it is committed. */
+interface Waiting {
+  line: string
+  vehicleId: string
+  ts: string
+  done: ((result: WriteResult) => void) | undefined
+}
 
 /**
- * Writes readings to `telemetry_logs` in batches: one COPY per batch (`DbHandle.copyIn`, on `pg`
- * and PGlite alike), never a write per reading.
- * While full batches wait, up to `concurrency` are written at once, so that PostgreSQL parses
- * and indexes one batch while the next is sent. A failed batch keeps its rows, retries with
- * backoff and shows up in the stats (and so in /api/health); only a buffer overflow during a long
- * outage drops rows, and those are counted.
+ * Writes readings to `telemetry_logs` in batches: one COPY per batch through a staging table, so
+ * a row whose (vehicle, timestamp) is stored already is skipped, and each row's `done` learns
+ * which it was after the commit. Never a write per reading.
+ * While full batches wait, up to `concurrency` are written at once. A failed batch keeps its
+ * rows, retries with backoff and shows up in the stats (and so in /api/health); only a buffer
+ * overflow during a long outage drops rows, and those are counted.
  */
 export class TelemetryWriter {
-  /**
-   * Rows waiting, each already as its line of COPY text. Serializing on `add` rather than at flush
-   * time costs the same, but the reading objects then die young instead of waiting (and being
-   * promoted to the old generation) behind a slow database; a string has nothing for the GC to trace.
-   */
-  private buffer: string[] = []
+  private buffer: Waiting[] = []
   private timer: NodeJS.Timeout | undefined
   /** The current flush: it ends when the buffer is empty and no batch is in flight, or a batch failed. */
   private session: FlushSession | undefined
   private inFlight = 0
   private retryDelayMs = 0
   private closed = false
+  private readonly drainWaiters: (() => void)[] = []
   private readonly batchSize: number
   private readonly flushIntervalMs: number
   private readonly maxBuffered: number
   private readonly concurrency: number
   private readonly stats_: TelemetryWriterStats = {
     written: 0,
+    duplicates: 0,
     pending: 0,
     batches: 0,
     failedAttempts: 0,
@@ -78,7 +88,7 @@ export class TelemetryWriter {
   }
 
   constructor(
-    private readonly db: Pick<DbHandle, 'copyIn'>,
+    private readonly storage: TelemetryStorage,
     private readonly options: TelemetryWriterOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000
@@ -91,15 +101,33 @@ export class TelemetryWriter {
     return { ...this.stats_, pending: this.buffer.length }
   }
 
+  /** Past 80 % of the buffer: intake should push back (HTTP 503, MQTT acks withheld) until it drains. */
+  get saturated(): boolean {
+    return this.buffer.length >= this.maxBuffered * 0.8
+  }
+
+  /** Resolves once the buffer is back under half full (at once if it is). */
+  whenDrained(): Promise<void> {
+    if (this.buffer.length < this.maxBuffered / 2) return Promise.resolve()
+    return new Promise((resolve) => this.drainWaiters.push(resolve))
+  }
+
   add(row: TelemetryRow): void {
-    if (this.closed) return
-    this.buffer.push(
-      `${copyField(row.vehicleId)}\t${copyField(row.ts)}\t${copyField(row.json ?? JSON.stringify(row.data))}\n`,
-    )
+    if (this.closed) {
+      row.done?.('dropped')
+      return
+    }
+    const vals = row.vals.map((v) => (v === null ? 'NULL' : String(v))).join(',')
+    this.buffer.push({
+      line: `${copyField(row.vehicleId)}\t${copyField(row.ts)}\t{${vals}}\n`,
+      vehicleId: row.vehicleId,
+      ts: row.ts,
+      done: row.done,
+    })
     if (this.buffer.length > this.maxBuffered) {
       // The oldest 1% at once: shifting one row off a full buffer per reading would copy it all each time.
       const excess = Math.max(this.buffer.length - this.maxBuffered, Math.ceil(this.maxBuffered / 100))
-      this.buffer.splice(0, excess)
+      for (const lost of this.buffer.splice(0, excess)) lost.done?.('dropped')
       this.stats_.dropped += excess
     }
     if (this.buffer.length >= this.batchSize && this.retryDelayMs === 0) void this.flush()
@@ -153,14 +181,22 @@ export class TelemetryWriter {
       this.inFlight++
       void this.write(session, this.buffer.splice(0, this.batchSize))
     }
+    this.wakeDrainWaiters()
   }
 
-  private async write(session: FlushSession, batch: string[]): Promise<void> {
+  private async write(session: FlushSession, batch: Waiting[]): Promise<void> {
     try {
-      await this.insert(batch)
-      this.stats_.written += batch.length
+      const fresh = await this.insert(batch)
+      this.stats_.written += fresh.size
+      this.stats_.duplicates += batch.length - fresh.size
       this.stats_.batches++
       this.retryDelayMs = 0
+      for (const row of batch) {
+        if (!row.done) continue
+        const key = readingKey(row.vehicleId, Date.parse(row.ts))
+        // Twice in one batch: the first is the stored one.
+        row.done(fresh.delete(key) ? 'stored' : 'duplicate')
+      }
     } catch (err) {
       this.buffer.unshift(...batch)
       session.failed = true
@@ -184,7 +220,19 @@ export class TelemetryWriter {
     session?.resolve()
   }
 
-  private insert(batch: string[]): Promise<void> {
-    return this.db.copyIn('telemetry_logs', COLUMNS, batch.join(''))
+  private wakeDrainWaiters(): void {
+    if (this.drainWaiters.length === 0 || this.buffer.length >= this.maxBuffered / 2) return
+    for (const wake of this.drainWaiters.splice(0)) wake()
+  }
+
+  private async insert(batch: Waiting[]): Promise<Set<string>> {
+    const days = new Set<string>()
+    let text = ''
+    for (const row of batch) {
+      days.add(row.ts.slice(0, 10))
+      text += row.line
+    }
+    await this.storage.ensureDays(days)
+    return this.storage.insertNew(text)
   }
 }
