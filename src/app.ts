@@ -15,6 +15,7 @@ import alarmsRoutes from './api/alarms.js'
 import authRoutes from './api/auth.js'
 import bookingsRoutes from './api/bookings.js'
 import chatRoutes from './api/chat.js'
+import devicesRoutes from './api/devices.js'
 import feedbackRoutes from './api/feedback.js'
 import fleetRoutes from './api/fleet.js'
 import healthRoutes from './api/health.js'
@@ -50,6 +51,15 @@ export interface BuildAppOptions {
   logger?: boolean | object
 }
 
+/** What a request log line shows: the device token of `/api/v1/{token}/telemetry` masked. */
+function requestForLog(req: { method: string; url: string; ip?: string }) {
+  return {
+    method: req.method,
+    url: req.url.replace(/^\/api\/v1\/[^/?]+\/telemetry/, '/api/v1/***/telemetry'),
+    ip: req.ip,
+  }
+}
+
 /** Builds the whole HTTP/WebSocket app over an open database. Never listens: see `server.ts`. */
 export async function buildApp({
   config,
@@ -60,7 +70,7 @@ export async function buildApp({
   logger,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
+    logger: logger ?? { level: config.logLevel, serializers: { req: requestForLog } },
     bodyLimit: 256 * 1024,
   }).withTypeProvider<ZodTypeProvider>()
 
@@ -116,6 +126,7 @@ export async function buildApp({
   await app.register(vehiclesRoutes)
   await app.register(usersRoutes)
   await app.register(fleetRoutes)
+  await app.register(devicesRoutes)
   await app.register(telemetryRoutes)
   await app.register(chatRoutes)
   await app.register(uebaRoutes)

@@ -9,6 +9,7 @@ import { createIngest, type Ingest } from './ingest/create-ingest.js'
 import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
 import type { HubOptions } from './ingest/ws-hub.js'
 import { DeviceService } from './services/device.service.js'
+import { IntakeService } from './services/intake.service.js'
 import { OnboardingService } from './services/onboarding.service.js'
 import { FLEET_VEHICLES } from './simulation/fleet.js'
 
@@ -26,6 +27,8 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   tokens: TokenService
   /** Device credentials: issue, rotate, authenticate (device routes). */
   devices: DeviceService
+  /** The HTTP telemetry intake of devices: rate per device, backpressure, per-reading answers. */
+  intake: IntakeService
   /** Accounts and the fleet: create, change, decommission; keeps the pipeline's directory current. */
   onboarding: OnboardingService
   /** Real-time messages to WebSocket clients (telemetry, alerts, chat, bookings, security). */
@@ -68,6 +71,7 @@ export function createServices(options: ServiceOptions): Services {
   })
   const devices = new DeviceService(repos)
   const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline })
+  const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate })
   const agents = createAgents({ config, repos, bus, log, runs: options.runs })
   ingest.pipeline.addObserver(agents.episodes)
   const health = new Map<string, () => unknown>([
@@ -75,6 +79,7 @@ export function createServices(options: ServiceOptions): Services {
     ['agents', () => agents.episodes.stats],
     ['ueba_audit', () => agents.agents.ueba.auditStats],
     ['device_auth', () => devices.stats],
+    ['device_intake', () => intake.stats],
   ])
 
   let stopping: Promise<void> | undefined
@@ -85,6 +90,7 @@ export function createServices(options: ServiceOptions): Services {
     tokens: createTokenService(config.jwt),
     devices,
     onboarding,
+    intake,
     bus,
     version: VERSION,
     health,

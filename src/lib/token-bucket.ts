@@ -16,7 +16,8 @@ export class TokenBuckets {
 
   /**
    * Takes `n` tokens for `key` if it has them (0 is returned), else takes none and returns the
-   * seconds until it will have them (or until the bucket is full, when `n` exceeds the burst).
+   * seconds until it will have them. More than the burst passes only on a full bucket, which it
+   * leaves in debt: the key then waits as if it had sent them at the rate, so the average holds.
    */
   take(key: string, n: number): number {
     const now = this.now()
@@ -25,11 +26,12 @@ export class TokenBuckets {
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond)
     b.at = now
     this.buckets.set(key, b)
-    if (b.tokens >= n) {
+    const needed = Math.min(n, this.burst)
+    if (b.tokens >= needed) {
       b.tokens -= n
       return 0
     }
-    return (Math.min(n, this.burst) - b.tokens) / this.perSecond
+    return (needed - b.tokens) / this.perSecond
   }
 
   get size(): number {
@@ -40,6 +42,8 @@ export class TokenBuckets {
     const fullAfterMs = (this.burst / this.perSecond) * 1000
     if (now - this.lastSweep < Math.max(fullAfterMs, 1000)) return
     this.lastSweep = now
-    for (const [key, b] of this.buckets) if (now - b.at >= fullAfterMs) this.buckets.delete(key)
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * this.perSecond >= this.burst) this.buckets.delete(key)
+    }
   }
 }
