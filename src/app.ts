@@ -15,7 +15,9 @@ import alarmsRoutes from './api/alarms.js'
 import authRoutes from './api/auth.js'
 import bookingsRoutes from './api/bookings.js'
 import chatRoutes from './api/chat.js'
+import devicesRoutes from './api/devices.js'
 import feedbackRoutes from './api/feedback.js'
+import fleetRoutes from './api/fleet.js'
 import healthRoutes from './api/health.js'
 import insightsRoutes from './api/insights.js'
 import accessPlugin from './api/plugins/access.js'
@@ -23,6 +25,7 @@ import errorHandlerPlugin from './api/plugins/error-handler.js'
 import serviceCentersRoutes from './api/service-centers.js'
 import telemetryRoutes from './api/telemetry.js'
 import uebaRoutes from './api/ueba.js'
+import usersRoutes from './api/users.js'
 import vehiclesRoutes from './api/vehicles.js'
 import webRoutes, { WEB_ASSETS_PREFIX } from './api/web.js'
 import { createServices, type ServiceOptions, type Services } from './composition-root.js'
@@ -48,6 +51,15 @@ export interface BuildAppOptions {
   logger?: boolean | object
 }
 
+/** What a request log line shows: the device token of `/api/v1/{token}/telemetry` masked. */
+function requestForLog(req: { method: string; url: string; ip?: string }) {
+  return {
+    method: req.method,
+    url: req.url.replace(/^\/api\/v1\/[^/?]+\/telemetry/, '/api/v1/***/telemetry'),
+    ip: req.ip,
+  }
+}
+
 /** Builds the whole HTTP/WebSocket app over an open database. Never listens: see `server.ts`. */
 export async function buildApp({
   config,
@@ -58,7 +70,7 @@ export async function buildApp({
   logger,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
+    logger: logger ?? { level: config.logLevel, serializers: { req: requestForLog } },
     bodyLimit: 256 * 1024,
   }).withTypeProvider<ZodTypeProvider>()
 
@@ -80,7 +92,15 @@ export async function buildApp({
         version: services.version,
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          deviceToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'device token (dev_...)',
+            description: 'A vehicle credential from POST /api/vehicles or /api/vehicles/{vin}/credentials',
+          },
+        },
       },
     },
     transform: jsonSchemaTransform,
@@ -89,6 +109,7 @@ export async function buildApp({
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(accessPlugin, {
     tokens: services.tokens,
+    devices: services.devices,
     publicPrefixes: [WEB_ASSETS_PREFIX],
     // A user reaching for what their role may not do is a UEBA event, like an agent's.
     onForbidden: async (user, request) => {
@@ -103,6 +124,9 @@ export async function buildApp({
   await app.register(authRoutes)
   await app.register(insightsRoutes)
   await app.register(vehiclesRoutes)
+  await app.register(usersRoutes)
+  await app.register(fleetRoutes)
+  await app.register(devicesRoutes)
   await app.register(telemetryRoutes)
   await app.register(chatRoutes)
   await app.register(uebaRoutes)

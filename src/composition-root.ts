@@ -8,6 +8,9 @@ import { createRepositories, type Repositories } from './db/repositories/index.j
 import { createIngest, type Ingest } from './ingest/create-ingest.js'
 import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
 import type { HubOptions } from './ingest/ws-hub.js'
+import { DeviceService } from './services/device.service.js'
+import { IntakeService } from './services/intake.service.js'
+import { OnboardingService } from './services/onboarding.service.js'
 import { FLEET_VEHICLES } from './simulation/fleet.js'
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
@@ -22,6 +25,12 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   db: DbHandle
   repos: Repositories
   tokens: TokenService
+  /** Device credentials: issue, rotate, authenticate (device routes). */
+  devices: DeviceService
+  /** The HTTP telemetry intake of devices: rate per device, backpressure, per-reading answers. */
+  intake: IntakeService
+  /** Accounts and the fleet: create, change, decommission; keeps the pipeline's directory current. */
+  onboarding: OnboardingService
   /** Real-time messages to WebSocket clients (telemetry, alerts, chat, bookings, security). */
   bus: EventBus
   version: string
@@ -60,12 +69,17 @@ export function createServices(options: ServiceOptions): Services {
     hub: options.hub,
     defaultVin: FLEET_VEHICLES[0]?.vin,
   })
+  const devices = new DeviceService(repos)
+  const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline })
+  const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate })
   const agents = createAgents({ config, repos, bus, log, runs: options.runs })
   ingest.pipeline.addObserver(agents.episodes)
   const health = new Map<string, () => unknown>([
     ...Object.entries(probes),
     ['agents', () => agents.episodes.stats],
     ['ueba_audit', () => agents.agents.ueba.auditStats],
+    ['device_auth', () => devices.stats],
+    ['device_intake', () => intake.stats],
   ])
 
   let stopping: Promise<void> | undefined
@@ -74,6 +88,9 @@ export function createServices(options: ServiceOptions): Services {
     db,
     repos,
     tokens: createTokenService(config.jwt),
+    devices,
+    onboarding,
+    intake,
     bus,
     version: VERSION,
     health,

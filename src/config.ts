@@ -47,6 +47,8 @@ const EnvSchema = z.object({
         .filter(Boolean),
     ),
   SEED_DEMO: bool.optional(),
+  DEVICE_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(50),
+  DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(1000),
   RULES_PATH: z.string().min(1).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
@@ -100,6 +102,8 @@ export interface Config {
   stream: { delaySeconds: number; enabled: boolean }
   corsOrigins: string[]
   seedDemo: boolean
+  /** Per-device token bucket of the HTTP telemetry intake: readings per second, and the burst. */
+  deviceRate: { perSecond: number; burst: number }
   rulesPath: string | undefined
   openai: { apiKey: string; baseUrl: string | undefined; model: string } | undefined
   /**
@@ -156,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stream: { delaySeconds: e.STREAM_DELAY_SECONDS, enabled: e.STREAM_ENABLED },
     corsOrigins: e.CORS_ORIGINS,
     seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
+    deviceRate: { perSecond: e.DEVICE_RATE_PER_SECOND, burst: e.DEVICE_RATE_BURST },
     rulesPath: e.RULES_PATH,
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL }

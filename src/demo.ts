@@ -1,5 +1,7 @@
+import { newDeviceToken } from './auth/device-tokens.js'
 import { hashPassword } from './auth/passwords.js'
 import type { Db } from './db/client.js'
+import { createRepositories } from './db/repositories/index.js'
 import { type SeedInput, type SeedReport, seedDatabase } from './db/seed.js'
 import type { Role } from './domain.js'
 import { FLEET_OWNERS, FLEET_VEHICLES } from './simulation/fleet.js'
@@ -54,7 +56,24 @@ export async function demoSeed(): Promise<SeedInput> {
   }
 }
 
-/** Seeds the demo into an empty database (see `seedDatabase`). */
-export async function seedDemoData(db: Db): Promise<SeedReport> {
-  return seedDatabase(db, await demoSeed())
+export interface DemoSeedReport extends SeedReport {
+  /**
+   * Device tokens issued by this run, in clear: for the vehicles just seeded, and for vehicles of
+   * a database seeded before device credentials existed. Empty when every vehicle had one already.
+   * The server writes them to `.data/device-tokens.json`; nothing else keeps them.
+   */
+  deviceTokens: Array<{ vin: string; device_token: string }>
+}
+
+/** Seeds the demo into an empty database (see `seedDatabase`), and gives its vehicles device tokens. */
+export async function seedDemoData(db: Db): Promise<DemoSeedReport> {
+  const report = await seedDatabase(db, await demoSeed())
+  const { devices } = createRepositories(db)
+  const deviceTokens: DemoSeedReport['deviceTokens'] = []
+  for (const vehicle of await devices.listActiveWithoutCredential()) {
+    const { token, hash } = newDeviceToken()
+    await devices.setCredential(vehicle.id, hash)
+    deviceTokens.push({ vin: vehicle.vin, device_token: token })
+  }
+  return { ...report, deviceTokens }
 }

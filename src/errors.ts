@@ -11,6 +11,14 @@ export const ERRORS = {
   AUTH_REQUIRED: { status: 401, message: 'Sign in to continue' },
   AUTH_TOKEN_INVALID: { status: 401, message: 'The access token is not valid' },
   AUTH_TOKEN_EXPIRED: { status: 401, message: 'The access token has expired; sign in again' },
+  DEVICE_TOKEN_REQUIRED: {
+    status: 401,
+    message: 'Send the device token as Authorization: Bearer <token> or in the path',
+  },
+  DEVICE_TOKEN_INVALID: {
+    status: 401,
+    message: 'The device token is not valid (unknown, rotated out, or the vehicle is decommissioned)',
+  },
   FORBIDDEN: { status: 403, message: 'Your role may not do this' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
   USER_NOT_FOUND: { status: 404, message: 'No such user' },
@@ -22,14 +30,17 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  TOO_MANY_READINGS: { status: 413, message: 'A request carries at most 1,000 readings' },
   ALREADY_EXISTS: { status: 409, message: 'That already exists' },
   SLOT_TAKEN: { status: 409, message: 'That slot has just been taken' },
+  VEHICLE_DECOMMISSIONED: { status: 409, message: 'That vehicle is decommissioned' },
   INVALID_TRANSITION: { status: 409, message: 'That status change is not allowed' },
   FEEDBACK_NOT_ALLOWED: { status: 409, message: 'Feedback is only taken for completed bookings' },
   INVALID_REFERENCE: { status: 422, message: 'A referenced record does not exist' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again shortly' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not answering' },
+  INTAKE_BUSY: { status: 503, message: 'Telemetry intake is full; retry after the Retry-After seconds' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof ERRORS
@@ -38,13 +49,21 @@ export class AppError extends Error {
   readonly code: ErrorCode
   readonly statusCode: number
   readonly details: unknown
+  /** Sent as `Retry-After` (seconds): when the client may try again (429, 503). */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor(code: ErrorCode, message?: string, details?: unknown, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    details?: unknown,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
     super(message ?? ERRORS[code].message, options)
     this.name = 'AppError'
     this.code = code
     this.statusCode = ERRORS[code].status
     this.details = details
+    this.retryAfterSeconds = options?.retryAfterSeconds
   }
 }
 

@@ -1,9 +1,30 @@
 import 'dotenv/config'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db/client.js'
 import { migrateToLatest } from './db/migrate.js'
-import { seedDemoData } from './demo.js'
+import { type DemoSeedReport, seedDemoData } from './demo.js'
+
+/** Where the demo vehicles' device tokens go (gitignored, like the embedded database). */
+const DEVICE_TOKENS_FILE = '.data/device-tokens.json'
+
+/**
+ * Keeps the device tokens the seed just issued, merged by VIN into what the file held: they are
+ * shown nowhere else (the database has only hashes). Owner-only permissions: they are secrets.
+ */
+async function saveDeviceTokens(tokens: DemoSeedReport['deviceTokens']): Promise<void> {
+  let saved: Record<string, string> = {}
+  try {
+    saved = JSON.parse(await readFile(DEVICE_TOKENS_FILE, 'utf8'))
+  } catch {
+    // No file yet, or an unreadable one: start afresh.
+  }
+  for (const t of tokens) saved[t.vin] = t.device_token
+  await mkdir(dirname(DEVICE_TOKENS_FILE), { recursive: true })
+  await writeFile(DEVICE_TOKENS_FILE, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 })
+}
 
 /**
  * The only place that listens. Order: config -> database -> migrations -> seed -> app -> listen;
@@ -24,12 +45,20 @@ async function main(): Promise<void> {
   const started = Date.now()
   const db = await openDatabase(config.database)
   const migrations = await migrateToLatest(db.db)
-  const seed = config.seedDemo ? await seedDemoData(db.db) : undefined
+  const seeded = config.seedDemo ? await seedDemoData(db.db) : undefined
+  if (seeded && seeded.deviceTokens.length > 0) await saveDeviceTokens(seeded.deviceTokens)
   const app = await buildApp({ config, db })
+  const seed = seeded && { ...seeded, deviceTokens: seeded.deviceTokens.length }
   app.log.info(
     { db: db.kind, migrations: migrations.applied, seed, startup_ms: Date.now() - started },
     'database ready',
   )
+  if (seeded && seeded.deviceTokens.length > 0) {
+    app.log.info(
+      { file: DEVICE_TOKENS_FILE, vehicles: seeded.deviceTokens.length },
+      'device tokens of the demo vehicles written (VIN -> token); send one as Authorization: Bearer to POST /api/v1/telemetry',
+    )
+  }
 
   let closing = false
   const shutdown = async (signal: string) => {

@@ -1,50 +1,15 @@
-import type { FastifyInstance } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Vehicle } from '../db/schema.js'
 import { AppError } from '../errors.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
 import { AnomalyStatusListSchema, HistoryEventSchema } from '../schemas/history.js'
-import { ReadingSchema, type VehicleDto, VehicleSchema } from '../schemas/vehicles.js'
+import { ReadingSchema, VehicleSchema } from '../schemas/vehicles.js'
 import { toAlarmDtos } from './history-dto.js'
 import { decodeCursor, PageQuerySchema, page } from './pagination.js'
 import { caller } from './plugins/access.js'
+import { toVehicleDtos } from './vehicle-dto.js'
 
 const VinParams = z.object({ vin: VinSchema })
-
-async function toVehicleDtos(app: FastifyInstance, vehicles: Vehicle[]): Promise<VehicleDto[]> {
-  const summary = await app.services.repos.anomalies.openSummary(vehicles.map((v) => v.id))
-  return vehicles.map((v) => {
-    const live = app.services.pipeline.vehicleState(v.vin)
-    const open = summary.get(v.id)
-    const worst = open?.worst ?? null
-    const status =
-      worst === 'Critical' || worst === 'High'
-        ? 'critical'
-        : worst
-          ? 'warning'
-          : live?.latest
-            ? 'ok'
-            : 'unknown'
-    return {
-      id: v.id,
-      vin: v.vin,
-      model: v.model,
-      year: v.year,
-      batch: v.batch,
-      vehicle_type: v.vehicle_type,
-      owner_id: v.owner_id,
-      last_reading_at: live?.latest?.timestamp ?? null,
-      health: {
-        status,
-        open_alarms: open?.open ?? 0,
-        worst_severity: worst,
-        rul_days: live?.rulDays ?? null,
-      },
-      latest: live?.latest ?? null,
-    }
-  })
-}
 
 const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(

@@ -39,6 +39,15 @@ export interface VehiclesTable {
   vehicle_type: Generated<'EV' | 'ICE'>
   batch: string | null
   created_at: DefaultTimestamp
+  /** Set when the vehicle is taken out of the fleet: its row and history stay, its intake stops. */
+  decommissioned_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
+/** One device credential per vehicle: only the SHA-256 (hex) of the token is kept. */
+export interface DeviceCredentialsTable {
+  vehicle_id: string
+  token_hash: string
+  issued_at: DefaultTimestamp
 }
 
 /** Partitioned by day; one row per (vehicle, timestamp). `vals` follows NUMERIC_FIELDS' order. */
@@ -151,6 +160,7 @@ export interface Database {
   users: UsersTable
   service_centers: ServiceCentersTable
   vehicles: VehiclesTable
+  device_credentials: DeviceCredentialsTable
   telemetry_logs: TelemetryLogsTable
   anomaly_events: AnomalyEventsTable
   diagnoses: DiagnosesTable
@@ -167,6 +177,9 @@ export type ServiceCenter = Selectable<ServiceCentersTable>
 export type NewServiceCenter = Insertable<ServiceCentersTable>
 export type Vehicle = Selectable<VehiclesTable>
 export type NewVehicle = Insertable<VehiclesTable>
+export type VehicleUpdate = Updateable<VehiclesTable>
+export type UserUpdate = Updateable<UsersTable>
+export type DeviceCredential = Selectable<DeviceCredentialsTable>
 export type AnomalyEvent = Selectable<AnomalyEventsTable>
 export type AnomalyEventUpdate = Updateable<AnomalyEventsTable>
 export type Diagnosis = Selectable<DiagnosesTable>

@@ -61,6 +61,8 @@ interface Source {
  */
 export class IngestionPipeline {
   private readonly byVin = new Map<string, VehicleLiveState>()
+  /** Decommissioned while running: an in-flight directory refresh must not add them back. */
+  private readonly forgotten = new Set<string>()
   private readonly observers: ReadingObserver[] = []
   private readonly stats_: Omit<PipelineStats, 'vehicles'> = {
     accepted: 0,
@@ -89,23 +91,51 @@ export class IngestionPipeline {
   }
 
   /**
-   * Loads the vehicle directory (VIN -> id, owner) with each vehicle's newest stored reading time,
-   * so that after a restart nothing stored is analysed twice. Called at start and when an unknown
-   * VIN shows up.
+   * Loads the directory of active vehicles (VIN -> id, owner) with each vehicle's newest stored
+   * reading time, so that after a restart nothing stored is analysed twice. Called at start and
+   * when an unknown VIN shows up; onboarding calls `upsertVehicle` and `forgetVehicle`, so a new,
+   * changed or decommissioned vehicle applies at once.
    */
   async loadVehicles(): Promise<void> {
     this.lastRefresh = Date.now()
-    const vehicles = (await this.deps.repos.vehicles.listAll()).filter((v) => !this.byVin.has(v.vin))
+    const vehicles = (await this.deps.repos.vehicles.listActive()).filter(
+      (v) => !this.byVin.has(v.vin) && !this.forgotten.has(v.vin),
+    )
     const newest = await this.deps.repos.telemetry.newestTimes(vehicles.map((v) => v.id))
     for (const v of vehicles) {
-      this.byVin.set(v.vin, {
-        vehicle: { id: v.id, vin: v.vin, ownerId: v.owner_id, model: v.model, batch: v.batch },
-        latest: null,
-        recent: new ReadingRing(this.deps.historySize ?? 240, v.vin),
-        rulDays: null,
-        lastTs: newest.get(v.id)?.getTime() ?? Number.NEGATIVE_INFINITY,
-      })
+      // Added, changed or decommissioned by onboarding while the query ran: that is newer.
+      if (this.byVin.has(v.vin) || this.forgotten.has(v.vin)) continue
+      this.upsertVehicle(
+        { id: v.id, vin: v.vin, ownerId: v.owner_id, model: v.model, batch: v.batch },
+        newest.get(v.id)?.getTime(),
+      )
     }
+  }
+
+  /**
+   * Adds a vehicle to the directory (`newestTs`: its newest stored reading, epoch ms), or updates
+   * its owner, model and batch in place.
+   */
+  upsertVehicle(vehicle: VehicleRef, newestTs?: number): void {
+    this.forgotten.delete(vehicle.vin)
+    const state = this.byVin.get(vehicle.vin)
+    if (state) {
+      Object.assign(state.vehicle, vehicle)
+      return
+    }
+    this.byVin.set(vehicle.vin, {
+      vehicle: { ...vehicle },
+      latest: null,
+      recent: new ReadingRing(this.deps.historySize ?? 240, vehicle.vin),
+      rulDays: null,
+      lastTs: newestTs ?? Number.NEGATIVE_INFINITY,
+    })
+  }
+
+  /** Drops a (decommissioned) vehicle: its readings are refused from now on, and a refresh does not bring it back. */
+  forgetVehicle(vin: string): void {
+    this.byVin.delete(vin)
+    this.forgotten.add(vin)
   }
 
   /** False while the writer is saturated: device intake should answer 503 + Retry-After. */
@@ -170,7 +200,7 @@ export class IngestionPipeline {
     const state = this.byVin.get(reading.vin)
     if (!state) {
       this.stats_.unknownVehicle++
-      if (Date.now() - this.lastRefresh > 5000) {
+      if (!this.forgotten.has(reading.vin) && Date.now() - this.lastRefresh > 5000) {
         this.loadVehicles().catch((err) => this.deps.log.error({ err }, 'vehicle directory refresh failed'))
       }
       return 'unknown_vehicle'

@@ -12,7 +12,7 @@ type Role = (typeof ROLES)[number]
 describe('access matrix over every documented route', () => {
   let t: TestApp
   const tokens = {} as Record<Role, string>
-  let operations: Array<{ method: string; url: string; roles: Role[] | 'any' | 'public' }>
+  let operations: Array<{ method: string; url: string; roles: Role[] | 'any' | 'public' | 'device' }>
 
   beforeAll(async () => {
     t = await createTestApp()
@@ -26,7 +26,14 @@ describe('access matrix over every documented route', () => {
           .replace('{vin}', '5ATVSA1E9SA250101')
           .replace(/\{[a-z_]+\}/g, '00000000-0000-4000-8000-000000000000')
         const listed = /Roles: ([a-z, ]+)\./.exec(op.description ?? '')?.[1]
-        const roles = !op.security ? 'public' : listed ? (listed.split(', ') as Role[]) : 'any'
+        const device = /^Device token/m.test(op.description ?? '')
+        const roles = !op.security
+          ? 'public'
+          : device
+            ? 'device'
+            : listed
+              ? (listed.split(', ') as Role[])
+              : 'any'
         return { method: method.toUpperCase(), url, roles }
       }),
     )
@@ -49,6 +56,15 @@ describe('access matrix over every documented route', () => {
       const anonymous = await t.app.inject({ method, url: op.url })
       expect(anonymous.statusCode, `${op.method} ${op.url} without a token`).toBe(401)
       if (op.roles === 'any') continue
+      if (op.roles === 'device') {
+        // A device route takes a device token and nothing else: no user's JWT opens it.
+        for (const role of ROLES) {
+          const res = await t.app.inject({ method, url: op.url, headers: bearer(tokens[role]) })
+          expect(res.statusCode, `${op.method} ${op.url} as ${role}`).toBe(401)
+          expect(res.json().error.code).toBe('DEVICE_TOKEN_INVALID')
+        }
+        continue
+      }
       for (const role of ROLES.filter((r) => !(op.roles as Role[]).includes(r))) {
         const res = await t.app.inject({ method, url: op.url, headers: bearer(tokens[role]) })
         expect(res.statusCode, `${op.method} ${op.url} as ${role}`).toBe(403)

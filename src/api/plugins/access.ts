@@ -3,21 +3,28 @@ import fp from 'fastify-plugin'
 import type { AuthUser, TokenService } from '../../auth/tokens.js'
 import type { Role } from '../../domain.js'
 import { AppError } from '../../errors.js'
+import type { AuthDevice } from '../../services/device.service.js'
 
 /**
- * Who may call a route: anyone, any signed-in user, or the listed roles. Every route must say
- * which (`config: { access }`); a route without it stops the app from starting.
+ * Who may call a route: anyone, any signed-in user, the listed roles, or a vehicle's telemetry
+ * unit (`device`: a device token, never a user's JWT; and a device token never opens a user
+ * route). Every route must say which (`config: { access }`); a route without it stops the app
+ * from starting.
  */
-export type Access = 'public' | 'authenticated' | readonly Role[]
+export type Access = 'public' | 'authenticated' | 'device' | readonly Role[]
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access
     /** Also accept `?token=` (browsers cannot set headers on a WebSocket upgrade). */
     tokenInQuery?: boolean
+    /** Device routes: also accept the token as the `:token` path parameter (units that cannot set headers). */
+    tokenInPath?: boolean
   }
   interface FastifyRequest {
     user: AuthUser | null
+    /** The vehicle a `device` route's token belongs to. */
+    device: AuthDevice | null
   }
 }
 
@@ -27,6 +34,7 @@ const LIBRARY_PUBLIC_PREFIXES = ['/docs']
 function describeAccess(access: Access): string {
   if (access === 'public') return 'Public.'
   if (access === 'authenticated') return 'Any signed-in user.'
+  if (access === 'device') return 'Device token (a vehicle credential), not a user token.'
   return `Roles: ${access.join(', ')}.`
 }
 
@@ -46,6 +54,8 @@ function extractToken(request: FastifyRequest, allowQuery: boolean): string | un
 
 export interface AccessOptions {
   tokens: TokenService
+  /** Resolves a device token to its (active) vehicle; undefined when it is not valid. */
+  devices: { authenticate(token: string): Promise<AuthDevice | undefined> }
   publicPrefixes?: string[]
   /**
    * Told about every request refused for its role (the UEBA layer records it). Awaited, so that
@@ -57,6 +67,7 @@ export interface AccessOptions {
 async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
   const publicPrefixes = [...LIBRARY_PUBLIC_PREFIXES, ...(opts.publicPrefixes ?? [])]
   app.decorateRequest('user', null)
+  app.decorateRequest('device', null)
 
   app.addHook('onRoute', (route) => {
     route.config ??= {}
@@ -73,7 +84,7 @@ async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
     // @fastify/websocket hides its routes from OpenAPI; ours are part of the API and documented.
     if (route.websocket && route.schema?.tags) route.schema.hide = false
     if (route.schema && access !== 'public') {
-      route.schema.security = [{ bearerAuth: [] }]
+      route.schema.security = [access === 'device' ? { deviceToken: [] } : { bearerAuth: [] }]
       route.schema.description = [route.schema.description, describeAccess(access)]
         .filter(Boolean)
         .join('\n\n')
@@ -84,6 +95,15 @@ async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
     const config = request.routeOptions.config
     const access = config?.access
     if (!access || access === 'public') return
+    if (access === 'device') {
+      const fromPath = config.tokenInPath ? (request.params as { token?: unknown }).token : undefined
+      const token = typeof fromPath === 'string' && fromPath ? fromPath : extractToken(request, false)
+      if (!token) throw new AppError('DEVICE_TOKEN_REQUIRED')
+      const device = await opts.devices.authenticate(token)
+      if (!device) throw new AppError('DEVICE_TOKEN_INVALID')
+      request.device = device
+      return
+    }
     const token = extractToken(request, config.tokenInQuery === true)
     if (!token) throw new AppError('AUTH_REQUIRED')
     const user = await opts.tokens.verify(token)
@@ -96,6 +116,12 @@ async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
 }
 
 export default fp(accessPlugin, { name: 'access' })
+
+/** The vehicle behind a `device` route's token. */
+export function callingDevice(request: FastifyRequest): AuthDevice {
+  if (!request.device) throw new AppError('DEVICE_TOKEN_REQUIRED')
+  return request.device
+}
 
 /** The signed-in caller of a route whose access is not public. */
 export function caller(request: FastifyRequest): AuthUser {

@@ -47,7 +47,7 @@ function toAppError(error: FastifyError): AppError {
 async function errorHandlerPlugin(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appErr = toAppError(error)
-    if (appErr.statusCode >= 500) {
+    if (appErr.statusCode >= 500 && appErr.code !== 'INTAKE_BUSY') {
       // The real error goes to the log; the client gets the catalog's words and nothing internal.
       request.log.error({ err: error, code: appErr.code }, 'request failed')
     } else {
@@ -60,6 +60,9 @@ async function errorHandlerPlugin(app: FastifyInstance) {
       error: { code: appErr.code, message: appErr.message },
     }
     if (appErr.details !== undefined && appErr.statusCode < 500) body.error.details = appErr.details
+    if (appErr.retryAfterSeconds !== undefined) {
+      reply.header('retry-after', String(Math.max(1, Math.ceil(appErr.retryAfterSeconds))))
+    }
     return reply.code(appErr.statusCode).type('application/json').send(body)
   })
 

@@ -2,6 +2,7 @@ import type { Db } from '../client.js'
 import { anomaliesRepository } from './anomalies.js'
 import { bookingsRepository } from './bookings.js'
 import { chatRepository } from './chat.js'
+import { devicesRepository } from './devices.js'
 import { diagnosesRepository } from './diagnoses.js'
 import { feedbackRepository } from './feedback.js'
 import { historyRepository } from './history.js'
@@ -18,6 +19,7 @@ export function createRepositories(db: Db) {
   return {
     users: usersRepository(db),
     vehicles: vehiclesRepository(db),
+    devices: devicesRepository(db),
     anomalies: anomaliesRepository(db),
     diagnoses: diagnosesRepository(db),
     bookings: bookingsRepository(db),

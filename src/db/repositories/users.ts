@@ -1,5 +1,5 @@
 import type { Db } from '../client.js'
-import type { NewUser, User } from '../schema.js'
+import type { NewUser, User, UserUpdate } from '../schema.js'
 
 export function usersRepository(db: Db) {
   return {
@@ -22,6 +22,11 @@ export function usersRepository(db: Db) {
         .values({ ...user, email: user.email.trim().toLowerCase() })
         .returningAll()
         .executeTakeFirstOrThrow()
+    },
+
+    updateUser(id: string, patch: UserUpdate): Promise<User | undefined> {
+      const values = patch.email === undefined ? patch : { ...patch, email: patch.email.trim().toLowerCase() }
+      return db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst()
     },
 
     async countUsers(): Promise<number> {

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify'
+import type { Vehicle } from '../db/schema.js'
+import { isoOrNull } from '../schemas/common.js'
+import type { VehicleDto } from '../schemas/vehicles.js'
+
+/** Vehicles with their live health (open alarms from the database, the rest from the pipeline's memory). */
+export async function toVehicleDtos(app: FastifyInstance, vehicles: Vehicle[]): Promise<VehicleDto[]> {
+  const summary = await app.services.repos.anomalies.openSummary(vehicles.map((v) => v.id))
+  return vehicles.map((v) => {
+    const live = app.services.pipeline.vehicleState(v.vin)
+    const open = summary.get(v.id)
+    const worst = open?.worst ?? null
+    const status =
+      worst === 'Critical' || worst === 'High'
+        ? 'critical'
+        : worst
+          ? 'warning'
+          : live?.latest
+            ? 'ok'
+            : 'unknown'
+    return {
+      id: v.id,
+      vin: v.vin,
+      model: v.model,
+      year: v.year,
+      batch: v.batch,
+      vehicle_type: v.vehicle_type,
+      owner_id: v.owner_id,
+      last_reading_at: live?.latest?.timestamp ?? null,
+      health: {
+        status,
+        open_alarms: open?.open ?? 0,
+        worst_severity: worst,
+        rul_days: live?.rulDays ?? null,
+      },
+      latest: live?.latest ?? null,
+      decommissioned_at: isoOrNull(v.decommissioned_at),
+    }
+  })
+}
