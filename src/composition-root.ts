@@ -82,8 +82,16 @@ export function createServices(options: ServiceOptions): Services {
     async start() {
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
+      const stream = ingest.stream
+      if (!stream) return
+      // On a persisted database the replay continues after what is stored instead of row 1.
+      const resumeAfter = await repos.telemetry.latestTimestamp()
+      log.info({ resume_after: resumeAfter?.toISOString() ?? null }, 'replay starting')
       // Not awaited: loading a large file (the public one is 93 MB) must not delay readiness.
-      if (ingest.stream) ingest.pipeline.start(ingest.stream)
+      ingest.pipeline.start({
+        streamData: () => stream.streamData({ resumeAfter }),
+        stop: () => stream.stop(),
+      })
     },
     stop() {
       stopping ??= (async () => {

@@ -8,6 +8,7 @@ import { historyRepository } from './history.js'
 import { insightsRepository } from './insights.js'
 import { rcaRepository } from './rca.js'
 import { serviceCentersRepository } from './service-centers.js'
+import { telemetryRepository } from './telemetry.js'
 import { uebaRepository } from './ueba.js'
 import { usersRepository } from './users.js'
 import { vehiclesRepository } from './vehicles.js'
@@ -27,6 +28,7 @@ export function createRepositories(db: Db) {
     chat: chatRepository(db),
     feedback: feedbackRepository(db),
     history: historyRepository(db),
+    telemetry: telemetryRepository(db),
   }
 }
 
