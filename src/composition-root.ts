@@ -27,12 +27,23 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   version: string
   /** Named snapshots shown by `/api/health` (stream counts, write failures, ...). */
   health: ReadonlyMap<string, () => unknown>
+  /**
+   * True until stopping begins. Intake routes check it and answer 503 while draining; the
+   * pipeline refuses readings by itself as well (`draining`).
+   */
+  readonly accepting: boolean
   /** Loads what the hot path keeps in memory (vehicles, open episodes), then starts the replay. */
   start(): Promise<void>
   /**
+   * Stops intake at once and synchronously (the replay ends, the pipeline takes nothing more), so
+   * that nothing is ingested once stopping began. Idempotent; `stop()` and the app's close begin with it.
+   */
+  stopIntake(): void
+  /**
    * Stops in the order that loses nothing: intake first (the replay), then the agent runs and
-   * their counters, then the WebSocket hub, then the telemetry writer's last batch. The database
-   * stays open: its owner closes it.
+   * their counters, then the WebSocket hub, then the telemetry writer's last batches (retried
+   * while the database fails, for up to SHUTDOWN_TIMEOUT_MS). The database stays open: its owner
+   * closes it.
    */
   stop(): Promise<void>
 }
@@ -68,6 +79,11 @@ export function createServices(options: ServiceOptions): Services {
     ['ueba_audit', () => agents.agents.ueba.auditStats],
   ])
 
+  const stopIntake = () => {
+    if (!ingest.pipeline.accepting) return
+    ingest.pipeline.stopIntake()
+    log.info({ accepted: ingest.pipeline.stats.accepted }, 'intake stopped')
+  }
   let stopping: Promise<void> | undefined
   return {
     config,
@@ -79,6 +95,10 @@ export function createServices(options: ServiceOptions): Services {
     health,
     ...ingest,
     ...agents,
+    get accepting() {
+      return ingest.pipeline.accepting
+    },
+    stopIntake,
     async start() {
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
@@ -95,10 +115,17 @@ export function createServices(options: ServiceOptions): Services {
     },
     stop() {
       stopping ??= (async () => {
+        const started = Date.now()
+        stopIntake()
         await ingest.pipeline.stop()
         await agents.episodes.close()
         ingest.hub.close()
-        await ingest.writer.close()
+        await ingest.writer.close({
+          timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
+        })
+        const writer = ingest.writer.stats
+        if (writer.pending > 0) log.error({ writer }, 'stopped with readings not written')
+        else log.info({ writer, stop_ms: Date.now() - started }, 'pipeline drained')
       })()
       return stopping
     },

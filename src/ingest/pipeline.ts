@@ -28,12 +28,15 @@ export interface ReadingObserver {
   onReading(state: VehicleLiveState, reading: TelemetryReading): void
 }
 
-export type IngestOutcome = 'accepted' | 'invalid' | 'unknown_vehicle'
+/** `draining`: the service is stopping and takes nothing more (an intake route answers 503). */
+export type IngestOutcome = 'accepted' | 'invalid' | 'unknown_vehicle' | 'draining'
 
 export interface PipelineStats {
   accepted: number
   invalid: number
   unknownVehicle: number
+  /** Offered after intake stopped (see `stopIntake`), and refused. */
+  refused: number
   vehicles: number
   lastReadingAt: string | null
 }
@@ -55,11 +58,13 @@ export class IngestionPipeline {
     accepted: 0,
     invalid: 0,
     unknownVehicle: 0,
+    refused: 0,
     lastReadingAt: null,
   }
   private lastRefresh = 0
   private source: Source | undefined
   private running: Promise<void> | undefined
+  private accepting_ = true
 
   constructor(
     private readonly deps: {
@@ -98,7 +103,16 @@ export class IngestionPipeline {
     return this.byVin.get(vin)
   }
 
+  /** False once `stopIntake()` ran: nothing is taken in any more. */
+  get accepting(): boolean {
+    return this.accepting_
+  }
+
   ingest(raw: unknown): IngestOutcome {
+    if (!this.accepting_) {
+      this.stats_.refused++
+      return 'draining'
+    }
     const parsed = TelemetryReadingSchema.safeParse(raw)
     if (!parsed.success) {
       this.stats_.invalid++
@@ -142,6 +156,8 @@ export class IngestionPipeline {
   /** Consumes a source (the StreamEngine) until it ends or `stop()` is called. */
   start(source: Source): void {
     if (this.running) throw new Error('the pipeline is already running a source')
+    // Stopping began before the start finished (a signal during start-up): leave the source unread.
+    if (!this.accepting_) return
     this.source = source
     this.running = (async () => {
       for await (const reading of source.streamData()) this.ingest(reading)
@@ -152,8 +168,19 @@ export class IngestionPipeline {
       })
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops intake at once, synchronously: the source (the replay) is told to stop and every later
+   * `ingest` is refused, so that what the writer holds is final. Idempotent; `stop()` begins with it.
+   */
+  stopIntake(): void {
+    if (!this.accepting_) return
+    this.accepting_ = false
     this.source?.stop()
+  }
+
+  /** Stops intake and waits for the source's loop to end. */
+  async stop(): Promise<void> {
+    this.stopIntake()
     await this.running
   }
 }
