@@ -137,6 +137,8 @@ export async function buildApp({
   // The dashboards: web/dist, with index.html for the app's client-side routes.
   await app.register(webRoutes)
   app.addHook('onReady', () => services.start())
+  // Before the server stops accepting and in-flight requests finish: nothing is ingested meanwhile.
+  app.addHook('preClose', async () => services.stopIntake())
   app.addHook('onClose', () => services.stop())
   return app
 }

@@ -36,12 +36,23 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   version: string
   /** Named snapshots shown by `/api/health` (stream counts, write failures, ...). */
   health: ReadonlyMap<string, () => unknown>
+  /**
+   * True until stopping begins. Intake routes check it and answer 503 while draining; the
+   * pipeline refuses readings by itself as well (`draining`).
+   */
+  readonly accepting: boolean
   /** Loads what the hot path keeps in memory (vehicles, open episodes), then starts the replay. */
   start(): Promise<void>
   /**
+   * Stops intake at once and synchronously (the replay ends, the pipeline takes nothing more), so
+   * that nothing is ingested once stopping began. Idempotent; `stop()` and the app's close begin with it.
+   */
+  stopIntake(): void
+  /**
    * Stops in the order that loses nothing: intake first (the replay), then the agent runs and
-   * their counters, then the WebSocket hub, then the telemetry writer's last batch. The database
-   * stays open: its owner closes it.
+   * their counters, then the WebSocket hub, then the telemetry writer's last batches (retried
+   * while the database fails, for up to SHUTDOWN_TIMEOUT_MS). The database stays open: its owner
+   * closes it.
    */
   stop(): Promise<void>
 }
@@ -82,6 +93,11 @@ export function createServices(options: ServiceOptions): Services {
     ['device_intake', () => intake.stats],
   ])
 
+  const stopIntake = () => {
+    if (ingest.pipeline.draining) return
+    ingest.pipeline.stopIntake()
+    log.info({ accepted: ingest.pipeline.stats.accepted }, 'intake stopped')
+  }
   let stopping: Promise<void> | undefined
   return {
     config,
@@ -96,18 +112,37 @@ export function createServices(options: ServiceOptions): Services {
     health,
     ...ingest,
     ...agents,
+    get accepting() {
+      return !ingest.pipeline.draining
+    },
+    stopIntake,
     async start() {
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
+      const stream = ingest.stream
+      if (!stream) return
+      // On a persisted database the replay continues after what is stored instead of row 1.
+      const resumeAfter = await repos.telemetry.latestTimestamp()
+      log.info({ resume_after: resumeAfter?.toISOString() ?? null }, 'replay starting')
       // Not awaited: loading a large file (the public one is 93 MB) must not delay readiness.
-      if (ingest.stream) ingest.pipeline.start(ingest.stream)
+      ingest.pipeline.start({
+        streamData: () => stream.streamData({ resumeAfter }),
+        stop: () => stream.stop(),
+      })
     },
     stop() {
       stopping ??= (async () => {
+        const started = Date.now()
+        stopIntake()
         await ingest.pipeline.stop()
         await agents.episodes.close()
         ingest.hub.close()
-        await ingest.writer.close()
+        await ingest.writer.close({
+          timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
+        })
+        const writer = ingest.writer.stats
+        if (writer.pending > 0) log.error({ writer }, 'stopped with readings not written')
+        else log.info({ writer, stop_ms: Date.now() - started }, 'pipeline drained')
       })()
       return stopping
     },

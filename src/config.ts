@@ -37,6 +37,7 @@ const EnvSchema = z.object({
   DATASET_VIN: z.string().length(17).optional(),
   STREAM_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(2),
   STREAM_ENABLED: bool.default(true),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   CORS_ORIGINS: z
     .string()
     .default('http://localhost:5173,http://localhost:8000')
@@ -100,6 +101,8 @@ export interface Config {
   }
   dataset: { path: string; vin: string | undefined }
   stream: { delaySeconds: number; enabled: boolean }
+  /** How long a graceful stop (SIGTERM/SIGINT) may take before the process exits non-zero. */
+  shutdownTimeoutMs: number
   corsOrigins: string[]
   seedDemo: boolean
   /** Per-device token bucket of the HTTP telemetry intake: readings per second, and the burst. */
@@ -158,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     dataset: { path: e.DATASET_PATH, vin: e.DATASET_VIN },
     stream: { delaySeconds: e.STREAM_DELAY_SECONDS, enabled: e.STREAM_ENABLED },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     corsOrigins: e.CORS_ORIGINS,
     seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
     deviceRate: { perSecond: e.DEVICE_RATE_PER_SECOND, burst: e.DEVICE_RATE_BURST },

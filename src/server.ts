@@ -1,6 +1,7 @@
 import 'dotenv/config'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db/client.js'
@@ -28,7 +29,8 @@ async function saveDeviceTokens(tokens: DemoSeedReport['deviceTokens']): Promise
 
 /**
  * The only place that listens. Order: config -> database -> migrations -> seed -> app -> listen;
- * on SIGINT/SIGTERM, stop taking requests, then close the app (and what it owns), then the database.
+ * on SIGINT/SIGTERM, stop intake and taking requests, then close the app (and what it owns), then the
+ * database, within SHUTDOWN_TIMEOUT_MS or exit 1.
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
@@ -43,7 +45,9 @@ async function main(): Promise<void> {
   }
 
   const started = Date.now()
-  const db = await openDatabase(config.database)
+  // Its own logger: the database is open before the app (and the app's logger) exists.
+  const dbLog = pino({ level: config.logLevel }).child({ component: 'db' })
+  const db = await openDatabase(config.database, { logger: dbLog })
   const migrations = await migrateToLatest(db.db)
   const seeded = config.seedDemo ? await seedDemoData(db.db) : undefined
   if (seeded && seeded.deviceTokens.length > 0) await saveDeviceTokens(seeded.deviceTokens)
@@ -64,13 +68,24 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (closing) return
     closing = true
-    app.log.info({ signal }, 'shutting down')
-    const force = setTimeout(() => process.exit(1), 10_000)
-    force.unref()
+    const stopAt = Date.now()
+    const timeoutMs = config.shutdownTimeoutMs
+    app.log.info({ signal, timeout_ms: timeoutMs }, 'shutting down')
+    // Not unref'd: it must fire even when a hung close leaves nothing else keeping the loop alive.
+    setTimeout(() => {
+      app.log.error({ timeout_ms: timeoutMs, writer: app.services.writer.stats }, 'shutdown timed out')
+      process.exit(1)
+    }, timeoutMs)
     try {
+      // Intake first (the replay stops now), then the HTTP server stops accepting and the app
+      // drains: agent runs, the hub, the writer's last batches. Then the database.
+      app.services.stopIntake()
       await app.close()
+      const writer = app.services.writer.stats
       await db.close()
-      process.exit(0)
+      // `written` is every reading stored in this run; a reading still pending here is lost.
+      app.log.info({ writer, stop_ms: Date.now() - stopAt }, 'stopped')
+      process.exit(writer.pending > 0 ? 1 : 0)
     } catch (err) {
       app.log.error({ err }, 'error during shutdown')
       process.exit(1)

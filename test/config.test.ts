@@ -53,4 +53,11 @@ describe('loadConfig', () => {
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example'])
     expect(() => loadConfig({ JWT_EXPIRES_IN: 'soon' })).toThrow(/JWT_EXPIRES_IN/)
   })
+
+  it('takes the graceful stop timeout in milliseconds, 10 s by default', () => {
+    expect(loadConfig({}).shutdownTimeoutMs).toBe(10_000)
+    expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '2500' }).shutdownTimeoutMs).toBe(2500)
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: 'soon' })).toThrow(/SHUTDOWN_TIMEOUT_MS/)
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: '0' })).toThrow(/SHUTDOWN_TIMEOUT_MS/)
+  })
 })

@@ -3,6 +3,8 @@ import { z } from 'zod'
 
 export const HealthSchema = z.object({
   status: z.enum(['ok', 'degraded']),
+  /** Why it is degraded; empty when ok. */
+  reasons: z.array(z.string()),
   db: z.enum(['up', 'down']),
   db_kind: z.enum(['pglite', 'postgres']),
   version: z.string(),
@@ -17,23 +19,35 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { access: 'public' },
       schema: {
         tags: ['system'],
-        summary: 'Liveness and database health; 503 when the database does not answer',
+        summary:
+          'Liveness and database health: degraded (with reasons) while the database does not answer, ' +
+          'telemetry writes fail or the service is stopping; 503 when the database is down or stopping',
         response: { 200: HealthSchema, 503: HealthSchema },
       },
     },
     async (_request, reply) => {
-      const dbUp = await app.services.db.ping()
+      const { services } = app
+      const dbUp = await services.db.ping()
       const components: Record<string, unknown> = {}
-      for (const [name, probe] of app.services.health) components[name] = probe()
+      for (const [name, probe] of services.health) components[name] = probe()
+      const reasons: string[] = []
+      if (!dbUp) reasons.push('database: not answering')
+      const writer = services.writer.stats
+      if (writer.failing)
+        reasons.push(
+          `telemetry_writer: writes failing, ${writer.pending} readings waiting (${writer.lastError})`,
+        )
+      if (!services.accepting) reasons.push('stopping: intake closed')
       const body = {
-        status: dbUp ? ('ok' as const) : ('degraded' as const),
+        status: reasons.length === 0 ? ('ok' as const) : ('degraded' as const),
+        reasons,
         db: dbUp ? ('up' as const) : ('down' as const),
         db_kind: app.services.db.kind,
         version: app.services.version,
         uptime_s: Math.round(process.uptime()),
         components,
       }
-      return reply.code(dbUp ? 200 : 503).send(body)
+      return reply.code(dbUp && services.accepting ? 200 : 503).send(body)
     },
   )
 }

@@ -6,6 +6,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import copyStreams from 'pg-copy-streams'
 import type { DatabaseTarget } from '../config.js'
+import { connectionFailure } from './errors.js'
 import type { Database } from './schema.js'
 
 export type Db = Kysely<Database>
@@ -38,18 +39,52 @@ export interface DbHandle {
 }
 
 interface Logger {
-  error(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
 }
 
-export async function openDatabase(
-  target: DatabaseTarget,
-  options: { logger?: Logger } = {},
-): Promise<DbHandle> {
+export interface OpenOptions {
+  /** Where lost connections are reported (they never throw). */
+  logger?: Logger
+  /** How long a query waits for a pooled connection before failing as unavailable. Default 5000. */
+  connectTimeoutMs?: number
+}
+
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<DbHandle> {
   if (target.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: target.url, max: 10, idleTimeoutMillis: 30_000 })
-    // An idle client losing its connection must not crash the process; the next query reports it.
-    pool.on('error', (err) => options.logger?.error({ err }, 'idle PostgreSQL client error'))
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: 10,
+      idleTimeoutMillis: 30_000,
+      // Without it a query waits for ever while the server does not answer (or every client is busy).
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      keepAlive: true,
+    })
+    // A dropped connection (pg_terminate_backend, a server restart, a network cut) makes its client
+    // emit `error`; with no listener that event throws and kills the process. Checked-out clients
+    // (Kysely's queries, the COPY below) have none of the pool's own, so every client gets one
+    // when it is created: the query in progress fails on its own (and is retried or answered 503),
+    // and the pool discards the broken client when it is released.
+    let lost = 0
+    const onClientError = (err: Error) => {
+      lost++
+      options.logger?.warn(
+        { err: { message: err.message, code: (err as { code?: unknown }).code }, lost },
+        'PostgreSQL connection lost',
+      )
+    }
+    pool.on('connect', (client) => client.on('error', onClientError))
+    // The pool re-emits an idle client's error; the listener above has logged it already.
+    pool.on('error', () => {})
+    // Failures to open a connection mean "unavailable", whatever their SQLSTATE (55000 for a
+    // database that does not accept connections): marked so that the API answers 503.
+    const dialectPool = {
+      connect: () =>
+        pool.connect().catch((err: unknown) => {
+          throw connectionFailure(err)
+        }),
+      end: () => pool.end(),
+    }
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: dialectPool }) })
     const copyTo = async (client: pg.PoolClient, statement: string, text: string) => {
       const stream = client.query(copyStreams.from(statement))
       stream.end(text)
@@ -57,7 +92,9 @@ export async function openDatabase(
     }
     /** One pooled client for `work`; a client whose work failed is discarded, not trusted again. */
     const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-      const client = await pool.connect()
+      // From the same pool, so it has its `error` listener: a COPY cut off mid-stream fails this
+      // call (the writer keeps the batch and retries) instead of crashing the process.
+      const client = await dialectPool.connect()
       let failure: unknown
       try {
         return await work(client)

@@ -35,9 +35,10 @@ export interface ReadingObserver {
 
 /**
  * `accepted`: new and analysed; `late`: older than the vehicle's newest analysed reading, so
- * stored (once) but not analysed; `duplicate`: the same timestamp as the newest, dropped.
+ * stored (once) but not analysed; `duplicate`: the same timestamp as the newest, dropped;
+ * `draining`: the service is stopping and takes nothing more (an intake route answers 503).
  */
-export type IngestOutcome = 'accepted' | 'late' | 'duplicate' | 'invalid' | 'unknown_vehicle'
+export type IngestOutcome = 'accepted' | 'late' | 'duplicate' | 'invalid' | 'unknown_vehicle' | 'draining'
 
 export interface PipelineStats {
   accepted: number
@@ -45,6 +46,8 @@ export interface PipelineStats {
   duplicate: number
   invalid: number
   unknownVehicle: number
+  /** Offered after intake stopped (see `stopIntake`), and refused. */
+  refused: number
   vehicles: number
   lastReadingAt: string | null
 }
@@ -70,11 +73,13 @@ export class IngestionPipeline {
     duplicate: 0,
     invalid: 0,
     unknownVehicle: 0,
+    refused: 0,
     lastReadingAt: null,
   }
   private lastRefresh = 0
   private source: Source | undefined
   private running: Promise<void> | undefined
+  private accepting_ = true
 
   constructor(
     private readonly deps: {
@@ -138,17 +143,20 @@ export class IngestionPipeline {
     this.forgotten.add(vin)
   }
 
-  /** False while the writer is saturated: device intake should answer 503 + Retry-After. */
-  get accepting(): boolean {
-    return !this.deps.writer.saturated
-  }
-
   /**
    * A device's reading of `vin` (the VIN its credentials name): validated, analysed in order
    * when it is new, and stored once. Resolves after the database commit, so an acknowledgement
    * sent on it (HTTP 202, MQTT PUBACK) never covers a reading that could still be lost.
    */
   submit(raw: unknown, vin: string): Promise<SubmitResult> {
+    if (!this.accepting_) {
+      this.stats_.refused++
+      return Promise.resolve({
+        status: 'rejected',
+        code: 'SHUTTING_DOWN',
+        message: 'The service is stopping; send it again later',
+      })
+    }
     const reading = normaliseDeviceReading(raw, vin, Date.now())
     if ('status' in reading) {
       this.stats_.invalid++
@@ -171,7 +179,24 @@ export class IngestionPipeline {
     return this.byVin.get(vin)
   }
 
+  /**
+   * False once `stopIntake()` ran (nothing is taken in any more) and while the writer is
+   * saturated: device intake then answers 503 + Retry-After.
+   */
+  get accepting(): boolean {
+    return this.accepting_ && !this.deps.writer.saturated
+  }
+
+  /** True once `stopIntake()` ran. */
+  get draining(): boolean {
+    return !this.accepting_
+  }
+
   ingest(raw: unknown): IngestOutcome {
+    if (!this.accepting_) {
+      this.stats_.refused++
+      return 'draining'
+    }
     const parsed = TelemetryReadingSchema.safeParse(raw)
     if (!parsed.success) {
       this.stats_.invalid++
@@ -231,6 +256,8 @@ export class IngestionPipeline {
   /** Consumes a source (the StreamEngine) until it ends or `stop()` is called. */
   start(source: Source): void {
     if (this.running) throw new Error('the pipeline is already running a source')
+    // Stopping began before the start finished (a signal during start-up): leave the source unread.
+    if (!this.accepting_) return
     this.source = source
     this.running = (async () => {
       for await (const reading of source.streamData()) {
@@ -245,8 +272,19 @@ export class IngestionPipeline {
       })
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops intake at once, synchronously: the source (the replay) is told to stop and every later
+   * `ingest` is refused, so that what the writer holds is final. Idempotent; `stop()` begins with it.
+   */
+  stopIntake(): void {
+    if (!this.accepting_) return
+    this.accepting_ = false
     this.source?.stop()
+  }
+
+  /** Stops intake and waits for the source's loop to end. */
+  async stop(): Promise<void> {
+    this.stopIntake()
     await this.running
   }
 }

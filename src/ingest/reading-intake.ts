@@ -16,6 +16,7 @@ export type RejectCode =
   | 'VIN_MISMATCH'
   | 'UNKNOWN_VEHICLE'
   | 'OVERLOADED'
+  | 'SHUTTING_DOWN'
   // A whole message refused (MQTT): not JSON, too large, too many readings.
   | 'BAD_PAYLOAD'
   | 'PAYLOAD_TOO_LARGE'

@@ -37,6 +37,8 @@ export interface TelemetryWriterStats {
   batches: number
   failedAttempts: number
   dropped: number
+  /** The last attempt failed: rows wait and are retried with backoff (`/api/health` says degraded). */
+  failing: boolean
   lastError: string | null
   lastErrorAt: string | null
 }
@@ -83,6 +85,7 @@ export class TelemetryWriter {
     batches: 0,
     failedAttempts: 0,
     dropped: 0,
+    failing: false,
     lastError: null,
     lastErrorAt: null,
   }
@@ -98,7 +101,7 @@ export class TelemetryWriter {
   }
 
   get stats(): TelemetryWriterStats {
-    return { ...this.stats_, pending: this.buffer.length }
+    return { ...this.stats_, pending: this.buffer.length, failing: this.retryDelayMs > 0 }
   }
 
   /** Past 80 % of the buffer: intake should push back (HTTP 503, MQTT acks withheld) until it drains. */
@@ -151,12 +154,22 @@ export class TelemetryWriter {
     return promise
   }
 
-  /** Flushes what is left (trying a few times) and stops the timer. */
-  async close(): Promise<void> {
+  /**
+   * Takes no more rows and writes what is left, retrying with the same backoff while the database
+   * fails, until everything is written or `timeoutMs` (default 5000) has passed; what is still
+   * waiting then shows in `stats.pending`.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? 5000)
     this.closed = true
     clearTimeout(this.timer)
+    this.timer = undefined
     await this.session?.promise
-    for (let attempt = 0; attempt < 3 && this.buffer.length > 0; attempt++) await this.flush()
+    while (this.buffer.length > 0) {
+      await this.flush()
+      if (this.buffer.length === 0 || Date.now() + this.retryDelayMs >= deadline) return
+      await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs))
+    }
   }
 
   private schedule(delayMs: number): void {

@@ -7,7 +7,7 @@ import {
   loadTelemetryCsv,
   type TelemetryTable,
 } from './csv-loader.js'
-import { buildTimeline, sortByTimestamp, type Timeline } from './stream-timeline.js'
+import { buildTimeline, resumePosition, sortByTimestamp, type Timeline } from './stream-timeline.js'
 
 export type { LoadStats } from './csv-loader.js'
 
@@ -21,6 +21,15 @@ export interface StreamEngineOptions {
   /** Start again from the first row, time-shifted, after the last one. Default true. */
   loop?: boolean
   logger?: StreamLogger
+}
+
+export interface StreamDataOptions {
+  /**
+   * Skip every reading at or before this instant (the newest stored one, after a restart), also
+   * in later, time-shifted passes: the replay continues where the stored data ends instead of
+   * repeating it. Null or absent: from the first row.
+   */
+  resumeAfter?: Date | null
 }
 
 export interface StreamStats extends LoadStats {
@@ -157,10 +166,10 @@ export class StreamEngine {
    * Yields readings step by step, forever when `loop` is on. Loads the file first if needed.
    * Each call returns an independent stream; `stop()` ends every stream obtained before it.
    */
-  streamData(): AsyncGenerator<TelemetryReading> {
+  streamData(options: StreamDataOptions = {}): AsyncGenerator<TelemetryReading> {
     // The signal is taken now, not when the generator body first runs, so that a stream created
     // before stop() but not yet iterated is stopped as well.
-    return this.replay(this.controller.signal)
+    return this.replay(this.controller.signal, options.resumeAfter ?? null)
   }
 
   /** Ends the current streams promptly, even mid-delay; a later `streamData()` starts afresh. */
@@ -201,15 +210,36 @@ export class StreamEngine {
     return this.loading
   }
 
-  private async *replay(signal: AbortSignal): AsyncGenerator<TelemetryReading> {
+  private async *replay(signal: AbortSignal, resumeAfter: Date | null): AsyncGenerator<TelemetryReading> {
     const { table, timeline } = await this.load()
     const { steps, stepStarts, stepTimes, loopShiftMs } = timeline
     const { vinIds, vins } = table
-    let shiftMs = 0
+    const from = resumeAfter
+      ? resumePosition(timeline, resumeAfter.getTime(), this.loop)
+      : { loop: 0, step: 0 }
+    if (resumeAfter) {
+      this.logger?.info(
+        {
+          resume_after: resumeAfter.toISOString(),
+          loop: from?.loop ?? null,
+          step: from?.step ?? null,
+          next_timestamp:
+            from && steps > 0
+              ? new Date(stepTimes[from.step]! + from.loop * loopShiftMs).toISOString()
+              : null,
+        },
+        from
+          ? 'replay resumes after the last stored reading'
+          : 'replay has nothing after the last stored reading',
+      )
+    }
+    if (!from) return
+    let shiftMs = from.loop * loopShiftMs
+    let startStep = from.step
     let sinceTurn = 0
     let first = true
     for (;;) {
-      for (let s = 0; s < steps; s++) {
+      for (let s = startStep; s < steps; s++) {
         if (signal.aborted) return
         if (!first && this.delayMs > 0) {
           if (!(await sleep(this.delayMs, signal))) return
@@ -232,6 +262,7 @@ export class StreamEngine {
         }
       }
       if (!this.loop || steps === 0) return
+      startStep = 0
       shiftMs += loopShiftMs
       this.loops++
     }

@@ -88,3 +88,35 @@ export function buildTimeline(table: TelemetryTable): Timeline {
     loopShiftMs: span + stepIntervalMs,
   }
 }
+
+/** A place in a looping replay: the pass over the file (0 = unshifted) and the step within it. */
+export interface ReplayPosition {
+  loop: number
+  step: number
+}
+
+/**
+ * The first position whose timestamp (the step's time shifted by `loop` times `loopShiftMs`, as
+ * the replay shifts it) is strictly after `afterMs`: where a restarted replay continues without
+ * repeating a stored reading. Null when a non-looping replay has nothing after it.
+ */
+export function resumePosition(timeline: Timeline, afterMs: number, loop: boolean): ReplayPosition | null {
+  const { steps, stepTimes, loopShiftMs } = timeline
+  if (steps === 0) return { loop: 0, step: 0 }
+  const first = stepTimes[0]!
+  // Every pass spans less than loopShiftMs, so the answer lies in this pass or the next one.
+  let pass = loop && afterMs >= first ? Math.floor((afterMs - first) / loopShiftMs) : 0
+  for (;;) {
+    const shift = pass * loopShiftMs
+    let lo = 0
+    let hi = steps
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (stepTimes[mid]! + shift > afterMs) hi = mid
+      else lo = mid + 1
+    }
+    if (lo < steps) return { loop: pass, step: lo }
+    if (!loop) return null
+    pass++
+  }
+}

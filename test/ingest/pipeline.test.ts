@@ -70,14 +70,40 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
     const failing = t.app.services.writer.stats
     expect(failing.failedAttempts).toBeGreaterThan(0)
     expect(failing.pending).toBe(10)
-    const health = (await t.app.inject({ method: 'GET', url: '/api/health' })).json()
+    const res = await t.app.inject({ method: 'GET', url: '/api/health' })
+    const health = res.json()
     expect(health.components.telemetry_writer.lastError).toEqual(expect.any(String))
+    // The database answers, so 200, but degraded, saying why.
+    expect(res.statusCode).toBe(200)
+    expect(health).toMatchObject({ status: 'degraded', db: 'up' })
+    expect(health.reasons).toEqual([
+      expect.stringMatching(/^telemetry_writer: writes failing, 10 readings waiting/),
+    ])
     await sql`alter table telemetry_logs_away rename to telemetry_logs`.execute(t.db.db)
     await vi.waitFor(async () => expect(await countLogs(t)).toBe(before + 10), {
       timeout: 15_000,
       interval: 200,
     })
-    expect(t.app.services.writer.stats.pending).toBe(0)
+    expect(t.app.services.writer.stats).toMatchObject({ pending: 0, failing: false })
+    expect((await t.app.inject({ method: 'GET', url: '/api/health' })).json()).toMatchObject({
+      status: 'ok',
+      reasons: [],
+    })
+  })
+
+  // Last: it stops this app's intake for good.
+  it('takes nothing once intake stopped: readings are refused as draining, health answers 503', async () => {
+    const vin = FLEET_VEHICLES[2]!.vin
+    expect(t.app.services.accepting).toBe(true)
+    t.app.services.stopIntake()
+    expect(t.app.services.accepting).toBe(false)
+    const written = t.app.services.writer.stats.written + t.app.services.writer.stats.pending
+    expect(t.app.services.pipeline.ingest(makeReading(vin, '2026-10-04T00:00:00Z'))).toBe('draining')
+    expect(t.app.services.pipeline.stats.refused).toBe(1)
+    expect(t.app.services.writer.stats.written + t.app.services.writer.stats.pending).toBe(written)
+    const res = await t.app.inject({ method: 'GET', url: '/api/health' })
+    expect(res.statusCode).toBe(503)
+    expect(res.json()).toMatchObject({ status: 'degraded', db: 'up', reasons: ['stopping: intake closed'] })
   })
 
   it('stores each (vehicle, timestamp) once and analyses readings once, in timestamp order', async () => {

@@ -4,17 +4,8 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
 import { mapDatabaseError } from '../../db/errors.js'
 import { AppError, ERRORS, type ErrorCode } from '../../errors.js'
 
-/** Connection-level failures: the database is down or restarting, not the request's fault. */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  '57P01',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-])
+/** Seconds a client should wait before retrying, sent as `Retry-After` with these errors. */
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { DATABASE_UNAVAILABLE: 5 }
 
 const FASTIFY_CLIENT_ERRORS: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
@@ -32,10 +23,9 @@ function toAppError(error: FastifyError): AppError {
     const names = fields.map((f) => f.field).join(', ')
     return new AppError('VALIDATION_FAILED', `Invalid ${names}`, { fields })
   }
+  // Connection loss (-> 503 DATABASE_UNAVAILABLE) and constraint violations (-> 4xx).
   const mapped = mapDatabaseError(error)
   if (mapped) return mapped
-  if (UNAVAILABLE_CODES.has(String(error.code)))
-    return new AppError('DATABASE_UNAVAILABLE', undefined, undefined)
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500 && !isResponseSerializationError(error)) {
     const code = FASTIFY_CLIENT_ERRORS[error.code] ?? (status === 404 ? 'ROUTE_NOT_FOUND' : 'BAD_REQUEST')
@@ -47,7 +37,10 @@ function toAppError(error: FastifyError): AppError {
 async function errorHandlerPlugin(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appErr = toAppError(error)
-    if (appErr.statusCode >= 500 && appErr.code !== 'INTAKE_BUSY') {
+    if (appErr.code === 'DATABASE_UNAVAILABLE') {
+      // An outage, not a bug: one line per request, without the stack.
+      request.log.warn({ code: appErr.code, cause: error.message }, 'request failed: database unavailable')
+    } else if (appErr.statusCode >= 500 && appErr.code !== 'INTAKE_BUSY') {
       // The real error goes to the log; the client gets the catalog's words and nothing internal.
       request.log.error({ err: error, code: appErr.code }, 'request failed')
     } else {
@@ -60,9 +53,8 @@ async function errorHandlerPlugin(app: FastifyInstance) {
       error: { code: appErr.code, message: appErr.message },
     }
     if (appErr.details !== undefined && appErr.statusCode < 500) body.error.details = appErr.details
-    if (appErr.retryAfterSeconds !== undefined) {
-      reply.header('retry-after', String(Math.max(1, Math.ceil(appErr.retryAfterSeconds))))
-    }
+    const retryAfter = appErr.retryAfterSeconds ?? RETRY_AFTER_SECONDS[appErr.code]
+    if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))))
     return reply.code(appErr.statusCode).type('application/json').send(body)
   })
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../client.js'
 
+/** Reads over `telemetry_logs` (the writes are the batched COPY of the telemetry writer). */
 export function telemetryRepository(db: Db) {
   return {
     /**
@@ -16,5 +17,26 @@ export function telemetryRepository(db: Db) {
       for (const r of rows.rows) if (r.newest) out.set(r.id, new Date(r.newest))
       return out
     },
+
+    /**
+     * The newest stored reading's timestamp, or null when nothing is stored: where a restarted
+     * replay resumes. It runs at every start-up, on tables of many millions of rows, so it must
+     * stay cheap: a plain `max(ts)` cannot use the (vehicle_id, ts) index and scans the table,
+     * so this asks the index once per vehicle (its last entry) and takes the newest of those.
+     * Keep it an index-only probe per vehicle if the storage format changes.
+     */
+    async latestTimestamp(): Promise<Date | null> {
+      const { rows } = await sql<{ ts: Date | string | null }>`
+        select max(last.ts) as ts
+        from vehicles v
+        cross join lateral (
+          select t.ts from telemetry_logs t where t.vehicle_id = v.id order by t.ts desc limit 1
+        ) last
+      `.execute(db)
+      const ts = rows[0]?.ts
+      return ts ? new Date(ts) : null
+    },
   }
 }
+
+export type TelemetryRepository = ReturnType<typeof telemetryRepository>

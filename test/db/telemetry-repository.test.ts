@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { copyField, type DbHandle } from '../../src/db/client.js'
+import { createRepositories, type Repositories } from '../../src/db/repositories/index.js'
+import { createTestDatabase, DB_KINDS } from '../helpers/db.js'
+
+describe.each(DB_KINDS)('telemetry repository on %s', (kind) => {
+  let h: DbHandle
+  let repos: Repositories
+  const ids: string[] = []
+
+  beforeAll(async () => {
+    h = await createTestDatabase(kind)
+    repos = createRepositories(h.db)
+    const owner = await repos.users.createUser({
+      email: 'ts@example.com',
+      password_hash: 'x',
+      role: 'customer',
+    })
+    for (const vin of ['1HGCM82633A004301', '1HGCM82633A004302', '1HGCM82633A004303']) {
+      const v = await repos.vehicles.createVehicle({
+        owner_id: owner.id,
+        vin,
+        model: 'EV',
+        year: 2024,
+        batch: null,
+      })
+      ids.push(v.id)
+    }
+  })
+  afterAll(() => h.close())
+
+  const store = (vehicleId: string, ts: string) =>
+    h.copyIn(
+      'telemetry_logs',
+      ['vehicle_id', 'ts', 'sensor_data'],
+      `${vehicleId}\t${ts}\t${copyField('{}')}\n`,
+    )
+
+  it('is null with nothing stored, then the newest reading of any vehicle', async () => {
+    expect(await repos.telemetry.latestTimestamp()).toBeNull()
+    await store(ids[0]!, '2026-10-01T00:15:00.000Z')
+    await store(ids[1]!, '2026-10-01T03:45:00.000Z')
+    await store(ids[1]!, '2026-10-01T01:00:00.000Z')
+    await store(ids[0]!, '2026-10-01T02:00:00.000Z')
+    expect((await repos.telemetry.latestTimestamp())?.toISOString()).toBe('2026-10-01T03:45:00.000Z')
+  })
+})
