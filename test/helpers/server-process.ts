@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { setPriority } from 'node:os'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 
@@ -53,6 +54,9 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  // A replay at full speed takes a whole core; on a 2-core machine running two test workers it
+  // would starve the other files' hooks. Lower priority: it only has to be correct, not fast.
+  if (child.pid) setPriority(child.pid, 10)
   const logs: LogLine[] = []
   const stderr: string[] = []
   createInterface({ input: child.stdout! }).on('line', (line) => {
