@@ -31,7 +31,8 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   start(): Promise<void>
   /**
    * Stops in the order that loses nothing: intake first (the replay), then the agent runs and
-   * their counters, then the WebSocket hub, then the telemetry writer's last batch. The database
+   * their counters, then the WebSocket hub, then the telemetry writer's last batch, then the
+   * telemetry maintenance and the rollups of that batch. The database
    * stays open: its owner closes it.
    */
   stop(): Promise<void>
@@ -80,6 +81,9 @@ export function createServices(options: ServiceOptions): Services {
     ...ingest,
     ...agents,
     async start() {
+      // Partitions ahead and retention before any write; the rollup catch-up runs behind readiness.
+      await ingest.maintenance.start()
+      void ingest.rollups.catchUp()
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
       // Not awaited: loading a large file (the public one is 93 MB) must not delay readiness.
@@ -91,6 +95,8 @@ export function createServices(options: ServiceOptions): Services {
         await agents.episodes.close()
         ingest.hub.close()
         await ingest.writer.close()
+        await ingest.maintenance.stop()
+        await ingest.rollups.close()
       })()
       return stopping
     },

@@ -48,6 +48,7 @@ const EnvSchema = z.object({
     ),
   SEED_DEMO: bool.optional(),
   RULES_PATH: z.string().min(1).optional(),
+  TELEMETRY_RETENTION_DAYS: z.coerce.number().int().positive().max(36500).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
@@ -90,6 +91,8 @@ export interface Config {
   corsOrigins: string[]
   seedDemo: boolean
   rulesPath: string | undefined
+  /** Raw telemetry retention in days (whole day partitions are dropped); undefined keeps it forever. */
+  telemetry: { retentionDays: number | undefined }
   openai: { apiKey: string; baseUrl: string | undefined; model: string } | undefined
 }
 
@@ -141,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     corsOrigins: e.CORS_ORIGINS,
     seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
     rulesPath: e.RULES_PATH,
+    telemetry: { retentionDays: e.TELEMETRY_RETENTION_DAYS },
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL }
       : undefined,

@@ -48,6 +48,17 @@ export interface TelemetryLogsTable {
   vals: (number | null)[]
 }
 
+/** Per (vehicle, UTC hour): readings and per-signal min/avg/max in `vals`' order (migration 0005). */
+export interface TelemetryHourlyTable {
+  vehicle_id: string
+  bucket: Timestamp
+  n: number
+  min_vals: (number | null)[]
+  avg_vals: (number | null)[]
+  max_vals: (number | null)[]
+  updated_at: DefaultTimestamp
+}
+
 export interface AnomalyEventsTable {
   id: Generated<string>
   vehicle_id: string
@@ -150,6 +161,7 @@ export interface Database {
   service_centers: ServiceCentersTable
   vehicles: VehiclesTable
   telemetry_logs: TelemetryLogsTable
+  telemetry_hourly: TelemetryHourlyTable
   anomaly_events: AnomalyEventsTable
   diagnoses: DiagnosesTable
   service_bookings: ServiceBookingsTable
