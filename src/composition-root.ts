@@ -51,8 +51,8 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   /**
    * Stops in the order that loses nothing: intake first (the replay), then the agent runs and
    * their counters, then the WebSocket hub, then the telemetry writer's last batches (retried
-   * while the database fails, for up to SHUTDOWN_TIMEOUT_MS). The database stays open: its owner
-   * closes it.
+   * while the database fails, for up to SHUTDOWN_TIMEOUT_MS), then the telemetry maintenance and
+   * the rollups of those batches. The database stays open: its owner closes it.
    */
   stop(): Promise<void>
 }
@@ -117,6 +117,9 @@ export function createServices(options: ServiceOptions): Services {
     },
     stopIntake,
     async start() {
+      // Partitions ahead and retention before any write; the rollup catch-up runs behind readiness.
+      await ingest.maintenance.start()
+      void ingest.rollups.catchUp()
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
       const stream = ingest.stream
@@ -143,6 +146,8 @@ export function createServices(options: ServiceOptions): Services {
         const writer = ingest.writer.stats
         if (writer.pending > 0) log.error({ writer }, 'stopped with readings not written')
         else log.info({ writer, stop_ms: Date.now() - started }, 'pipeline drained')
+        await ingest.maintenance.stop()
+        await ingest.rollups.close()
       })()
       return stopping
     },

@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   DEVICE_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(50),
   DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(1000),
   RULES_PATH: z.string().min(1).optional(),
+  TELEMETRY_RETENTION_DAYS: z.coerce.number().int().positive().max(36500).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
@@ -108,6 +109,8 @@ export interface Config {
   /** Per-device token bucket of the HTTP telemetry intake: readings per second, and the burst. */
   deviceRate: { perSecond: number; burst: number }
   rulesPath: string | undefined
+  /** Raw telemetry retention in days (whole day partitions are dropped); undefined keeps it forever. */
+  telemetry: { retentionDays: number | undefined }
   openai: { apiKey: string; baseUrl: string | undefined; model: string } | undefined
   /**
    * Device intake over MQTT: an embedded broker on `port` (the default), or, with `url`, a client
@@ -166,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
     deviceRate: { perSecond: e.DEVICE_RATE_PER_SECOND, burst: e.DEVICE_RATE_BURST },
     rulesPath: e.RULES_PATH,
+    telemetry: { retentionDays: e.TELEMETRY_RETENTION_DAYS },
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL }
       : undefined,

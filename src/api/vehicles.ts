@@ -3,10 +3,16 @@ import { z } from 'zod'
 import { AppError } from '../errors.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
 import { AnomalyStatusListSchema, HistoryEventSchema } from '../schemas/history.js'
-import { ReadingSchema, VehicleSchema } from '../schemas/vehicles.js'
+import { VehicleSchema } from '../schemas/vehicles.js'
 import { toAlarmDtos } from './history-dto.js'
 import { decodeCursor, PageQuerySchema, page } from './pagination.js'
 import { caller } from './plugins/access.js'
+import {
+  TELEMETRY_DESCRIPTION,
+  TelemetryQuerySchema,
+  TelemetryResponseSchema,
+  telemetryRange,
+} from './telemetry-range.js'
 import { toVehicleDtos } from './vehicle-dto.js'
 
 const VinParams = z.object({ vin: VinSchema })
@@ -50,16 +56,19 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { access: 'authenticated' },
       schema: {
         tags: ['vehicles'],
-        summary: 'The most recent readings held in memory, oldest first',
+        summary: 'Recent readings held in memory, or stored telemetry over a range (raw, hourly or daily)',
+        description: TELEMETRY_DESCRIPTION,
         params: VinParams,
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(120) }),
-        response: { 200: z.array(ReadingSchema), ...errorResponses(400, 401, 404) },
+        querystring: TelemetryQuerySchema,
+        response: { 200: TelemetryResponseSchema, ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const vehicle = await app.services.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
-      return app.services.pipeline.vehicleState(vehicle.vin)?.recent.toArray(request.query.limit) ?? []
+      const { from } = request.query
+      if (from) return telemetryRange(app, vehicle, { ...request.query, from }, reply)
+      return app.services.pipeline.vehicleState(vehicle.vin)?.recent.toArray(request.query.limit ?? 120) ?? []
     },
   )
 

@@ -57,6 +57,17 @@ export interface TelemetryLogsTable {
   vals: (number | null)[]
 }
 
+/** Per (vehicle, UTC hour): readings and per-signal min/avg/max in `vals`' order (migration 0005). */
+export interface TelemetryHourlyTable {
+  vehicle_id: string
+  bucket: Timestamp
+  n: number
+  min_vals: (number | null)[]
+  avg_vals: (number | null)[]
+  max_vals: (number | null)[]
+  updated_at: DefaultTimestamp
+}
+
 export interface AnomalyEventsTable {
   id: Generated<string>
   vehicle_id: string
@@ -162,6 +173,7 @@ export interface Database {
   vehicles: VehiclesTable
   device_credentials: DeviceCredentialsTable
   telemetry_logs: TelemetryLogsTable
+  telemetry_hourly: TelemetryHourlyTable
   anomaly_events: AnomalyEventsTable
   diagnoses: DiagnosesTable
   service_bookings: ServiceBookingsTable

@@ -2,10 +2,14 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { DbHandle } from '../db/client.js'
 import type { Repositories } from '../db/repositories/index.js'
+import { telemetrySeries } from '../db/telemetry-series.js'
 import { telemetryStorage } from '../db/telemetry-storage.js'
+import { NUMERIC_FIELDS } from '../schemas/telemetry.js'
 import { StreamEngine } from '../simulation/stream-engine.js'
 import type { EventBus } from './event-bus.js'
 import { IngestionPipeline } from './pipeline.js'
+import { RollupMaintainer } from './rollup-maintainer.js'
+import { TelemetryMaintenance } from './telemetry-maintenance.js'
 import { TelemetryWriter } from './telemetry-writer.js'
 import { type HubOptions, WebSocketHub } from './ws-hub.js'
 
@@ -13,6 +17,12 @@ import { type HubOptions, WebSocketHub } from './ws-hub.js'
 export interface Ingest {
   pipeline: IngestionPipeline
   writer: TelemetryWriter
+  /** Range reads of stored telemetry: raw rows, hourly and daily buckets. */
+  series: ReturnType<typeof telemetrySeries>
+  /** Keeps the hourly rollups exact after each commit; caught up at start. */
+  rollups: RollupMaintainer
+  /** Partitions created ahead and retention, on an interval. */
+  maintenance: TelemetryMaintenance
   hub: WebSocketHub
   /** The server's one replay of the dataset (absent when STREAM_ENABLED=false). */
   stream: StreamEngine | undefined
@@ -44,8 +54,19 @@ export function createIngest({
   hub: hubOptions,
   defaultVin,
 }: IngestDeps): Ingest {
-  const writer = new TelemetryWriter(telemetryStorage(db), {
+  const storage = telemetryStorage(db)
+  const series = telemetrySeries(db.db, { signals: NUMERIC_FIELDS.length })
+  const maintenance = new TelemetryMaintenance(storage, {
+    retentionDays: config.telemetry.retentionDays,
+    log,
+  })
+  const rollups = new RollupMaintainer(series, () => storage.partitions(), {
+    oldestKept: () => maintenance.oldestKept(),
+    log,
+  })
+  const writer = new TelemetryWriter(storage, {
     onError: (err, attempt) => log.error({ err, attempt }, 'telemetry batch write failed; will retry'),
+    onStored: (keys) => rollups.touch(keys),
   })
   const pipeline = new IngestionPipeline({ repos, writer, bus, log })
   const hub = new WebSocketHub(bus, hubOptions)
@@ -59,6 +80,8 @@ export function createIngest({
   const probes: Record<string, () => unknown> = {
     ingestion: () => pipeline.stats,
     telemetry_writer: () => writer.stats,
+    telemetry_rollups: () => rollups.stats,
+    telemetry_maintenance: () => maintenance.stats,
     websocket: () => hub.stats,
   }
   if (stream) {
@@ -77,5 +100,5 @@ export function createIngest({
       }
     }
   }
-  return { pipeline, writer, hub, stream, probes }
+  return { pipeline, writer, series, rollups, maintenance, hub, stream, probes }
 }

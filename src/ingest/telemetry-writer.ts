@@ -27,6 +27,11 @@ export interface TelemetryWriterOptions {
    */
   concurrency?: number
   onError?: (err: unknown, attempt: number) => void
+  /**
+   * Told after each commit the `readingKey`s of the rows that were new (what the hourly rollups
+   * recompute). Called synchronously; the set is reused afterwards, so read it, do not keep it.
+   */
+  onStored?: (keys: ReadonlySet<string>) => void
 }
 
 export interface TelemetryWriterStats {
@@ -204,6 +209,7 @@ export class TelemetryWriter {
       this.stats_.duplicates += batch.length - fresh.size
       this.stats_.batches++
       this.retryDelayMs = 0
+      if (fresh.size > 0) this.tellStored(fresh)
       for (const row of batch) {
         if (!row.done) continue
         const key = readingKey(row.vehicleId, Date.parse(row.ts))
@@ -225,6 +231,15 @@ export class TelemetryWriter {
     if (this.inFlight > 0) return
     if (session.failed) this.schedule(this.retryDelayMs)
     this.endSession()
+  }
+
+  /** An observer's failure is not the batch's: the rows are committed and must not be retried. */
+  private tellStored(fresh: ReadonlySet<string>): void {
+    try {
+      this.options.onStored?.(fresh)
+    } catch {
+      // The observer keeps its own errors; nothing here to undo.
+    }
   }
 
   private endSession(): void {

@@ -1,0 +1,62 @@
+import { z } from 'zod'
+import type { BucketRow, RawRow } from '../db/telemetry-series.js'
+import { NUMERIC_FIELDS, type NumericField, type TelemetryReading } from './telemetry.js'
+
+/** The bucket sizes of the range API; `raw` is the stored readings themselves. */
+export const TELEMETRY_BUCKETS = ['raw', '1h', '1d'] as const
+export type TelemetryBucketSize = (typeof TELEMETRY_BUCKETS)[number]
+
+/** One number per signal; null only when no reading of the bucket had that signal. */
+const SignalValuesSchema = z
+  .object(
+    Object.fromEntries(NUMERIC_FIELDS.map((f) => [f, z.number().nullable()])) as Record<
+      NumericField,
+      z.ZodNullable<z.ZodNumber>
+    >,
+  )
+  .meta({ id: 'SignalValues' })
+
+export const TelemetryBucketSchema = z
+  .object({
+    timestamp: z.string().describe('start of the bucket (UTC hour or UTC day), ISO-8601'),
+    count: z.number().int().describe('readings in the bucket'),
+    min: SignalValuesSchema,
+    avg: SignalValuesSchema.describe('the mean; for a day, of its hours weighted by their counts'),
+    max: SignalValuesSchema,
+  })
+  .meta({ id: 'TelemetryBucket' })
+
+export type TelemetryBucket = z.infer<typeof TelemetryBucketSchema>
+
+function signals(vals: readonly (number | null)[]): Record<NumericField, number | null> {
+  const out: Record<string, number | null> = {}
+  NUMERIC_FIELDS.forEach((field, i) => {
+    out[field] = vals[i] ?? null
+  })
+  return out as Record<NumericField, number | null>
+}
+
+export function toTelemetryBucket(row: BucketRow): TelemetryBucket {
+  return {
+    timestamp: row.bucket.toISOString(),
+    count: row.n,
+    min: signals(row.min_vals),
+    avg: signals(row.avg_vals),
+    max: signals(row.max_vals),
+  }
+}
+
+/**
+ * A stored row as a `Reading`, or null when a value is missing: the pipeline stores only complete
+ * readings, so only a row migrated from the former jsonb layout can lack one, and a `Reading` has
+ * no place for "unknown" (such rows still count in the buckets).
+ */
+export function toStoredReading(vin: string, row: RawRow): TelemetryReading | null {
+  const reading: Record<string, string | number> = { vin, timestamp: new Date(row.ts).toISOString() }
+  for (let i = 0; i < NUMERIC_FIELDS.length; i++) {
+    const v = row.vals[i]
+    if (v === null || v === undefined) return null
+    reading[NUMERIC_FIELDS[i]!] = v
+  }
+  return reading as TelemetryReading
+}
