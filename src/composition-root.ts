@@ -7,6 +7,8 @@ import type { DbHandle } from './db/client.js'
 import { createRepositories, type Repositories } from './db/repositories/index.js'
 import { createIngest, type Ingest } from './ingest/create-ingest.js'
 import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
+import { MqttBridge } from './ingest/mqtt-bridge.js'
+import { EmbeddedMqttIntake, type MqttIntakeBase } from './ingest/mqtt-intake.js'
 import type { HubOptions } from './ingest/ws-hub.js'
 import { DeviceService } from './services/device.service.js'
 import { IntakeService } from './services/intake.service.js'
@@ -29,6 +31,11 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   devices: DeviceService
   /** The HTTP telemetry intake of devices: rate per device, backpressure, per-reading answers. */
   intake: IntakeService
+  /**
+   * Device intake over MQTT (embedded broker, or a client of MQTT_URL); absent when MQTT is off.
+   * Built here, listened on by `server.ts` (`mqtt.start()`), like the HTTP port.
+   */
+  mqtt: MqttIntakeBase | undefined
   /** Accounts and the fleet: create, change, decommission; keeps the pipeline's directory current. */
   onboarding: OnboardingService
   /** Real-time messages to WebSocket clients (telemetry, alerts, chat, bookings, security). */
@@ -92,6 +99,8 @@ export function createServices(options: ServiceOptions): Services {
     ['device_auth', () => devices.stats],
     ['device_intake', () => intake.stats],
   ])
+  const mqtt = mqttIntake(config, { pipeline: ingest.pipeline, bus, log, devices })
+  if (mqtt) health.set('mqtt', () => mqtt.stats)
 
   const stopIntake = () => {
     if (ingest.pipeline.draining) return
@@ -107,6 +116,7 @@ export function createServices(options: ServiceOptions): Services {
     devices,
     onboarding,
     intake,
+    mqtt,
     bus,
     version: VERSION,
     health,
@@ -137,6 +147,7 @@ export function createServices(options: ServiceOptions): Services {
       stopping ??= (async () => {
         const started = Date.now()
         stopIntake()
+        await mqtt?.close()
         await ingest.pipeline.stop()
         await agents.episodes.close()
         ingest.hub.close()
@@ -152,4 +163,13 @@ export function createServices(options: ServiceOptions): Services {
       return stopping
     },
   }
+}
+
+function mqttIntake(
+  config: Config,
+  deps: ConstructorParameters<typeof EmbeddedMqttIntake>[0],
+): MqttIntakeBase | undefined {
+  if (!config.mqtt) return undefined
+  if (config.mqtt.url) return new MqttBridge(deps, config.mqtt.url, config.mqtt.shareGroup)
+  return new EmbeddedMqttIntake(deps, { port: config.mqtt.port, host: config.mqtt.host })
 }

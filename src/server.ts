@@ -95,6 +95,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'))
 
   await app.listen({ port: config.port, host: config.host })
+  // Device intake over MQTT; a port in use leaves the service up with MQTT reported unavailable.
+  await app.services.mqtt?.start()
   app.log.info({ startup_ms: Date.now() - started, docs: '/docs' }, 'Autonoma is up')
 }
 

@@ -32,6 +32,8 @@ export class MqttBridge extends MqttIntakeBase {
     const client = mqtt.connect(this.url, {
       clientId: this.clientId,
       clean: true,
+      // MQTT 5: Mosquitto delivers `$share/...` subscriptions to v5 clients only.
+      protocolVersion: 5,
       reconnectPeriod: 1000,
       customHandleAcks: (topic, payload, _packet, done) => {
         const vin = vinOfTelemetryTopic(topic)
@@ -44,13 +46,19 @@ export class MqttBridge extends MqttIntakeBase {
       },
     })
     this.client = client
-    client.on('connect', () => {
-      this.stats_.status = 'up'
-      this.stats_.reason = null
-      client.subscribe(sharedTelemetry(this.shareGroup), { qos: 1 }, (err) => {
-        if (err) this.deps.log.error({ err }, 'mqtt subscription failed')
+    // Subscribed on every (re)connection: with a clean session the broker forgets it.
+    const subscribed = () =>
+      new Promise<void>((resolve) => {
+        client.subscribe(sharedTelemetry(this.shareGroup), { qos: 1 }, (err) => {
+          if (err) this.deps.log.error({ err }, 'mqtt subscription failed')
+          else {
+            this.stats_.status = 'up'
+            this.stats_.reason = null
+          }
+          resolve()
+        })
       })
-    })
+    client.on('connect', () => void subscribed())
     client.on('error', (err) => {
       this.stats_.reason = err.message
       this.deps.log.warn({ err, url: this.url }, 'mqtt broker connection error')
@@ -58,9 +66,9 @@ export class MqttBridge extends MqttIntakeBase {
     client.on('offline', () => {
       if (this.stats_.status !== 'closed') this.stats_.status = 'unavailable'
     })
-    // Resolves at the first connection or failure; reconnection continues in the background.
+    // Resolves once subscribed, or at the first failure; reconnection continues in the background.
     await new Promise<void>((resolve) => {
-      client.once('connect', () => resolve())
+      client.once('connect', () => subscribed().then(resolve))
       client.once('error', () => resolve())
     })
   }
