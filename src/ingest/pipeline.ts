@@ -3,7 +3,7 @@ import type { Repositories } from '../db/repositories/index.js'
 import { type TelemetryReading, TelemetryReadingSchema } from '../schemas/telemetry.js'
 import type { EventBus } from './event-bus.js'
 import { messages } from './messages.js'
-import { normaliseDeviceReading, readingValues, type SubmitResult } from './reading-intake.js'
+import { normaliseDeviceReading, readingValues, type SubmitResult, toSubmitResult } from './reading-intake.js'
 import { ReadingRing } from './reading-ring.js'
 import type { TelemetryWriter, WriteResult } from './telemetry-writer.js'
 
@@ -287,15 +287,4 @@ export class IngestionPipeline {
     this.stopIntake()
     await this.running
   }
-}
-
-function toSubmitResult(result: WriteResult): SubmitResult {
-  if (result === 'dropped') {
-    return {
-      status: 'rejected',
-      code: 'OVERLOADED',
-      message: 'The service is overloaded; send it again later',
-    }
-  }
-  return { status: result }
 }

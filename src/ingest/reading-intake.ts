@@ -1,4 +1,5 @@
 import { NUMERIC_FIELDS, type TelemetryReading, TelemetryReadingSchema } from '../schemas/telemetry.js'
+import type { WriteResult } from './telemetry-writer.js'
 
 /** What became of one submitted reading: the answer a device gets for it. */
 export type SubmitResult =
@@ -87,4 +88,16 @@ function toEpochMs(value: unknown): number | undefined {
 export function readingValues(reading: TelemetryReading): number[] {
   const values = reading as unknown as Record<string, number>
   return NUMERIC_FIELDS.map((field) => values[field]!)
+}
+
+/** What a device is told once the writer has its row. */
+export function toSubmitResult(result: WriteResult): SubmitResult {
+  if (result === 'dropped') {
+    return {
+      status: 'rejected',
+      code: 'OVERLOADED',
+      message: 'The service is overloaded; send it again later',
+    }
+  }
+  return { status: result }
 }

@@ -1,5 +1,6 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { copyField, type DbHandle } from '../../src/db/client.js'
+import type { DbHandle } from '../../src/db/client.js'
 import { createRepositories, type Repositories } from '../../src/db/repositories/index.js'
 import { createTestDatabase, DB_KINDS } from '../helpers/db.js'
 
@@ -29,12 +30,10 @@ describe.each(DB_KINDS)('telemetry repository on %s', (kind) => {
   })
   afterAll(() => h.close())
 
-  const store = (vehicleId: string, ts: string) =>
-    h.copyIn(
-      'telemetry_logs',
-      ['vehicle_id', 'ts', 'sensor_data'],
-      `${vehicleId}\t${ts}\t${copyField('{}')}\n`,
-    )
+  const store = async (vehicleId: string, ts: string) => {
+    await sql`select telemetry_ensure_partition(${ts.slice(0, 10)}::date)`.execute(h.db)
+    await h.copyIn('telemetry_logs', ['vehicle_id', 'ts', 'vals'], `${vehicleId}\t${ts}\t{1}\n`)
+  }
 
   it('is null with nothing stored, then the newest reading of any vehicle', async () => {
     expect(await repos.telemetry.latestTimestamp()).toBeNull()

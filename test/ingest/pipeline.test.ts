@@ -92,20 +92,6 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
   })
 
   // Last: it stops this app's intake for good.
-  it('takes nothing once intake stopped: readings are refused as draining, health answers 503', async () => {
-    const vin = FLEET_VEHICLES[2]!.vin
-    expect(t.app.services.accepting).toBe(true)
-    t.app.services.stopIntake()
-    expect(t.app.services.accepting).toBe(false)
-    const written = t.app.services.writer.stats.written + t.app.services.writer.stats.pending
-    expect(t.app.services.pipeline.ingest(makeReading(vin, '2026-10-04T00:00:00Z'))).toBe('draining')
-    expect(t.app.services.pipeline.stats.refused).toBe(1)
-    expect(t.app.services.writer.stats.written + t.app.services.writer.stats.pending).toBe(written)
-    const res = await t.app.inject({ method: 'GET', url: '/api/health' })
-    expect(res.statusCode).toBe(503)
-    expect(res.json()).toMatchObject({ status: 'degraded', db: 'up', reasons: ['stopping: intake closed'] })
-  })
-
   it('stores each (vehicle, timestamp) once and analyses readings once, in timestamp order', async () => {
     const { pipeline, writer, episodes } = t.app.services
     const vin = FLEET_VEHICLES[2]!.vin
@@ -170,5 +156,20 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
     await restarted.loadVehicles()
     expect(await restarted.submit(reading, vin)).toEqual({ status: 'duplicate' })
     expect(restarted.stats.late).toBe(1)
+  })
+
+  // Last: intake stays stopped for the rest of this app.
+  it('takes nothing once intake stopped: readings are refused as draining, health answers 503', async () => {
+    const vin = FLEET_VEHICLES[2]!.vin
+    expect(t.app.services.accepting).toBe(true)
+    t.app.services.stopIntake()
+    expect(t.app.services.accepting).toBe(false)
+    const written = t.app.services.writer.stats.written + t.app.services.writer.stats.pending
+    expect(t.app.services.pipeline.ingest(makeReading(vin, '2026-10-04T00:00:00Z'))).toBe('draining')
+    expect(t.app.services.pipeline.stats.refused).toBe(1)
+    expect(t.app.services.writer.stats.written + t.app.services.writer.stats.pending).toBe(written)
+    const res = await t.app.inject({ method: 'GET', url: '/api/health' })
+    expect(res.statusCode).toBe(503)
+    expect(res.json()).toMatchObject({ status: 'degraded', db: 'up', reasons: ['stopping: intake closed'] })
   })
 })

@@ -108,9 +108,22 @@ describe.each(DB_KINDS)('hourly telemetry rollups on %s', (kind) => {
   })
 
   it('are idempotent: recomputing every bucket again changes nothing', async () => {
-    const before = await t.db.db.selectFrom('telemetry_hourly').selectAll().orderBy('bucket').execute()
+    // Rollups of earlier commits may still be in flight on a loaded machine: let them land first.
+    await t.app.services.writer.flush()
+    await t.app.services.rollups.idle()
+    const before = await t.db.db
+      .selectFrom('telemetry_hourly')
+      .selectAll()
+      .orderBy('bucket')
+      .orderBy('vehicle_id')
+      .execute()
     await t.app.services.series.recomputeRange(new Date(at('00:00')), new Date('2026-09-02T00:00:00Z'))
-    const after = await t.db.db.selectFrom('telemetry_hourly').selectAll().orderBy('bucket').execute()
+    const after = await t.db.db
+      .selectFrom('telemetry_hourly')
+      .selectAll()
+      .orderBy('bucket')
+      .orderBy('vehicle_id')
+      .execute()
     expect(after.map(({ updated_at: _, ...r }) => r)).toEqual(before.map(({ updated_at: _, ...r }) => r))
   })
 
