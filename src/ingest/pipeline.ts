@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Repositories } from '../db/repositories/index.js'
 import { type TelemetryReading, TelemetryReadingSchema } from '../schemas/telemetry.js'
+import { readingValues } from '../schemas/telemetry-series.js'
 import type { EventBus } from './event-bus.js'
 import { messages } from './messages.js'
-import { normaliseDeviceReading, readingValues, type SubmitResult, toSubmitResult } from './reading-intake.js'
+import { normaliseDeviceReading, type SubmitResult, toSubmitResult } from './reading-intake.js'
 import { ReadingRing } from './reading-ring.js'
 import type { TelemetryWriter, WriteResult } from './telemetry-writer.js'
 

@@ -84,12 +84,6 @@ function toEpochMs(value: unknown): number | undefined {
   return Number.isFinite(ms) ? ms : undefined
 }
 
-/** A reading's sensor values in NUMERIC_FIELDS' order, as stored. */
-export function readingValues(reading: TelemetryReading): number[] {
-  const values = reading as unknown as Record<string, number>
-  return NUMERIC_FIELDS.map((field) => values[field]!)
-}
-
 /** What a device is told once the writer has its row. */
 export function toSubmitResult(result: WriteResult): SubmitResult {
   if (result === 'dropped') {

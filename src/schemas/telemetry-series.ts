@@ -60,3 +60,9 @@ export function toStoredReading(vin: string, row: RawRow): TelemetryReading | nu
   }
   return reading as TelemetryReading
 }
+
+/** A reading's sensor values in NUMERIC_FIELDS' order, as stored. */
+export function readingValues(reading: TelemetryReading): number[] {
+  const values = reading as unknown as Record<string, number>
+  return NUMERIC_FIELDS.map((field) => values[field]!)
+}
