@@ -3,7 +3,9 @@ import type { AnalysisResult, Anomaly, AnomalyType } from '../../schemas/analysi
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 import { describeAnomaly, emptyResult } from './analysis-result.js'
 import { driftProgress, measured, unexplained, usable } from './drift-evaluation.js'
+import { episodeRul } from './episode-rul.js'
 import { isoToEpochDays, urgentRul } from './rul.js'
+import { DEFAULT_RUL_FIT, type RulEstimate, type RulFitOptions, UNKNOWN_RUL } from './rul-estimate.js'
 import { DEFAULT_RULES, type Rule, validateRules } from './rules.js'
 import type { RuleState, SignalBaseline } from './vehicle-baseline.js'
 import {
@@ -50,6 +52,20 @@ export class DataAnalysisAgent {
   constructor(rules: readonly Rule[] = DEFAULT_RULES, options: DataAnalysisOptions = {}) {
     this.rules = validateRules(rules, 'DataAnalysisAgent rules')
     this.layout = compileLayout(this.rules, options)
+  }
+
+  /**
+   * The remaining useful life of an episode of `type`, fitted on the vehicle's `recent` readings
+   * (oldest first, e.g. the live state's ring). Called when an episode opens or escalates, not per
+   * reading: it costs a trend fit (see `rul-estimate.ts`).
+   */
+  estimateRul(
+    type: AnomalyType,
+    recent: readonly TelemetryReading[],
+    fit: RulFitOptions = DEFAULT_RUL_FIT,
+  ): RulEstimate {
+    const cr = this.layout.rules.find((r) => r.rule.type === type)
+    return cr ? episodeRul(cr, recent, fit) : UNKNOWN_RUL
   }
 
   /** A fresh per-vehicle state for this agent's rules. The caller owns it (one per vehicle). */
