@@ -1,9 +1,5 @@
 import { DataAnalysisAgent, type VehicleHistory } from '../../src/agents/detection/data-agent.js'
-import {
-  DEFAULT_RUL_FIT,
-  type RulEstimate,
-  type RulFitOptions,
-} from '../../src/agents/detection/rul-estimate.js'
+import { DEFAULT_RUL_FIT, type RulEstimate, type RulFitOptions } from '../../src/agents/detection/rul.js'
 import { DEFAULT_RULES } from '../../src/agents/detection/rules.js'
 import { SEVERITY_RANK, type Severity } from '../../src/domain.js'
 import { ReadingRing } from '../../src/ingest/reading-ring.js'

@@ -5,8 +5,8 @@
  */
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 import { measured, usable } from './drift-evaluation.js'
-import { isoToEpochDays } from './rul.js'
-import { DEFAULT_RUL_FIT, estimateRul, type RulEstimate, type RulFitOptions } from './rul-estimate.js'
+import { isoToEpochDays } from './epoch-days.js'
+import { DEFAULT_RUL_FIT, estimateRul, type RulEstimate, type RulFitOptions } from './rul.js'
 import type { CompiledRule } from './vehicle-history.js'
 
 /** The rule's hard limit, its critical level and the component's end of life, nearest first. */
