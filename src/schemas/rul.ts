@@ -1,5 +1,8 @@
 import { z } from 'zod'
 import { RUL_METHODS } from '../domain.js'
+import { formatRul } from '../lib/rul-format.js'
+
+export { formatDuration, formatRul } from '../lib/rul-format.js'
 
 /**
  * An episode's remaining useful life as every surface shows it: the episode (alarm) row holds it,
@@ -41,27 +44,6 @@ export function rulOf(row: {
     rul_method: row.rul_method,
     rul_limit: row.rul_limit,
   }
-}
-
-/** A duration for people: hours under two days, days beyond. */
-export function formatDuration(days: number): string {
-  if (days < 2) {
-    const hours = Math.max(1, Math.round(days * 24))
-    return `${hours} hour${hours === 1 ? '' : 's'}`
-  }
-  const d = Math.round(days)
-  return `${d} days`
-}
-
-/** "about 6 hours (3 to 15 hours)"; null when there is nothing to say (unknown, or no estimate). */
-export function formatRul(rul: RulEstimate | null | undefined): string | null {
-  if (!rul || rul.rul_days === null) return null
-  if (rul.rul_method === 'crossed' || rul.rul_days === 0) return 'now'
-  const range =
-    rul.rul_low_days !== null && rul.rul_high_days !== null
-      ? ` (${formatDuration(rul.rul_low_days)} to ${formatDuration(rul.rul_high_days)})`
-      : ''
-  return `about ${formatDuration(rul.rul_days)}${range}`
 }
 
 /** The sentence the agents use in alerts and chat replies; '' when the estimate says nothing. */
