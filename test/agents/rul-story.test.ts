@@ -73,8 +73,7 @@ describe.each(DB_KINDS)('the RUL of one episode on every surface (%s)', (kind) =
   it('stores an estimate when the episode opens, re-estimates it on escalation, and says the same everywhere', async () => {
     for (let k = 0; k < 40; k++) feed(30)
     // Heating 4 C an hour: past the 45 C limit, then counting down to the 55 C critical level.
-    let temp = 30
-    while (temp <= 45.5) feed((temp += 1))
+    for (let temp = 31; temp <= 46; temp++) feed(temp)
     const opened = await surfaces()
     const first = pick(opened.alarm)
     expect(opened.alarm.severity).toBe('High')
@@ -92,7 +91,7 @@ describe.each(DB_KINDS)('the RUL of one episode on every surface (%s)', (kind) =
     expect(opened.alert.rul).toBe(first.rul_days)
     expect(opened.reply).toContain(formatRul(first)!)
 
-    while (temp <= 56) feed((temp += 1))
+    for (let temp = 47; temp <= 57; temp++) feed(temp)
     const escalated = await surfaces()
     const second = pick(escalated.alarm)
     expect(escalated.alarm.severity).toBe('Critical')
