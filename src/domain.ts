@@ -30,6 +30,13 @@ export function isSeverity(value: unknown): value is Severity {
   return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value)
 }
 
+/**
+ * How an episode's remaining useful life was estimated: a robust trend toward the next limit, the
+ * signal already past its last limit (0 days), or no trend the data support (unknown).
+ */
+export const RUL_METHODS = ['theil-sen', 'crossed', 'insufficient-trend'] as const
+export type RulMethod = (typeof RUL_METHODS)[number]
+
 /** An alarm (anomaly episode): open, acknowledged by staff, or resolved. */
 export const ANOMALY_STATUSES = ['OPEN', 'ACKNOWLEDGED', 'RESOLVED'] as const
 export type AnomalyStatus = (typeof ANOMALY_STATUSES)[number]

@@ -122,6 +122,49 @@ function targets(): Row[] {
   return rows
 }
 
+interface RulGroupFile {
+  events: number
+  estimated: number
+  unknown: number
+  scored: number
+  medianApe: number | null
+  coverage: number | null
+  censored: number
+}
+
+interface RulFile {
+  results: { fleet: string; tunedOn: boolean; firstAlert: RulGroupFile; escalation: RulGroupFile }[]
+  cost: { microsecondsEach: number }
+}
+
+function rulTargets(): Row[] {
+  return (read<RulFile>('rul')?.results ?? []).map((r) => {
+    const e = r.escalation
+    const ok = e.medianApe !== null && e.coverage !== null && e.medianApe < 0.3 && e.coverage >= 0.8
+    return {
+      target: `RUL at escalation: median error < 30 %, 80 % interval covers >= 80 % (${r.fleet}${r.tunedOn ? ', tuned on' : ''})`,
+      measured: `${fmt((e.medianApe ?? Number.NaN) * 100, 1)} %, coverage ${fmt((e.coverage ?? Number.NaN) * 100, 1)} %`,
+      verdict: verdict(e.medianApe === null || e.coverage === null ? null : ok),
+    }
+  })
+}
+
+function rulTable(): Row[] {
+  const pct = (x: number | null) => (x === null ? '-' : `${fmt(x * 100, 1)} %`)
+  return (read<RulFile>('rul')?.results ?? []).flatMap((r) =>
+    (['firstAlert', 'escalation'] as const).map((at) => ({
+      fleet: r.fleet,
+      at: at === 'firstAlert' ? 'first alert' : 'escalation',
+      events: r[at].events,
+      unknown: r[at].unknown,
+      scored: r[at].scored,
+      'median APE': pct(r[at].medianApe),
+      '80 % coverage': pct(r[at].coverage),
+      censored: r[at].censored,
+    })),
+  )
+}
+
 function detectionTable(): Row[] {
   return (read<DetectionFile>('detection')?.results ?? []).map((d) => ({
     fleet: d.fleet,
@@ -147,7 +190,7 @@ export function renderResults(): string {
       `Measured on ${m.cpu}, ${m.cores} CPUs (${m.hypervisor ?? 'bare metal'}), ${m.memoryGb} GB, Node ${m.node}, ${m.platform}, ${m.date.slice(0, 10)}.`,
     )
   }
-  parts.push('### Against the targets', markdownTable(targets()))
+  parts.push('### Against the targets', markdownTable([...targets(), ...rulTargets()]))
   const sections: [string, string][] = [
     ['pipeline', '1. Pipeline throughput'],
     ['storage', '1b. What a stored reading costs the database'],
@@ -169,6 +212,8 @@ export function renderResults(): string {
   }
   const detection = detectionTable()
   if (detection.length) parts.push('### 6. Detection quality (bench/detection.ts)', markdownTable(detection))
+  const rul = rulTable()
+  if (rul.length) parts.push('### 7. Remaining useful life (bench/rul.ts)', markdownTable(rul))
   return parts.join('\n\n')
 }
 

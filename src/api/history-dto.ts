@@ -5,6 +5,7 @@ import type { Role } from '../domain.js'
 import { toBookingDto } from '../schemas/booking-dto.js'
 import { iso, isoOrNull } from '../schemas/common.js'
 import type { AlarmSchema } from '../schemas/history.js'
+import { rulOf } from '../schemas/rul.js'
 
 export type AlarmDto = z.infer<typeof AlarmSchema>
 
@@ -30,6 +31,7 @@ export async function toAlarmDtos(app: FastifyInstance, rows: AlarmRow[], role: 
     status: r.status,
     reason: r.reason,
     rul_prediction: r.rul_prediction,
+    ...rulOf(r),
     occurrences: r.occurrences,
     signals: r.signals as AlarmDto['signals'],
     peak_values: r.peak_values,

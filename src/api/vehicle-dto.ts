@@ -3,6 +3,8 @@ import type { Vehicle } from '../db/schema.js'
 import { isoOrNull } from '../schemas/common.js'
 import type { VehicleDto } from '../schemas/vehicles.js'
 
+const NO_RUL = { rul_days: null, rul_low_days: null, rul_high_days: null, rul_method: null, rul_limit: null }
+
 /** Vehicles with their live health (open alarms from the database, the rest from the pipeline's memory). */
 export async function toVehicleDtos(app: FastifyInstance, vehicles: Vehicle[]): Promise<VehicleDto[]> {
   const summary = await app.services.repos.anomalies.openSummary(vehicles.map((v) => v.id))
@@ -31,7 +33,8 @@ export async function toVehicleDtos(app: FastifyInstance, vehicles: Vehicle[]): 
         status,
         open_alarms: open?.open ?? 0,
         worst_severity: worst,
-        rul_days: live?.rulDays ?? null,
+        ...(open?.rul ?? NO_RUL),
+        rul_alarm_id: open?.worstEventId ?? null,
       },
       latest: live?.latest ?? null,
       decommissioned_at: isoOrNull(v.decommissioned_at),

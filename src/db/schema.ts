@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
-import type { AnomalyStatus, BookingStatus, Role, Severity, UebaStatus } from '../domain.js'
+import type { AnomalyStatus, BookingStatus, Role, RulMethod, Severity, UebaStatus } from '../domain.js'
 
 /** Row types of the tables in `migrations/*.sql`, for Kysely. Keep the two in step. */
 
@@ -78,7 +78,13 @@ export interface AnomalyEventsTable {
   sensor_snapshot: Json<Record<string, unknown>>
   signals: Json<unknown[]>
   peak_values: Json<Record<string, number>>
+  /** The remaining useful life's median, days (migration 0008 adds the rest of the estimate). */
   rul_prediction: number | null
+  rul_low_days: ColumnType<number | null, number | null | undefined, number | null>
+  rul_high_days: ColumnType<number | null, number | null | undefined, number | null>
+  rul_method: ColumnType<RulMethod | null, RulMethod | null | undefined, RulMethod | null>
+  rul_limit: ColumnType<number | null, number | null | undefined, number | null>
+  rul_estimated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
   status: Generated<AnomalyStatus>
   last_seen_at: DefaultTimestamp
   occurrences: Generated<number>

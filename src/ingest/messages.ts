@@ -6,6 +6,7 @@ import { SignalSchema } from '../schemas/analysis.js'
 import { toBookingDto } from '../schemas/booking-dto.js'
 import { BookingSchema } from '../schemas/bookings.js'
 import { ChatMessageSchema, toChatDto } from '../schemas/chat.js'
+import { RulEstimateSchema } from '../schemas/rul.js'
 import { TelemetryReadingSchema } from '../schemas/telemetry.js'
 import { UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
 
@@ -24,8 +25,10 @@ export const AlertDataSchema = z.object({
   severity: SeveritySchema,
   diagnosis: z.string(),
   recommended_action: z.string().nullable(),
-  /** Remaining useful life, days. */
-  rul: z.number(),
+  /** Remaining useful life, days (the median; null when unknown): the alarm row's `rul_days`. */
+  rul: z.number().nullable(),
+  /** The whole estimate, as stored on the alarm row (interval, method, the level it counts to). */
+  ...RulEstimateSchema.shape,
   signals: z.array(SignalSchema),
   /** A new episode, or an escalation of an open one. */
   trigger: z.enum(['opened', 'escalated', 'manual']),

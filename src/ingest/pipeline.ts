@@ -23,8 +23,6 @@ export interface VehicleLiveState {
   vehicle: VehicleRef
   latest: TelemetryReading | null
   recent: ReadingRing
-  /** Filled in by the analysis observer: the latest remaining-useful-life estimate, in days. */
-  rulDays: number | null
   /** Epoch ms of the newest reading analysed: an older one is late, an equal one a duplicate. */
   lastTs: number
 }
@@ -133,7 +131,6 @@ export class IngestionPipeline {
       vehicle: { ...vehicle },
       latest: null,
       recent: new ReadingRing(this.deps.historySize ?? 240, vehicle.vin),
-      rulDays: null,
       lastTs: newestTs ?? Number.NEGATIVE_INFINITY,
     })
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { SeveritySchema } from '../domain.js'
+import { RulEstimateSchema } from './rul.js'
 
 /** The anomaly types of the default rules table. A rules file may add more (snake_case ids). */
 export const BUILTIN_ANOMALY_TYPES = [
@@ -62,8 +63,11 @@ export const AnalysisResultSchema = z.object({
   signals: z.array(SignalSchema),
   /** 0..1 overall. */
   anomaly_score: z.number().min(0).max(1),
-  /** Remaining useful life of the vehicle's worst component, days. */
-  rul_days: z.number().finite().min(0),
+  /**
+   * The episode's remaining useful life: null from the per-reading analysis (it fits no trend); the
+   * episode manager fills in the estimate it stored on the episode before the agents run.
+   */
+  rul: RulEstimateSchema.nullable(),
   /** Types that became active on THIS reading (the moment to diagnose and notify). */
   raised: z.array(AnomalyTypeSchema),
   /** Already-active types whose severity rose above anything reported since they became active. */

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { SeveritySchema } from '../domain.js'
 import { BookingSchema } from './bookings.js'
+import { RulEstimateSchema } from './rul.js'
 
 export const AnomalyStatusSchema = z.enum(['OPEN', 'ACKNOWLEDGED', 'RESOLVED'])
 
@@ -33,7 +34,8 @@ export const HistoryEventSchema = z
     severity: SeveritySchema,
     status: AnomalyStatusSchema,
     reason: z.string().nullable(),
-    rul_prediction: z.number().nullable(),
+    rul_prediction: z.number().nullable().describe('the same as rul_days (kept for older clients)'),
+    ...RulEstimateSchema.shape,
     occurrences: z.number().int(),
     signals: z.array(SignalDtoSchema),
     peak_values: z.record(z.string(), z.number()),

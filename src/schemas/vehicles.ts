@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { SeveritySchema } from '../domain.js'
 import { VinSchema } from './common.js'
+import { RulEstimateSchema } from './rul.js'
 import { TelemetryReadingSchema } from './telemetry.js'
 
 export const ReadingSchema = TelemetryReadingSchema.meta({ id: 'Reading' })
@@ -9,7 +10,9 @@ export const VehicleHealthSchema = z.object({
   status: z.enum(['ok', 'warning', 'critical', 'unknown']),
   open_alarms: z.number().int(),
   worst_severity: SeveritySchema.nullable(),
-  rul_days: z.number().nullable(),
+  /** The worst open alarm's remaining useful life, from its row; all null without an open alarm. */
+  ...RulEstimateSchema.shape,
+  rul_alarm_id: z.uuid().nullable().describe('the alarm the RUL belongs to'),
 })
 
 export const VehicleSchema = z

@@ -144,7 +144,7 @@ describe.each(DB_KINDS)('master graph on %s', (kind) => {
         severity: 'Medium',
         signals: [signal],
         anomaly_score: 0.6,
-        rul_days: 200,
+        rul: null,
         raised: ['tire_pressure'],
         escalated: [],
         cleared: [],

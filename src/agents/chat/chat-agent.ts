@@ -1,3 +1,4 @@
+import { rulOf } from '../../schemas/rul.js'
 import { BOOKING_OFFER } from '../workers/engagement-agent.js'
 import { approve, decline, pickSlot } from './booking.js'
 import { loadContext } from './context.js'
@@ -92,7 +93,7 @@ export class ChatAgent {
     const phrased = await this.deps.engagement.phraseMessage(
       diagnosis?.diagnosis_text ?? worst.reason ?? worst.anomaly_type,
       worst.severity,
-      { vin: req.vehicle.vin, model: req.vehicle.model, rulDays: worst.rul_prediction ?? undefined },
+      { vin: req.vehicle.vin, model: req.vehicle.model, rul: rulOf(worst) },
     )
     // The alert's closing question is answered right below, with the slots themselves.
     const explained = phrased.endsWith(BOOKING_OFFER)

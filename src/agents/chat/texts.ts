@@ -1,6 +1,7 @@
 import type { BookingView } from '../../db/repositories/bookings.js'
 import type { Severity } from '../../domain.js'
 import { slotLabel } from '../../lib/zoned-time.js'
+import { rulOf, rulSentence } from '../../schemas/rul.js'
 import type { Answer, Choice, Context } from './types.js'
 
 /** The chat agent's fixed wording and the answers built from the context alone. */
@@ -52,8 +53,9 @@ export function status(ctx: Context): Answer {
   if (!worst) return { content: `Your ${model} looks healthy: there are no open issues right now.${booking}` }
   const what = diagnosis?.diagnosis_text ?? worst.reason ?? worst.anomaly_type
   const n = ctx.open.length
-  const days = worst.rul_prediction === null ? undefined : Math.max(0, Math.round(worst.rul_prediction))
-  const rul = days === undefined ? '' : ` We estimate about ${days} days before it needs service.`
+  // The alarm row's estimate, in the words the alert used.
+  const said = rulSentence(rulOf(worst))
+  const rul = said === '' ? '' : ` ${said}`
   return {
     content:
       `Your ${model} has ${n} open issue${n === 1 ? '' : 's'}; the most serious is ${what} (${worst.severity}). ` +

@@ -145,7 +145,7 @@ export function emptyResult(): AnalysisResult {
     severity: null,
     signals: [],
     anomaly_score: 0,
-    rul_days: 0,
+    rul: null,
     raised: [],
     escalated: [],
     cleared: [],

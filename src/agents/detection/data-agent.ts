@@ -3,7 +3,9 @@ import type { AnalysisResult, Anomaly, AnomalyType } from '../../schemas/analysi
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 import { describeAnomaly, emptyResult } from './analysis-result.js'
 import { driftProgress, measured, unexplained, usable } from './drift-evaluation.js'
-import { isoToEpochDays, urgentRul } from './rul.js'
+import { episodeRul } from './episode-rul.js'
+import { isoToEpochDays } from './epoch-days.js'
+import { DEFAULT_RUL_FIT, type RulEstimate, type RulFitOptions, UNKNOWN_RUL } from './rul.js'
 import { DEFAULT_RULES, type Rule, validateRules } from './rules.js'
 import type { RuleState, SignalBaseline } from './vehicle-baseline.js'
 import {
@@ -20,11 +22,11 @@ export { VehicleHistory } from './vehicle-history.js'
 
 /**
  * The per-reading data analysis agent: threshold rules, per-vehicle drift detection with
- * hysteresis, and the remaining useful life. Pure (no I/O) and cheap enough to run on every reading.
+ * hysteresis; and, when an episode opens or escalates, its remaining useful life (`estimateRul`). Pure (no I/O) and cheap enough to run on every reading.
  *
  * Usage: keep one `VehicleHistory` per vehicle (`agent.createHistory()`) and call
  * `agent.analyze(reading, history)` for each reading in order. `analyze` BOTH evaluates the reading
- * AND folds it into `history` (baselines, hysteresis counters, RUL trend); there is no separate push,
+ * AND folds it into `history` (baselines, hysteresis counters); there is no separate push,
  * so never call `analyze` twice for the same reading. A history is bounded (about 6 KB) and a history
  * whose VIN differs from the reading's is reset rather than mixed across vehicles.
  *
@@ -50,6 +52,20 @@ export class DataAnalysisAgent {
   constructor(rules: readonly Rule[] = DEFAULT_RULES, options: DataAnalysisOptions = {}) {
     this.rules = validateRules(rules, 'DataAnalysisAgent rules')
     this.layout = compileLayout(this.rules, options)
+  }
+
+  /**
+   * The remaining useful life of an episode of `type`, fitted on the vehicle's `recent` readings
+   * (oldest first, e.g. the live state's ring). Called when an episode opens or escalates, not per
+   * reading: it costs a trend fit (see `rul.ts`).
+   */
+  estimateRul(
+    type: AnomalyType,
+    recent: readonly TelemetryReading[],
+    fit: RulFitOptions = DEFAULT_RUL_FIT,
+  ): RulEstimate {
+    const cr = this.layout.rules.find((r) => r.rule.type === type)
+    return cr ? episodeRul(cr, recent, fit) : UNKNOWN_RUL
   }
 
   /** A fresh per-vehicle state for this agent's rules. The caller owns it (one per vehicle). */
@@ -94,14 +110,10 @@ export class DataAnalysisAgent {
       }
     }
 
-    const soh = usable(reading, 'soh', 0, 2)
-    const brake = usable(reading, 'brake_pad_wear', 0, 2)
-    h.rul.observe(h.tDays, soh, brake)
     if (anomalies.length > 1) {
       anomalies.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.score - a.score)
     }
     const top = anomalies[0]
-    const rul = urgentRul(h.rul.estimate(), top ? top.severity : null, layout.rul)
     return {
       anomaly_detected: top !== undefined,
       anomalies,
@@ -110,7 +122,7 @@ export class DataAnalysisAgent {
       severity: top ? top.severity : null,
       signals: top ? top.signals : [],
       anomaly_score: top ? top.score : 0,
-      rul_days: rul,
+      rul: null,
       raised,
       escalated,
       cleared,

@@ -80,6 +80,24 @@ export const RuleSchema = z.strictObject({
   threshold: finite,
   /** Beyond this the anomaly is Critical. */
   critical: finite,
+  /**
+   * The component's end of life, beyond the critical level (brake pads fully worn): the last level a
+   * remaining-useful-life estimate counts down to. Absent: the critical level is the last.
+   */
+  end_of_life: finite.optional(),
+  /**
+   * How the remaining useful life is fitted. `model`: 'linear' (default) or 'exponential' where the
+   * physics compounds (a bearing's vibration grows with its damage): the trend is then fitted on the
+   * logarithm. `period_hours`: a cycle the signal follows (wear accrues only while driving, so it
+   * climbs by day and stands still by night): only points at least one period apart are compared,
+   * on windows of at least two periods, so that neither a drive nor a night reads as the rate.
+   */
+  rul: z
+    .strictObject({
+      model: z.enum(['linear', 'exponential']).optional(),
+      period_hours: z.number().positive().max(720).optional(),
+    })
+    .optional(),
   /** The anomaly clears once the value is back on the safe side of this level for N readings. */
   clear: finite,
   /** Values outside this range are treated as sensor faults and ignored. */

@@ -34,7 +34,7 @@ export class RulesValidationError extends Error {
 /** Checks the numeric ordering of whatever threshold fields are numbers, so it still reports when other fields are broken. */
 function consistencyIssues(raw: Record<string, unknown>, where: string): string[] {
   const issues: string[] = []
-  const { direction, threshold, critical, clear, valid_min, valid_max } = raw
+  const { direction, threshold, critical, clear, valid_min, valid_max, end_of_life } = raw
   const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
   if (direction === 'above' || direction === 'below') {
     const above = direction === 'above'
@@ -48,6 +48,9 @@ function consistencyIssues(raw: Record<string, unknown>, where: string): string[
       issues.push(
         `${where}: critical level ${critical} must be ${above ? 'above' : 'below'} threshold ${threshold} (direction '${direction}')`,
       )
+    }
+    if (num(critical) && num(end_of_life) && (above ? end_of_life < critical : end_of_life > critical)) {
+      issues.push(`${where}: end_of_life ${end_of_life} must not be ${safeWord} critical level ${critical}`)
     }
   }
   if (num(valid_min) && num(valid_max) && valid_min >= valid_max) {

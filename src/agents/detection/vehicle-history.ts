@@ -2,7 +2,6 @@
  * The per-vehicle state container of the data analysis agent and the compiled configuration it is
  * shaped by. Split from `data-agent.ts` to keep files small; `data-agent.ts` re-exports the public parts.
  */
-import { DEFAULT_RUL_OPTIONS, RulEstimator, type RulOptions } from './rul.js'
 import type { Condition, Rule } from './rules.js'
 import {
   DEFAULT_DRIFT_PARAMS,
@@ -16,10 +15,8 @@ export interface DataAnalysisOptions {
   /** Consecutive readings on the safe side of the clear level before an active type clears (default 4). */
   clearAfter?: number
   drift?: Partial<DriftParams>
-  /** RUL options; end-of-life limits default to the `soh` and `brake_pad_wear` rule thresholds. */
-  rul?: Partial<RulOptions>
   /**
-   * When set, the RUL time axis is `reading count x interval` instead of the readings' timestamps
+   * When set, the history's time axis is `reading count x interval` instead of the readings' timestamps
    * (for replays that stamp readings with wall-clock time faster than real time).
    */
   readingIntervalMinutes?: number
@@ -85,7 +82,6 @@ export interface CompiledRule {
 export interface Layout {
   rules: CompiledRule[]
   drift: DriftParams
-  rul: RulOptions
   clearAfter: number
   /** Fixed time step per reading (days) instead of timestamps, when configured. */
   intervalDays: number | undefined
@@ -94,14 +90,6 @@ export interface Layout {
 /** Compiles validated rules and options into the layout every history of one agent shares. */
 export function compileLayout(rules: readonly Rule[], options: DataAnalysisOptions): Layout {
   const drift: DriftParams = { ...DEFAULT_DRIFT_PARAMS, ...options.drift }
-  const soh = rules.find((r) => r.signal === 'soh' && r.direction === 'below')
-  const brake = rules.find((r) => r.signal === 'brake_pad_wear' && r.direction === 'above')
-  const rul: RulOptions = {
-    ...DEFAULT_RUL_OPTIONS,
-    ...(soh ? { sohLimit: soh.threshold } : {}),
-    ...(brake ? { brakeLimit: brake.threshold } : {}),
-    ...options.rul,
-  }
   const rangeOf = (signal: string): [number, number] => {
     const owner = rules.find((r) => r.signal === signal)
     return [owner?.valid_min ?? GLOBAL_MIN, owner?.valid_max ?? GLOBAL_MAX]
@@ -140,7 +128,6 @@ export function compileLayout(rules: readonly Rule[], options: DataAnalysisOptio
   return {
     rules: compiled,
     drift,
-    rul,
     clearAfter: Number.isFinite(options.clearAfter) ? Math.max(1, Math.floor(options.clearAfter!)) : 4,
     intervalDays: interval !== undefined && interval > 0 ? interval / 1440 : undefined,
   }
@@ -152,27 +139,24 @@ const MAX_GAP_DAYS = 366
 const BACK_TOLERANCE_DAYS = 1 / 24
 
 /**
- * Everything the data agent remembers about one vehicle: drift baselines, hysteresis state and the
- * RUL trend. Fixed size (no per-reading growth). Create it with `DataAnalysisAgent.createHistory()`;
+ * Everything the data agent remembers about one vehicle: drift baselines and hysteresis state. Fixed size (no per-reading growth). Create it with `DataAnalysisAgent.createHistory()`;
  * it is mutated only by `DataAnalysisAgent.analyze`. About 6 KB per vehicle.
  */
 export class VehicleHistory {
   vin: string | undefined
   /** Readings folded in since creation or the last reset. */
   readings = 0
-  /** Time of the last reading, days since the first one (RUL time axis). */
+  /** Time of the last reading, days since the first one (time axis). */
   tDays = 0
   baselines: SignalBaseline[] = []
   /** Per baseline slot, the lag model of an `explained_by` watch. */
   models: (LagModel | undefined)[] = []
   states: RuleState[] = []
-  rul: RulEstimator
   private layout: Layout
   private originDays = Number.NaN
 
   constructor(layout: Layout) {
     this.layout = layout
-    this.rul = new RulEstimator(layout.rul)
     this.build()
   }
 
@@ -191,7 +175,6 @@ export class VehicleHistory {
     this.readings = 0
     this.tDays = 0
     this.originDays = Number.NaN
-    this.rul = new RulEstimator(this.layout.rul)
     this.build()
   }
 
@@ -208,7 +191,7 @@ export class VehicleHistory {
     this.readings++
   }
 
-  /** @internal Moves the RUL clock; `epochDays` is NaN when the reading's timestamp is unusable. */
+  /** @internal Moves the clock; `epochDays` is NaN when the reading's timestamp is unusable. */
   advanceTime(epochDays: number): void {
     const step = this.layout.intervalDays
     if (step !== undefined) {

@@ -3,6 +3,7 @@ import type { Repositories } from '../../db/repositories/index.js'
 import { SEVERITY_RANK } from '../../domain.js'
 import type { ReadingObserver, VehicleLiveState } from '../../ingest/pipeline.js'
 import type { AnalysisResult, Anomaly } from '../../schemas/analysis.js'
+import type { RulEstimate } from '../../schemas/rul.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 import type { DataAnalysisAgent } from '../detection/data-agent.js'
 import type { MasterGraph } from '../master.js'
@@ -112,7 +113,6 @@ export class EpisodeManager implements ReadingObserver {
     }
     const result = this.deps.analyzer.analyze(reading, history)
     this.counts.analyzed++
-    state.rulDays = result.rul_days
     if (!result.anomaly_detected && result.cleared.length === 0) return
 
     const episodes = this.store.of(vehicle.id)
@@ -122,25 +122,33 @@ export class EpisodeManager implements ReadingObserver {
         const fresh = freshEpisode(anomaly, reading.timestamp)
         episodes.set(anomaly.type, fresh)
         this.counts.opened++
-        this.runs.enqueue(vehicle.id, (turn) =>
-          this.open(state, fresh, reading, focus(result, anomaly), turn),
-        )
+        const analysis = focus(result, anomaly, this.estimate(state, anomaly))
+        this.runs.enqueue(vehicle.id, (turn) => this.open(state, fresh, reading, analysis, turn))
         continue
       }
       continueEpisode(episode, anomaly, reading.timestamp)
       if (episode.unfinished) {
         episode.unfinished = false
+        const analysis = focus(result, anomaly, this.estimate(state, anomaly))
         this.runs.enqueue(vehicle.id, (turn) =>
-          this.run(state, episode, reading, focus(result, anomaly), 'opened', turn),
+          this.run(state, episode, reading, analysis, 'opened', turn, true),
         )
         continue
       }
       if (SEVERITY_RANK[anomaly.severity] > SEVERITY_RANK[episode.severity]) {
         episode.severity = anomaly.severity
         this.counts.escalated++
+        // Re-estimated on the escalating reading, and stored with the new severity even when
+        // nobody is re-notified (an acknowledged alarm's row still tells staff the truth).
+        const analysis = focus(result, anomaly, this.estimate(state, anomaly))
         if (!episode.acknowledged) {
           this.runs.enqueue(vehicle.id, (turn) =>
-            this.run(state, episode, reading, focus(result, anomaly), 'escalated', turn),
+            this.run(state, episode, reading, analysis, 'escalated', turn),
+          )
+        } else if (episode.eventId) {
+          const id = episode.eventId
+          this.runs.enqueue(vehicle.id, () =>
+            this.deps.repos.anomalies.raiseSeverity(id, anomaly.severity, analysis.rul!, reading.timestamp),
           )
         }
       }
@@ -152,6 +160,14 @@ export class EpisodeManager implements ReadingObserver {
       this.counts.resolved++
       this.runs.enqueue(vehicle.id, () => this.resolve(state, episode, reading.timestamp))
     }
+  }
+
+  /**
+   * The episode's remaining useful life from the vehicle's ring of recent readings (which holds
+   * this reading): a trend fit, so only when an episode opens or escalates.
+   */
+  private estimate(state: VehicleLiveState, anomaly: Anomaly): RulEstimate {
+    return this.deps.analyzer.estimateRul(anomaly.type, state.recent.toArray())
   }
 
   /** Waits for every queued run; then writes pending counters. */
@@ -179,7 +195,7 @@ export class EpisodeManager implements ReadingObserver {
       detectedAt: reading.timestamp,
       reason: anomaly.reason,
       signals: anomaly.signals,
-      rulPrediction: analysis.rul_days,
+      rul: analysis.rul,
       peakValues: episode.peaks,
     })
     episode.eventId = created.event.id
@@ -191,6 +207,8 @@ export class EpisodeManager implements ReadingObserver {
       episode.dirty = true
       const diagnosed = (await this.deps.repos.diagnoses.listForEvent(created.event.id)).length > 0
       if (diagnosed || episode.acknowledged) return
+      await this.run(state, episode, reading, analysis, 'opened', turn, true)
+      return
     }
     await this.run(state, episode, reading, analysis, 'opened', turn)
   }
@@ -202,11 +220,16 @@ export class EpisodeManager implements ReadingObserver {
     analysis: AnalysisResult,
     trigger: 'opened' | 'escalated',
     turn: RunTurn,
+    /** The row was written by an earlier run: store the estimate this run tells people. */
+    restate = false,
   ) {
     const { vehicle } = state
     if (!episode.eventId) return
+    const { anomalies } = this.deps.repos
+    const rul = analysis.rul ?? undefined
     if (trigger === 'escalated')
-      await this.deps.repos.anomalies.raiseSeverity(episode.eventId, episode.severity)
+      await anomalies.raiseSeverity(episode.eventId, episode.severity, rul, reading.timestamp)
+    else if (restate && rul) await anomalies.updateRul(episode.eventId, rul, reading.timestamp)
     this.counts.graphRuns++
     const { notifier } = this.deps
     const final = await runEpisodeGraph(
@@ -233,10 +256,11 @@ export class EpisodeManager implements ReadingObserver {
   }
 }
 
-/** The analysis as the graph should see it: about this one anomaly. */
-function focus(result: AnalysisResult, anomaly: Anomaly): AnalysisResult {
+/** The analysis as the graph should see it: about this one anomaly, with the episode's estimate. */
+function focus(result: AnalysisResult, anomaly: Anomaly, rul: RulEstimate): AnalysisResult {
   return {
     ...result,
+    rul,
     anomalies: [anomaly],
     anomaly_type: anomaly.type,
     anomaly_reason: anomaly.reason,

@@ -3,6 +3,7 @@ import type { AnomalyEvent, UebaLog } from '../../db/schema.js'
 import type { EventBus } from '../../ingest/event-bus.js'
 import { messages } from '../../ingest/messages.js'
 import type { VehicleLiveState } from '../../ingest/pipeline.js'
+import { UNKNOWN_RUL } from '../../schemas/rul.js'
 import type { VehicleState } from '../graph/state.js'
 
 type Vehicle = VehicleLiveState['vehicle']
@@ -27,7 +28,8 @@ export class Notifier {
           severity: state.severity,
           diagnosis: state.diagnosis_text ?? '',
           recommended_action: state.recommended_action,
-          rul: state.rul,
+          rul: state.rul?.rul_days ?? null,
+          ...(state.rul ?? UNKNOWN_RUL),
           signals: state.signals,
           trigger: state.trigger,
         },

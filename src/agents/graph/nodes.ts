@@ -108,7 +108,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
         anomaly_type: a?.anomaly_type ?? null,
         signals: a?.signals ?? [],
         severity: top?.severity ?? 'Low',
-        rul: a?.rul_days ?? state.rul,
+        rul: a?.rul ?? state.rul,
       }
       return transition(deps, 'data_analysis', state, update)
     },
@@ -135,7 +135,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
             detectedAt: state.current_data?.timestamp,
             reason: state.anomaly_reason,
             signals: state.signals,
-            rulPrediction: state.rul,
+            rul: state.rul,
           },
         )
         eventId = event.id
@@ -168,7 +168,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
         {
           vin: state.vin,
           model: state.model ?? undefined,
-          rulDays: state.rul,
+          rul: state.rul,
         },
       )
       const message = await deps.repos.chat.addMessage({

@@ -2,6 +2,7 @@ import { Annotation } from '@langchain/langgraph'
 import type { Severity } from '../../domain.js'
 import type { AnalysisResult, Diagnosis, Signal } from '../../schemas/analysis.js'
 import type { Slot } from '../../schemas/bookings.js'
+import type { RulEstimate } from '../../schemas/rul.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 
 /** A message the graph produced for a person, in the order produced. */
@@ -67,8 +68,8 @@ export const VehicleStateAnnotation = Annotation.Root({
   confidence: replace<number | null>(() => null),
   /** Low | Medium | High | Critical, as diagnosed (never below the detected severity). */
   severity: replace<Severity>(() => 'Low'),
-  /** Remaining useful life, days. */
-  rul: replace<number>(() => 0),
+  /** The episode's remaining-useful-life estimate (from its alarm row); null when none was made. */
+  rul: replace<RulEstimate | null>(() => null),
   /** Messages for people, appended by each node. */
   messages: Annotation<GraphMessage[]>({ reducer: (prev, next) => prev.concat(next), default: () => [] }),
   /** The `anomaly_events` row of this episode. */

@@ -3,13 +3,16 @@ import { HumanMessage, SystemMessage } from '@langchain/core/messages'
 import { ChatOpenAI } from '@langchain/openai'
 import { isSeverity, type Severity } from '../../domain.js'
 import type { Diagnosis } from '../../schemas/analysis.js'
+import { type RulEstimate, rulSentence } from '../../schemas/rul.js'
 import { KNOWLEDGE, matchKnowledge, UNCLASSIFIED } from './diagnosis-agent.js'
 
 export interface EngagementContext {
   vin?: string
   /** Vehicle model, e.g. "Nexon EV". */
   model?: string
-  /** Remaining useful life in days, from the data analysis agent. */
+  /** The episode's remaining-useful-life estimate, as stored on its alarm row. */
+  rul?: RulEstimate | null
+  /** A bare number of days (no interval), for callers without an estimate. */
   rulDays?: number
 }
 
@@ -46,11 +49,11 @@ function sentence(text: string): string {
   return /[.!?]$/.test(t) ? t : `${t}.`
 }
 
-function rulSentence(days: number | undefined): string {
-  if (days === undefined || !Number.isFinite(days) || days < 0) return ''
-  if (days < 1) return 'We estimate it needs attention within a day.'
-  const rounded = Math.round(days)
-  return `We estimate about ${rounded} day${rounded === 1 ? '' : 's'} before it needs service.`
+function contextRul(context: EngagementContext): RulEstimate | null {
+  if (context.rul !== undefined) return context.rul
+  const days = context.rulDays
+  if (days === undefined || !Number.isFinite(days) || days < 0) return null
+  return { rul_days: days, rul_low_days: null, rul_high_days: null, rul_method: 'theil-sen', rul_limit: null }
 }
 
 /**
@@ -81,7 +84,7 @@ export class CustomerEngagementAgent {
       title = title.split(':')[1]?.trim() || 'Unusual vehicle behaviour'
     const advice = sentence(KNOWLEDGE[key ?? UNCLASSIFIED]!.owner_advice)
     const where = context.model ? ` on your ${context.model.trim()}` : ''
-    const rul = rulSentence(context.rulDays)
+    const rul = rulSentence(contextRul(context))
     const parts: string[] = []
     switch (level) {
       case 'Critical':

@@ -1,16 +1,54 @@
 import { sql } from 'kysely'
-import type { Severity } from '../../domain.js'
+import { type RulMethod, SEVERITY_RANK, type Severity } from '../../domain.js'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
 import { isUniqueViolation } from '../errors.js'
 import type { AnomalyEvent } from '../schema.js'
 
+/** An episode's remaining-useful-life estimate (the API's `RulEstimate`), as stored on its row. */
+export interface RulColumns {
+  rul_days: number | null
+  rul_low_days: number | null
+  rul_high_days: number | null
+  rul_method: RulMethod | null
+  rul_limit: number | null
+}
+
+export interface OpenSummary {
+  open: number
+  worst: Severity
+  worstEventId: string
+  rul: RulColumns
+}
+
 export interface NewAnomalyDetails {
   detectedAt?: Date | string
   reason?: string | null
   signals?: unknown[]
-  rulPrediction?: number | null
+  rul?: RulColumns | null
   peakValues?: Record<string, number>
+}
+
+interface RulRow {
+  rul_prediction: number | null
+  rul_low_days: number | null
+  rul_high_days: number | null
+  rul_method: RulMethod | null
+  rul_limit: number | null
+  rul_estimated_at: Date | string
+}
+
+/** The row's columns for `rul`, estimated at `at` (the reading's time). */
+function rulRow(rul: RulColumns | null | undefined, at: Date | string | undefined): Partial<RulRow> {
+  if (!rul) return {}
+  return {
+    rul_prediction: rul.rul_days,
+    rul_low_days: rul.rul_low_days,
+    rul_high_days: rul.rul_high_days,
+    rul_method: rul.rul_method,
+    rul_limit: rul.rul_limit,
+    rul_estimated_at: at ?? new Date(),
+  }
 }
 
 export function anomaliesRepository(db: Db) {
@@ -33,7 +71,8 @@ export function anomaliesRepository(db: Db) {
           reason: details.reason ?? null,
           signals: json(details.signals ?? []),
           peak_values: json(details.peakValues ?? {}),
-          rul_prediction: details.rulPrediction ?? null,
+          rul_prediction: null,
+          ...rulRow(details.rul, details.detectedAt),
           ...(details.detectedAt
             ? { detected_at: details.detectedAt, last_seen_at: details.detectedAt }
             : {}),
@@ -66,8 +105,18 @@ export function anomaliesRepository(db: Db) {
       }
     },
 
-    async raiseSeverity(id: string, severity: Severity): Promise<void> {
-      await db.updateTable('anomaly_events').set({ severity }).where('id', '=', id).execute()
+    /** An escalation: the new severity and the estimate re-made on the reading that escalated. */
+    async raiseSeverity(id: string, severity: Severity, rul?: RulColumns, at?: string): Promise<void> {
+      await db
+        .updateTable('anomaly_events')
+        .set({ severity, ...rulRow(rul, at) })
+        .where('id', '=', id)
+        .execute()
+    },
+
+    /** The estimate re-made for an episode whose severity did not change (a run picked up again). */
+    async updateRul(id: string, rul: RulColumns, at?: string): Promise<void> {
+      await db.updateTable('anomaly_events').set(rulRow(rul, at)).where('id', '=', id).execute()
     },
 
     /** Every episode not yet resolved, to pick up tracking after a restart. */
@@ -123,24 +172,49 @@ export function anomaliesRepository(db: Db) {
         .executeTakeFirst()
     },
 
-    /** Per vehicle: how many unresolved episodes, and the worst severity among them. */
-    async openSummary(vehicleIds: string[]): Promise<Map<string, { open: number; worst: Severity }>> {
+    /**
+     * Per vehicle: how many unresolved episodes, and the worst of them (highest severity, then the
+     * newest: the one the chat agent talks about), whose row holds the RUL the health card shows.
+     */
+    async openSummary(vehicleIds: string[]): Promise<Map<string, OpenSummary>> {
       if (vehicleIds.length === 0) return new Map()
       const rows = await db
         .selectFrom('anomaly_events')
         .select([
           'vehicle_id',
-          sql<number>`count(*)::int`.as('open'),
-          sql<number>`max(case severity when 'Critical' then 4 when 'High' then 3 when 'Medium' then 2 else 1 end)::int`.as(
-            'rank',
-          ),
+          'id',
+          'severity',
+          'detected_at',
+          'rul_prediction',
+          'rul_low_days',
+          'rul_high_days',
+          'rul_method',
+          'rul_limit',
         ])
         .where('vehicle_id', 'in', vehicleIds)
         .where('status', '<>', 'RESOLVED')
-        .groupBy('vehicle_id')
+        .orderBy('detected_at', 'desc')
         .execute()
-      const names: Severity[] = ['Low', 'Medium', 'High', 'Critical']
-      return new Map(rows.map((r) => [r.vehicle_id, { open: r.open, worst: names[r.rank - 1] ?? 'Low' }]))
+      const out = new Map<string, OpenSummary>()
+      for (const r of rows) {
+        const seen = out.get(r.vehicle_id)
+        if (seen) seen.open++
+        const worse = !seen || SEVERITY_RANK[r.severity] > SEVERITY_RANK[seen.worst]
+        if (!worse) continue
+        out.set(r.vehicle_id, {
+          open: seen?.open ?? 1,
+          worst: r.severity,
+          worstEventId: r.id,
+          rul: {
+            rul_days: r.rul_prediction,
+            rul_low_days: r.rul_low_days,
+            rul_high_days: r.rul_high_days,
+            rul_method: r.rul_method,
+            rul_limit: r.rul_limit,
+          },
+        })
+      }
+      return out
     },
 
     listForVehicle(vehicleId: string): Promise<AnomalyEvent[]> {

@@ -88,7 +88,13 @@ describe.each(DB_KINDS)('ChatAgent on %s', (kind) => {
       {},
       {
         reason: 'battery_temperature 55 above 45',
-        rulPrediction: 12.4,
+        rul: {
+          rul_days: 12.4,
+          rul_low_days: 8,
+          rul_high_days: 20,
+          rul_method: 'theil-sen',
+          rul_limit: 55,
+        },
       },
     )
     await repos.diagnoses.createDiagnosis(event.id, 'Battery thermal management failure', 0.8, {

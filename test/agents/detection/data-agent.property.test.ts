@@ -43,7 +43,8 @@ describe('DataAnalysisAgent properties', () => {
           const result = a.analyze(reading, history)
           const parsed = AnalysisResultSchema.safeParse(result)
           if (!parsed.success) throw new Error(JSON.stringify(parsed.error.issues))
-          expect(Number.isFinite(result.rul_days) && result.rul_days >= 0).toBe(true)
+          // The per-reading analysis fits no trend: the episode manager estimates the RUL.
+          expect(result.rul).toBeNull()
           expect(result.anomaly_score).toBeGreaterThanOrEqual(0)
           expect(result.anomaly_score).toBeLessThanOrEqual(1)
           expect(result.anomaly_detected).toBe(result.anomalies.length > 0)

@@ -1,129 +1,120 @@
 import { describe, expect, it } from 'vitest'
 import { DataAnalysisAgent } from '../../../src/agents/detection/data-agent.js'
-import {
-  DEFAULT_RUL_OPTIONS,
-  isoToEpochDays,
-  RulEstimator,
-  urgentRul,
-} from '../../../src/agents/detection/rul.js'
+import { isoToEpochDays } from '../../../src/agents/detection/epoch-days.js'
+import { estimateRul } from '../../../src/agents/detection/rul.js'
+import { makeReading, step } from '../../helpers/readings.js'
 
-const PER_DAY = 96 // 15-minute readings
+const STEP = 15 / 1440 // days between readings
 
-/** Feeds `days` of readings; `soh(t)` and `brake(t)` give the value at t days. */
-function feed(est: RulEstimator, days: number, soh: (t: number) => number, brake: (t: number) => number) {
-  for (let i = 0; i < days * PER_DAY; i++) {
-    const t = i / PER_DAY
-    est.observe(t, soh(t), brake(t))
+/** `n` readings 15 minutes apart ending at t = 0 (days), valued `f(t)`. */
+function series(n: number, f: (t: number, i: number) => number) {
+  const t = Array.from({ length: n }, (_, i) => (i - n + 1) * STEP)
+  return { t, y: t.map((x, i) => f(x, i)) }
+}
+
+/** Deterministic noise in [-1, 1]. */
+function noise(seed: number) {
+  let s = seed
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648
+    return (s / 2147483648) * 2 - 1
   }
 }
 
-describe('RulEstimator', () => {
-  it('projects a steady SoH decline to the end-of-life limit', () => {
-    const est = new RulEstimator()
-    // 0.9 falling 0.001/day: after 30 days SoH 0.87, 0.17 above 0.7 -> 170 days left.
-    feed(
-      est,
-      30,
-      (t) => 0.9 - 0.001 * t + 0.002 * Math.sin(t * 40),
-      () => 0.2,
+describe('estimateRul', () => {
+  it('gives the time a clean linear trend needs to reach the limit, inside its interval', () => {
+    // 40 C rising 1 C per hour toward 45: 5 hours.
+    const n = noise(1)
+    const s = series(48, (t) => 40 + 24 * t + 0.2 * n())
+    const rul = estimateRul(s, { above: true, limits: [45, 55] })
+    expect(rul.rul_method).toBe('theil-sen')
+    expect(rul.rul_limit).toBe(45)
+    expect(rul.rul_days! * 24).toBeCloseTo(5, 0)
+    expect(rul.rul_low_days!).toBeLessThanOrEqual(5 / 24)
+    expect(rul.rul_high_days!).toBeGreaterThanOrEqual(5 / 24)
+  })
+
+  it('counts down to the next limit once the first is behind it', () => {
+    // 50 C rising 2 C per hour: past 45, 5 hours to 55.
+    const s = series(48, (t) => 50 + 48 * t)
+    const rul = estimateRul(s, { above: true, limits: [45, 55] })
+    expect(rul.rul_limit).toBe(55)
+    expect(rul.rul_days! * 24).toBeCloseTo(2.5, 1)
+  })
+
+  it('says unknown, never a number, when the readings show no trend', () => {
+    const n = noise(7)
+    const flat = estimateRul(
+      series(240, () => 30 + 3 * n()),
+      { above: true, limits: [45, 55] },
     )
-    const b = est.breakdown()
-    expect(b.battery_method).toBe('trend')
-    expect(b.battery_days).toBeGreaterThan(160)
-    expect(b.battery_days).toBeLessThan(180)
-    expect(b.days).toBe(b.battery_days)
+    expect(flat).toEqual({
+      rul_days: null,
+      rul_low_days: null,
+      rul_high_days: null,
+      rul_method: 'insufficient-trend',
+      rul_limit: null,
+    })
+    // Improving (cooling down) is no trend toward the limit either.
+    expect(
+      estimateRul(
+        series(48, (t) => 30 - 10 * t),
+        { above: true, limits: [45] },
+      ).rul_method,
+    ).toBe('insufficient-trend')
+    expect(estimateRul({ t: [], y: [] }, { above: true, limits: [45] }).rul_method).toBe('insufficient-trend')
   })
 
-  it('projects brake pad wear to 0.8 and takes the minimum', () => {
-    const est = new RulEstimator()
-    // wear 0.5 rising 0.01/day: after 10 days 0.6, 0.2 left -> 20 days.
-    feed(
-      est,
-      10,
-      () => 0.95,
-      (t) => 0.5 + 0.01 * t,
+  it('gives 0 for a signal already past its last limit, falling signals too', () => {
+    const crossed = estimateRul(
+      series(8, () => 21),
+      { above: false, limits: [28, 22] },
     )
-    const b = est.breakdown()
-    expect(b.brake_method).toBe('trend')
-    expect(b.brake_days).toBeGreaterThan(18)
-    expect(b.brake_days).toBeLessThan(22)
-    expect(b.days).toBe(b.brake_days)
-  })
-
-  it('uses the nominal fleet rate when the history is shorter than a day', () => {
-    const est = new RulEstimator()
-    for (let i = 0; i < 50; i++) est.observe(i / PER_DAY, 0.8 - i * 0.001, Number.NaN)
-    const b = est.breakdown()
-    expect(b.battery_method).toBe('nominal')
-    expect(b.brake_method).toBe('none')
-    // Headroom of the smoothed SoH (~0.77 - 0.7) at 0.02 per 365 days.
-    const expected = ((est.soh.level - 0.7) / 0.02) * 365
-    expect(b.days).toBeCloseTo(expected, 0)
-  })
-
-  it('gives the cap or the nominal estimate for a flat history', () => {
-    const flatHigh = new RulEstimator()
-    feed(
-      flatHigh,
-      5,
-      () => 0.95,
-      () => Number.NaN,
+    expect(crossed).toMatchObject({ rul_days: 0, rul_low_days: 0, rul_high_days: 0, rul_method: 'crossed' })
+    // Tyre pressure losing 1 psi per hour from 31: 3 hours to 28.
+    const leak = estimateRul(
+      series(24, (t) => 31 - 24 * t),
+      { above: false, limits: [28, 22] },
     )
-    expect(flatHigh.breakdown().battery_method).toBe('nominal')
-    expect(flatHigh.estimate()).toBe(DEFAULT_RUL_OPTIONS.capDays)
-
-    const flatLow = new RulEstimator()
-    feed(
-      flatLow,
-      5,
-      () => 0.75,
-      () => Number.NaN,
-    )
-    expect(flatLow.estimate()).toBeCloseTo((0.05 / 0.02) * 365, 0)
+    expect(leak.rul_limit).toBe(28)
+    expect(leak.rul_days! * 24).toBeCloseTo(3, 1)
   })
 
-  it('gives the cap with no data and 0 at or past end of life', () => {
-    expect(new RulEstimator().estimate()).toBe(3650)
-    const dead = new RulEstimator()
-    feed(
-      dead,
-      2,
-      () => 0.65,
-      () => 0.3,
-    )
-    expect(dead.estimate()).toBe(0)
-  })
-
-  it('caps the RUL while a High or Critical anomaly is active', () => {
-    const o = DEFAULT_RUL_OPTIONS
-    expect(urgentRul(500, 'Critical', o)).toBe(3)
-    expect(urgentRul(500, 'High', o)).toBe(14)
-    expect(urgentRul(500, 'Medium', o)).toBe(500)
-    expect(urgentRul(2, 'High', o)).toBe(2)
-    expect(urgentRul(500, null, o)).toBe(500)
-  })
-
-  it('feeds the data agent from reading timestamps', () => {
+  it("reads a wear that accrues only while driving at its daily rate, not a drive's", () => {
+    // Pads wear 0.05 a day, all of it in 8 driving hours; 0.6 now, 0.8 is 4 days away.
+    const s = series(240, (t) => {
+      const day = Math.floor(t)
+      const hour = (t - day) * 24
+      const today = Math.min(1, Math.max(0, (hour - 8) / 8))
+      return 0.6 + 0.05 * (day + today)
+    })
     const agent = new DataAnalysisAgent()
-    const history = agent.createHistory()
-    const t0 = Date.parse('2025-01-01T00:00:00Z')
-    let rul = 0
-    for (let i = 0; i < 20 * PER_DAY; i++) {
-      const t = i / PER_DAY
-      rul = agent.analyze(
-        {
-          vin: 'V1',
-          timestamp: new Date(t0 + i * 900_000).toISOString(),
-          soh: 0.9 - 0.002 * t,
-          brake_pad_wear: 0.2,
-          battery_temperature: 30,
-        } as never,
-        history,
-      ).rul_days
-    }
-    // SoH at day 20 is 0.86; 0.16 / 0.002 = 80 days.
-    expect(rul).toBeGreaterThan(75)
-    expect(rul).toBeLessThan(85)
+    const readings = s.t.map((t, i) =>
+      makeReading('V1', new Date(Date.UTC(2025, 0, 10) + t * 86_400_000), { brake_pad_wear: s.y[i]! }),
+    )
+    const rul = agent.estimateRul('brake_wear', readings)
+    expect(rul.rul_method).toBe('theil-sen')
+    expect(rul.rul_limit).toBe(0.8)
+    expect(rul.rul_days!).toBeGreaterThan(3)
+    expect(rul.rul_days!).toBeLessThan(5.5)
+    expect(rul.rul_low_days!).toBeLessThanOrEqual(4)
+    expect(rul.rul_high_days!).toBeGreaterThanOrEqual(4)
+  })
+
+  it('fits a compounding bearing vibration on its logarithm, while the motor turns', () => {
+    // Vibration doubling every 12 hours from 1.0 g: 2.0 g in 12 hours; parked readings say nothing.
+    const agent = new DataAnalysisAgent()
+    const readings = Array.from({ length: 96 }, (_, i) => {
+      const hoursAgo = (95 - i) / 4
+      const parked = i % 4 === 0
+      return makeReading('V1', step('2025-01-10T00:00:00Z', i), {
+        motor_rpm: parked ? 0 : 2000,
+        motor_vibration: parked ? 0.1 : 2 ** (-hoursAgo / 12),
+      })
+    })
+    const rul = agent.estimateRul('motor_bearing', readings)
+    expect(rul.rul_limit).toBe(2)
+    expect(rul.rul_days! * 24).toBeCloseTo(12, 0)
   })
 })
 

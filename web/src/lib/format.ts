@@ -1,3 +1,4 @@
+import { type RulWords, formatRul as sharedFormatRul } from '../../../src/lib/rul-format.js'
 import type { Severity } from './types'
 
 const dateTime = new Intl.DateTimeFormat(undefined, {
@@ -33,10 +34,16 @@ export function formatNumber(value: unknown, digits = 1): string {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—'
 }
 
-export function formatRul(days: number | null | undefined): string {
-  if (days === null || days === undefined || !Number.isFinite(days)) return 'unknown'
-  if (days < 1) return 'under a day'
-  return `${Math.round(days)} day${Math.round(days) === 1 ? '' : 's'}`
+/**
+ * An alarm's remaining-useful-life estimate in the agents' own words; a bare number of days (an
+ * older row) reads as its median alone.
+ */
+export function formatRul(rul: RulWords | number | null | undefined): string {
+  const estimate =
+    typeof rul === 'number'
+      ? { rul_days: rul, rul_low_days: null, rul_high_days: null, rul_method: null }
+      : rul
+  return sharedFormatRul(estimate) ?? 'unknown'
 }
 
 export function formatPercent(value: number | null | undefined): string {

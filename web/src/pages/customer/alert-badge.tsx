@@ -27,7 +27,9 @@ export function AlertBadge({
       </div>
       <p class="alert-body">
         {alert.diagnosis}
-        {alert.rul !== null && alert.rul !== undefined && <> · Remaining life: {formatRul(alert.rul)}</>}
+        {alert.rul_method !== 'insufficient-trend' && alert.rul !== null && (
+          <> · Remaining life: {formatRul(alert)}</>
+        )}
       </p>
       <p class="alert-state">
         {analysing ? (

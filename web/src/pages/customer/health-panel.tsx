@@ -28,7 +28,7 @@ export function HealthPanel({ vehicle, refreshKey }: { vehicle: Vehicle; refresh
         <dl class="facts">
           <div>
             <dt>Remaining useful life</dt>
-            <dd>{formatRul(h.rul_days)}</dd>
+            <dd>{formatRul(h)}</dd>
           </div>
           <div>
             <dt>Open alarms</dt>

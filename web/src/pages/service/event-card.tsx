@@ -101,7 +101,7 @@ export function EventCard({ vin, event }: { vin: string; event: HistoryEvent }) 
         </span>
       </header>
       {event.reason && <p>{event.reason}</p>}
-      <p class="small">Predicted remaining life at detection: {formatRul(event.rul_prediction)}</p>
+      <p class="small">Remaining life (re-estimated at each escalation): {formatRul(event)}</p>
       {event.signals.length > 0 && (
         <table class="table compact">
           <caption class="visually-hidden">Signals that triggered the event</caption>

@@ -117,7 +117,7 @@ export function VehicleDrilldown({ vin }: { vin: string }) {
           </div>
           <div>
             <dt>RUL</dt>
-            <dd>{formatRul(v.health.rul_days)}</dd>
+            <dd>{formatRul(v.health)}</dd>
           </div>
           <div>
             <dt>Last reading</dt>
