@@ -21,6 +21,9 @@ export interface SimSummary {
   protocol: SimOptions['protocol']
   vehicles: number
   rate_per_vehicle: number
+  /** Login, provisioning and (MQTT) connecting. */
+  setup_s: number
+  /** From the first measurement to the last acknowledgement (or the drain deadline). */
   duration_s: number
   readings: {
     sent: number
@@ -38,7 +41,7 @@ export interface SimSummary {
   errors: Record<string, number>
   /** From a message's first send to its PUBACK or 202, retries included. */
   ack_latency_ms: { n: number; p50: number; p95: number; p99: number; max: number }
-  /** Acknowledged readings per second over the run. */
+  /** Acknowledged readings per second over `duration_s`. */
   readings_per_second: number
   verification: Verification | null
   /** 0 ok, 1 verification failed, 3 the run could not complete. */
@@ -63,9 +66,10 @@ export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): 
   const units: Unit[] = []
   const transports: Transport[] = []
   const giveUp = new AbortController()
-  const started = performance.now()
+  const begun = performance.now()
+  let setupS = 0
   const summary = (exit: SimSummary['exit_code'], verification: Verification | null, error?: string) =>
-    summarise(options, counters, units, (performance.now() - started) / 1000, verification, exit, error)
+    summarise(options, counters, units, { setupS, streamS: 0 }, verification, exit, error)
 
   let devices: Device[]
   let fleet: Awaited<ReturnType<typeof loadFleetSource>>
@@ -89,14 +93,13 @@ export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): 
   const total =
     options.readings ??
     (options.durationS === undefined ? Number.POSITIVE_INFINITY : Math.ceil(options.durationS * options.rate))
-  const t0 = Date.now() + 200
   devices.forEach((device, i) => {
     const source = fleet.vehicles[i % fleet.vehicles.length]!
     const unit = new Unit(
       {
         ...device,
         source,
-        startMs: t0 + Math.floor(rng.range(0, Math.min(periodMs, intervalMs))),
+        startMs: Math.floor(rng.range(0, Math.min(periodMs, intervalMs))),
         skewMs: Math.round(rng.range(-options.clockSkewS, options.clockSkewS) * 1000),
         periodMs,
         total,
@@ -124,6 +127,11 @@ export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): 
     }
   }
 
+  const t0 = Date.now() + 100
+  for (const unit of units) unit.begin(t0)
+  setupS = (performance.now() - begun) / 1000
+  log(`${units.length} units provisioned and ready in ${setupS.toFixed(1)} s`)
+  const started = performance.now()
   // Each unit sends every interval, units spread over it so that the service sees a steady stream.
   const phases = units.map((_, i) => t0 + ((i + 0.5) / units.length) * intervalMs)
   await new Promise<void>((resolve) => {
@@ -161,7 +169,7 @@ export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): 
   })
   await closeAll()
   log(progressLine((performance.now() - started) / 1000, counters, inFlight(units)))
-  const elapsed = performance.now() - started
+  const streamS = (performance.now() - started) / 1000
   await hooks.beforeVerify?.(units)
 
   let verification: Verification
@@ -174,7 +182,7 @@ export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): 
   const exit = !verification.ok ? 1 : unacknowledged > 0 ? 3 : 0
   const error =
     unacknowledged > 0 ? `${unacknowledged} readings still unacknowledged after the drain timeout` : undefined
-  const result = summarise(options, counters, units, elapsed / 1000, verification, exit, error)
+  const result = summarise(options, counters, units, { setupS, streamS }, verification, exit, error)
   return { summary: result, units }
 }
 
@@ -190,7 +198,7 @@ function summarise(
   options: SimOptions,
   c: Counters,
   units: readonly Unit[],
-  seconds: number,
+  time: { setupS: number; streamS: number },
   verification: Verification | null,
   exit: SimSummary['exit_code'],
   error: string | undefined,
@@ -199,7 +207,8 @@ function summarise(
     protocol: options.protocol,
     vehicles: units.length,
     rate_per_vehicle: options.rate,
-    duration_s: Math.round(seconds * 100) / 100,
+    setup_s: Math.round(time.setupS * 100) / 100,
+    duration_s: Math.round(time.streamS * 100) / 100,
     readings: {
       sent: c.sent,
       acknowledged: c.acknowledged,
@@ -218,7 +227,7 @@ function summarise(
     },
     errors: { ...c.errors },
     ack_latency_ms: c.latency(),
-    readings_per_second: seconds > 0 ? Math.round((c.acknowledged / seconds) * 10) / 10 : 0,
+    readings_per_second: time.streamS > 0 ? Math.round((c.acknowledged / time.streamS) * 10) / 10 : 0,
     verification,
     exit_code: exit,
     ...(error ? { error } : {}),

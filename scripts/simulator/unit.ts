@@ -21,7 +21,7 @@ export interface UnitPlan {
   vin: string
   token: string
   source: SourceVehicle
-  /** Real time (epoch ms) of the first measurement. */
+  /** Real time (epoch ms) of the first measurement: until `begin`, the offset from the run's start. */
   startMs: number
   /** The unit's clock error: added to every timestamp it sends. */
   skewMs: number
@@ -58,6 +58,11 @@ export class Unit {
   ) {
     this.total = plan.total
     this.rng = new Rng(plan.seed, plan.vin)
+  }
+
+  /** The run starts at `t0` (epoch ms): measurements begin at t0 plus this unit's offset. */
+  begin(t0: number): void {
+    this.plan.startMs += t0
   }
 
   get vin(): string {
