@@ -18,6 +18,7 @@ export class MqttTransport {
   private client: MqttClient | undefined
   private inFlightMessages = 0
   private connectedOnce = false
+  private closing = false
 
   constructor(
     private readonly unit: Unit,
@@ -84,6 +85,7 @@ export class MqttTransport {
   }
 
   async close(): Promise<void> {
+    this.closing = true
     await this.client?.endAsync(true)
   }
 
@@ -92,12 +94,20 @@ export class MqttTransport {
     this.inFlightMessages++
     this.unit.inFlight += n
     this.counters.messagesSent++
-    batch.firstSentAt = performance.now()
+    batch.firstSentAt ??= performance.now()
     client.publish(topics.telemetry(this.unit.vin), JSON.stringify(batch.readings), { qos: 1 }, (err) => {
       this.inFlightMessages--
       this.unit.inFlight -= n
-      if (err) this.counters.error(`publish: ${err.message}`)
-      else this.unit.acknowledge(batch, this.counters)
+      if (err) {
+        // Never stored by the package (a publish queued while it resent its store, and the
+        // connection dropped again): the unit keeps the batch and sends it once more.
+        this.counters.error(`publish: ${err.message}`)
+        this.counters.retries++
+        this.unit.queue.unshift(batch)
+        if (!this.closing) setTimeout(() => this.pump(), 100)
+        return
+      }
+      this.unit.acknowledge(batch, this.counters)
       this.pump()
     })
   }

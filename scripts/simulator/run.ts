@@ -13,6 +13,8 @@ export interface RunHooks {
   log?: (line: string) => void
   /** Aborting it stops measuring; what is queued or in flight is still delivered and verified. */
   signal?: AbortSignal
+  /** Once every unit is connected, before the first reading: the units, to watch while they run. */
+  onStart?: (units: readonly Unit[]) => void
   /** After the last acknowledgement, before the range API is read (a test removes a row here). */
   beforeVerify?: (units: readonly Unit[]) => Promise<void> | void
 }
@@ -131,6 +133,7 @@ export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): 
   for (const unit of units) unit.begin(t0)
   setupS = (performance.now() - begun) / 1000
   log(`${units.length} units provisioned and ready in ${setupS.toFixed(1)} s`)
+  hooks.onStart?.(units)
   const started = performance.now()
   // Each unit sends every interval, units spread over it so that the service sees a steady stream.
   const phases = units.map((_, i) => t0 + ((i + 0.5) / units.length) * intervalMs)
