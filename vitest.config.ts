@@ -21,6 +21,7 @@ const UNIT = [
   'test/agents/diagnosis-agent.test.ts',
   'test/agents/engagement-agent.test.ts',
   'test/simulation/**/*.test.ts',
+  'test/simulator/args.test.ts',
   'test/lib/**/*.test.ts',
   'test/ingest/reading-ring.test.ts',
   'test/ingest/ws-hub.test.ts',

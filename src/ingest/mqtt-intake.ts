@@ -5,6 +5,9 @@ import type { EventBus } from './event-bus.js'
 import { errorReport, type PayloadOutcome, takePayload, topics, vinOfTelemetryTopic } from './mqtt-payload.js'
 import type { IngestionPipeline } from './pipeline.js'
 
+/** Refusals that mean "later": the message is left unacknowledged rather than reported. */
+const SEND_AGAIN: ReadonlySet<string> = new Set(['SHUTTING_DOWN', 'OVERLOADED'])
+
 /** Checks a unit's device token; the composition root hands in the device service. */
 export interface DeviceAuthenticator {
   authenticate(token: string): Promise<{ vin: string } | undefined>
@@ -73,16 +76,29 @@ export abstract class MqttIntakeBase {
     await this.shutdown()
   }
 
-  /** Takes one telemetry message of `vin`; resolves when the unit may be acknowledged. */
+  /**
+   * Takes one telemetry message of `vin`; resolves when the unit may be acknowledged, rejects when
+   * it must not be: a reading refused for now (stopping, overloaded) is not stored, and a PUBACK
+   * would tell the unit to forget it. Not acknowledged, the message is sent again (the embedded
+   * broker drops the connection, an external one redelivers); what was stored then is a duplicate.
+   */
   protected async take(vin: string, payload: Buffer): Promise<void> {
     this.stats_.messages++
     const outcome: PayloadOutcome = await takePayload(this.deps.pipeline, vin, payload)
+    let later = 0
     for (const r of outcome.results) {
       if (r.status === 'stored') this.stats_.stored++
       else if (r.status === 'duplicate') this.stats_.duplicates++
-      else this.stats_.rejected++
+      else {
+        this.stats_.rejected++
+        if (SEND_AGAIN.has(r.code)) later++
+      }
     }
     if (outcome.refused) this.stats_.rejected++
+    if (later > 0) {
+      this.deps.log.info({ vin, readings: later }, 'mqtt message not acknowledged: readings refused for now')
+      throw new Error(`${later} readings refused for now; not acknowledged, send the message again`)
+    }
     const report = errorReport(outcome)
     if (report) {
       this.deps.log.info(
@@ -180,8 +196,13 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
 
   protected async shutdown(): Promise<void> {
     const { server, broker } = this
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()))
+    // The listener's close waits for every connection to end, and only the broker ends them: a
+    // connected unit would otherwise hold the stop until the shutdown timeout.
+    const closed = server?.listening
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve()
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()))
+    await closed
   }
 
   private async authenticate(

@@ -144,6 +144,32 @@ describe.each(DB_KINDS)('MQTT intake on %s', (kind) => {
     await vi.waitFor(() => expect(alerts).toHaveLength(1), { timeout: 10_000 })
     expect(alerts[0]).toMatchObject({ vin: car!.vin, anomaly_type: 'battery_thermal' })
   })
+
+  // Runs last: intake stays stopped.
+  it('while stopping: leaves a refused message unacknowledged, and closes with units still connected', async () => {
+    const unit = await connect(car!.vin, tokens.get(car!.vin)!)
+    const idle = await connect(other!.vin, tokens.get(other!.vin)!)
+    t.app.services.stopIntake()
+    // The reading is refused (SHUTTING_DOWN): a PUBACK would make the unit forget it for good.
+    const dropped = new Promise<void>((resolve) => unit.once('close', () => resolve()))
+    let acknowledged = false
+    unit.publish(
+      topics.telemetry(car!.vin),
+      JSON.stringify(makeReading(car!.vin, step(START, 40))),
+      { qos: 1 },
+      (err) => {
+        acknowledged = !err
+      },
+    )
+    await dropped
+    expect(acknowledged).toBe(false)
+    expect(await stored(car!.vin, step(START, 40))).toBe(0)
+    // A unit that stays connected does not hold the stop.
+    const ended = new Promise<void>((resolve) => idle.once('close', () => resolve()))
+    await t.app.services.mqtt!.close()
+    await ended
+    expect(t.app.services.mqtt!.stats.status).toBe('closed')
+  })
 })
 
 describe('MQTT intake when its port is taken', () => {
