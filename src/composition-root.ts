@@ -129,6 +129,8 @@ export function createServices(options: ServiceOptions): Services {
     async start() {
       // Partitions ahead and retention before any write; the rollup catch-up runs behind readiness.
       await ingest.maintenance.start()
+      // Audit rows an earlier life left in the spool go in before any new one.
+      await agents.agents.ueba.open()
       void ingest.rollups.catchUp()
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
@@ -150,6 +152,11 @@ export function createServices(options: ServiceOptions): Services {
         await mqtt?.close()
         await ingest.pipeline.stop()
         await agents.episodes.close()
+        const unwritten = await agents.agents.ueba.close(
+          Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
+        )
+        if (unwritten > 0)
+          log.warn({ audit: agents.agents.ueba.auditStats }, 'audit rows not in the database at stop')
         ingest.hub.close()
         await ingest.writer.close({
           timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { UebaLog } from '../db/schema.js'
+import type { UebaLogEntry } from '../db/schema.js'
 import { iso } from './common.js'
 
 export const UebaLogSchema = z
@@ -20,7 +20,7 @@ export const UebaLogSchema = z
 export type UebaLogDto = z.infer<typeof UebaLogSchema>
 
 /** A log row as the API and the WebSocket send it. */
-export function uebaLogDto(log: UebaLog, vin: string | null): UebaLogDto {
+export function uebaLogDto(log: UebaLogEntry, vin: string | null): UebaLogDto {
   return {
     id: log.id,
     agent_name: log.agent_name,
