@@ -41,6 +41,7 @@ export interface UebaListener {
 
 export interface UebaAttemptContext extends Omit<UebaContext, 'sourceNode' | 'targetNode'> {
   vin?: string | null
+  requestId?: string | null
 }
 
 /** Who did it: an agent (its name), a user (id), a device (VIN), or an anonymous caller (address). */
@@ -61,7 +62,6 @@ export interface AuditEvent extends UebaAttemptContext {
   decision: UebaStatus
   /** Why it was refused (an error code such as `FORBIDDEN`), or null. */
   reason?: string | null
-  requestId?: string | null
   /** The node a transition leaves (agents). */
   source?: string | null
 }
