@@ -105,7 +105,7 @@ export function createServices(options: ServiceOptions): Services {
     bus,
     log,
     devices,
-    onRefusal: (r) => agents.agents.ueba.record(mqttAuditEvent(r)),
+    onRefusal: (r) => agents.agents.ueba.record(mqttAuditEvent(r), { urgent: false }),
   })
   if (mqtt) health.set('mqtt', () => mqtt.stats)
 

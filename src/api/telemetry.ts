@@ -69,16 +69,19 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
         app.services.hub.sendTo(connection, direct.error(code, message))
       // A customer naming vehicles that are not theirs, over an open socket: on record like a REST probe.
       const refused = (action: 'ws_subscribe' | 'ws_chat', vins: string[]) =>
-        app.services.agents.ueba.record({
-          actor: requestActor(request),
-          action,
-          resource: 'WS /ws/telemetry',
-          decision: 'BLOCKED',
-          reason: 'VEHICLE_NOT_FOUND',
-          requestId: request.id,
-          userId: user.id,
-          details: { vins: vins.slice(0, 20) },
-        })
+        app.services.agents.ueba.record(
+          {
+            actor: requestActor(request),
+            action,
+            resource: 'WS /ws/telemetry',
+            decision: 'BLOCKED',
+            reason: 'VEHICLE_NOT_FOUND',
+            requestId: request.id,
+            userId: user.id,
+            details: { vins: vins.slice(0, 20) },
+          },
+          { urgent: false },
+        )
       handle = (text) => {
         let json: unknown
         try {
