@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
 import { type AgentSystem, createAgents } from './agents/create-agents.js'
+import type { AuditEvent } from './agents/ueba/gate.js'
 import { createTokenService, type TokenService } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
@@ -8,7 +9,7 @@ import { createRepositories, type Repositories } from './db/repositories/index.j
 import { createIngest, type Ingest } from './ingest/create-ingest.js'
 import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
 import { MqttBridge } from './ingest/mqtt-bridge.js'
-import { EmbeddedMqttIntake, type MqttIntakeBase } from './ingest/mqtt-intake.js'
+import { EmbeddedMqttIntake, type MqttIntakeBase, type MqttRefusal } from './ingest/mqtt-intake.js'
 import type { HubOptions } from './ingest/ws-hub.js'
 import { DeviceService } from './services/device.service.js'
 import { IntakeService } from './services/intake.service.js'
@@ -99,7 +100,13 @@ export function createServices(options: ServiceOptions): Services {
     ['device_auth', () => devices.stats],
     ['device_intake', () => intake.stats],
   ])
-  const mqtt = mqttIntake(config, { pipeline: ingest.pipeline, bus, log, devices })
+  const mqtt = mqttIntake(config, {
+    pipeline: ingest.pipeline,
+    bus,
+    log,
+    devices,
+    onRefusal: (r) => agents.agents.ueba.record(mqttAuditEvent(r), { urgent: false }),
+  })
   if (mqtt) health.set('mqtt', () => mqtt.stats)
 
   const stopIntake = () => {
@@ -129,6 +136,8 @@ export function createServices(options: ServiceOptions): Services {
     async start() {
       // Partitions ahead and retention before any write; the rollup catch-up runs behind readiness.
       await ingest.maintenance.start()
+      // Audit rows an earlier life left in the spool go in before any new one.
+      await agents.agents.ueba.open()
       void ingest.rollups.catchUp()
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
@@ -150,6 +159,11 @@ export function createServices(options: ServiceOptions): Services {
         await mqtt?.close()
         await ingest.pipeline.stop()
         await agents.episodes.close()
+        const unwritten = await agents.agents.ueba.close(
+          Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
+        )
+        if (unwritten > 0)
+          log.warn({ audit: agents.agents.ueba.auditStats }, 'audit rows not in the database at stop')
         ingest.hub.close()
         await ingest.writer.close({
           timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
@@ -162,6 +176,20 @@ export function createServices(options: ServiceOptions): Services {
       })()
       return stopping
     },
+  }
+}
+
+function mqttAuditEvent(r: MqttRefusal): AuditEvent {
+  return {
+    actor: r.vin
+      ? { kind: 'device', id: r.vin, label: 'device' }
+      : { kind: 'anonymous', id: r.address, label: 'anonymous' },
+    action: r.kind === 'connect' ? 'device_auth' : `mqtt_${r.kind}`,
+    resource: r.topic ? `MQTT ${r.topic}` : 'MQTT CONNECT',
+    decision: 'BLOCKED',
+    reason: r.reason,
+    vin: r.vin,
+    details: { username: r.username, address: r.address },
   }
 }
 

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path'
 import { z } from 'zod'
 
 /** The example secret from `.env.example`; accepted in development, refused in production. */
@@ -62,6 +63,9 @@ const EnvSchema = z.object({
     .string()
     .regex(/^mqtts?:\/\/[^\s]+$/, { message: 'expected mqtt://host:port or mqtts://host:port' })
     .optional(),
+  AUDIT_SPOOL_DIR: z.string().min(1).optional(),
+  AUDIT_SPOOL_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  AUDIT_CHAIN_KEY: z.string().min(16).optional(),
   MQTT_SHARE_GROUP: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
@@ -117,6 +121,11 @@ export interface Config {
    * of that external broker. Absent when MQTT_ENABLED=false.
    */
   mqtt: { port: number; host: string; url: string | undefined; shareGroup: string } | undefined
+  /**
+   * The audit log: where rows wait during a database outage (a directory; null = memory only, for
+   * in-memory databases), how many may wait, and the hash chain's optional HMAC key.
+   */
+  audit: { spoolDir: string | null; spoolMaxRows: number; chainKey: string | undefined }
 }
 
 export class ConfigError extends Error {
@@ -132,6 +141,17 @@ function databaseTarget(url: string | undefined): DatabaseTarget {
   if (url.startsWith('file://')) return { kind: 'pglite', dataDir: url.slice('file://'.length) }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { kind: 'postgres', url }
   return { kind: 'pglite', dataDir: url }
+}
+
+/**
+ * Beside the data: next to the PGlite directory. A server's clients have no data directory of
+ * their own (and several processes may share one database), so they spool in memory unless told
+ * where (one directory per process).
+ */
+function auditSpoolDir(explicit: string | undefined, database: DatabaseTarget): string | null {
+  if (explicit) return explicit
+  if (database.kind === 'postgres') return null
+  return database.dataDir ? join(dirname(database.dataDir), 'audit-spool') : null
 }
 
 /**
@@ -173,6 +193,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL }
       : undefined,
+    audit: {
+      spoolDir: auditSpoolDir(e.AUDIT_SPOOL_DIR, databaseTarget(e.DATABASE_URL)),
+      spoolMaxRows: e.AUDIT_SPOOL_MAX_ROWS,
+      chainKey: e.AUDIT_CHAIN_KEY,
+    },
     mqtt: e.MQTT_ENABLED
       ? { port: e.MQTT_PORT, host: e.MQTT_HOST ?? e.HOST, url: e.MQTT_URL, shareGroup: e.MQTT_SHARE_GROUP }
       : undefined,

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { Repositories } from '../db/repositories/index.js'
-import type { UebaLog } from '../db/schema.js'
+import type { NewUebaLog } from '../db/repositories/ueba.js'
+import type { UebaLogEntry } from '../db/schema.js'
 import type { EventBus } from '../ingest/event-bus.js'
 import { BookingService } from '../services/booking.service.js'
 import { ChatAgent } from './chat/chat-agent.js'
@@ -13,6 +14,7 @@ import { Notifier } from './episodes/notifier.js'
 import type { AgentDeps } from './graph/nodes.js'
 import { buildMasterGraph, type MasterGraph } from './master.js'
 import { UebaAgent, type UebaAttemptContext } from './ueba/gate.js'
+import { DiskSpool, MemorySpool } from './ueba/spool.js'
 import { DiagnosisAgent } from './workers/diagnosis-agent.js'
 import { CustomerEngagementAgent, createChatModelFromEnv } from './workers/engagement-agent.js'
 import { RCAAgent } from './workers/rca-agent.js'
@@ -52,13 +54,19 @@ export function createAgents({ config, repos, bus, log, runs }: AgentSystemDeps)
   const bookings = new BookingService({ repos, bus, log })
   const scheduling = new SchedulingAgent(repos, bookings)
   const notifier = new Notifier({ bus, repos })
+  const { spoolDir, spoolMaxRows, chainKey } = config.audit
   const ueba = new UebaAgent(
     repos.ueba,
     {
-      onLogged: (entry: UebaLog, context: UebaAttemptContext) =>
+      onLogged: (entry: UebaLogEntry, context: UebaAttemptContext) =>
         notifier.uebaLogged(entry, context.vin ?? null),
     },
-    { onError: (err, attempt) => log.error({ err, attempt }, 'UEBA log write failed') },
+    {
+      chainKey,
+      maxSpoolRows: spoolMaxRows,
+      spool: spoolDir ? new DiskSpool<NewUebaLog>(spoolDir) : new MemorySpool<NewUebaLog>(),
+      onError: (err, attempt) => log.error({ err, attempt }, 'UEBA log write failed'),
+    },
   )
   const agents: AgentDeps = {
     analyzer: new DataAnalysisAgent(loadRules(config.rulesPath)),

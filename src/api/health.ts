@@ -38,6 +38,9 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
           `telemetry_writer: writes failing, ${writer.pending} readings waiting (${writer.lastError})`,
         )
       if (!services.accepting) reasons.push('stopping: intake closed')
+      const audit = services.agents.ueba.auditStats
+      if (audit.spooled > 0) reasons.push(`ueba_audit: ${audit.spooled} rows waiting for the database`)
+      if (audit.lost > 0) reasons.push(`ueba_audit: ${audit.lost} rows lost (spool full)`)
       const body = {
         status: reasons.length === 0 ? ('ok' as const) : ('degraded' as const),
         reasons,

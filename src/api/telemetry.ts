@@ -6,6 +6,7 @@ import { direct } from '../ingest/messages.js'
 import { HubConnection } from '../ingest/ws-hub.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
 import { caller } from './plugins/access.js'
+import { requestActor } from './plugins/audit.js'
 
 const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), vins: z.array(VinSchema).max(1000) }),
@@ -66,6 +67,21 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
 
       const reject = (code: string, message: string) =>
         app.services.hub.sendTo(connection, direct.error(code, message))
+      // A customer naming vehicles that are not theirs, over an open socket: on record like a REST probe.
+      const refused = (action: 'ws_subscribe' | 'ws_chat', vins: string[]) =>
+        app.services.agents.ueba.record(
+          {
+            actor: requestActor(request),
+            action,
+            resource: 'WS /ws/telemetry',
+            decision: 'BLOCKED',
+            reason: 'VEHICLE_NOT_FOUND',
+            requestId: request.id,
+            userId: user.id,
+            details: { vins: vins.slice(0, 20) },
+          },
+          { urgent: false },
+        )
       handle = (text) => {
         let json: unknown
         try {
@@ -87,11 +103,15 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
         if (message.type === 'ping') return app.services.hub.sendTo(connection, direct.pong())
         if (message.type === 'subscribe') {
           const unknown = user.role === 'customer' ? message.vins.filter((v) => !owned.has(v)) : []
-          if (unknown.length > 0) return reject('VEHICLE_NOT_FOUND', `No such vehicle: ${unknown.join(', ')}`)
+          if (unknown.length > 0) {
+            refused('ws_subscribe', unknown)
+            return reject('VEHICLE_NOT_FOUND', `No such vehicle: ${unknown.join(', ')}`)
+          }
           connection.vins = new Set(message.vins)
           return app.services.hub.sendTo(connection, direct.subscribed(message.vins))
         }
         if (user.role !== 'customer' || !owned.has(message.data.vin)) {
+          refused('ws_chat', [message.data.vin])
           return reject('VEHICLE_NOT_FOUND', 'You can chat only about your own vehicles')
         }
         // The reply reaches the asking socket through the bus, like the owner's other dashboards.

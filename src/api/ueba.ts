@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { verifyChain } from '../agents/ueba/verify.js'
 import { AppError } from '../errors.js'
 import { errorResponses, iso, VinSchema } from '../schemas/common.js'
-import { UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
+import { ChainReportSchema, UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
 import { decodeCursor, PageQuerySchema, page } from './pagination.js'
 import { caller } from './plugins/access.js'
 
@@ -49,6 +50,41 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   )
 
+  app.get(
+    '/api/ueba/verify',
+    {
+      config: { access: ['manufacturer'] },
+      schema: {
+        tags: ['ueba'],
+        summary: 'Recompute the audit log hash chain and name the first broken link',
+        description:
+          'Every ueba_logs row carries SHA-256 (HMAC with AUDIT_CHAIN_KEY) of its content and the previous ' +
+          "row's hash. An UPDATE or DELETE of a row, or a row inserted behind the service's back, breaks the " +
+          'chain at that row: `first_broken` says where (position, row id, time) and how (expected vs found). ' +
+          'Also the write path: rows spooled during an outage and rows lost to a full spool.',
+        response: { 200: ChainReportSchema, ...errorResponses(401, 403) },
+      },
+    },
+    async () => {
+      const { services } = app
+      const report = await verifyChain(services.repos.ueba, services.config.audit.chainKey)
+      const s = services.agents.ueba.auditStats
+      return {
+        ...report,
+        audit: {
+          written: s.written,
+          pending: s.pending,
+          spooled: s.spooled,
+          spool: s.spool,
+          dropped: s.dropped,
+          lost: s.lost,
+          failing_since: s.failingSince,
+          last_error: s.lastError,
+        },
+      }
+    },
+  )
+
   app.post(
     '/api/ueba/drills',
     {
@@ -79,6 +115,7 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
         : undefined
       if (vin && !vehicle) throw new AppError('VEHICLE_NOT_FOUND')
       const context = {
+        requestId: request.id,
         vehicleId: vehicle?.id ?? null,
         vin: vehicle?.vin ?? null,
         userId: caller(request).id,

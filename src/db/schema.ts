@@ -147,6 +147,24 @@ export interface UebaLogsTable {
   run_id: string | null
   details: Json<Record<string, unknown>> | null
   timestamp: DefaultTimestamp
+  actor_kind: ColumnType<AuditActorKind, AuditActorKind | undefined, AuditActorKind>
+  actor_id: string | null
+  reason: string | null
+  request_id: string | null
+  /** Position in the hash chain (1, 2, ...), set by the append that stores the row. */
+  seq: ColumnType<string, string | number, string | number>
+  prev_hash: string | null
+  hash: string | null
+}
+
+/** Who did what an audit row records. */
+export type AuditActorKind = 'agent' | 'user' | 'device' | 'anonymous' | 'system'
+
+/** The audit chain's head (one row): the last link appended. */
+export interface UebaChainTable {
+  id: number
+  seq: ColumnType<string, string | number, string | number>
+  hash: string | null
 }
 
 export interface ChatMessagesTable {
@@ -185,6 +203,7 @@ export interface Database {
   service_bookings: ServiceBookingsTable
   manufacturing_insights: ManufacturingInsightsTable
   ueba_logs: UebaLogsTable
+  ueba_chain: UebaChainTable
   chat_messages: ChatMessagesTable
   booking_feedback: BookingFeedbackTable
 }
@@ -204,5 +223,7 @@ export type Diagnosis = Selectable<DiagnosesTable>
 export type ServiceBooking = Selectable<ServiceBookingsTable>
 export type ManufacturingInsight = Selectable<ManufacturingInsightsTable>
 export type UebaLog = Selectable<UebaLogsTable>
+/** A log row as its event made it, before the chain gave it a place (`seq`) and a hash. */
+export type UebaLogEntry = Omit<UebaLog, 'seq' | 'prev_hash' | 'hash'>
 export type ChatMessage = Selectable<ChatMessagesTable>
 export type BookingFeedback = Selectable<BookingFeedbackTable>

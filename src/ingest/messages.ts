@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { BookingView } from '../db/repositories/bookings.js'
-import type { ChatMessage, UebaLog } from '../db/schema.js'
+import type { ChatMessage, UebaLogEntry } from '../db/schema.js'
 import { ANOMALY_STATUSES, type Role, RoleSchema, SeveritySchema, STAFF } from '../domain.js'
 import { SignalSchema } from '../schemas/analysis.js'
 import { toBookingDto } from '../schemas/booking-dto.js'
@@ -142,11 +142,11 @@ export const messages = {
     return fanOut('booking', toBookingDto(row, null), { vin: row.vin, ownerId: row.owner_id }, SERVICE)
   },
   /** Every UEBA decision, for the manufacturer's security view. */
-  ueba(log: UebaLog, vin: string | null) {
+  ueba(log: UebaLogEntry, vin: string | null) {
     return fanOut('ueba', uebaLogDto(log, vin), vin ? { vin, ownerId: null } : null, MANUFACTURER)
   },
   /** A blocked attempt, told to all staff in plain words. */
-  security(log: UebaLog, vin: string | null) {
+  security(log: UebaLogEntry, vin: string | null) {
     const data: SecurityNotice = {
       message: securityMessage(log.action_type),
       source: log.source_node,

@@ -13,6 +13,19 @@ export interface DeviceAuthenticator {
   authenticate(token: string): Promise<{ vin: string } | undefined>
 }
 
+/** A connection, publish or subscription the broker refused (for the audit log). */
+export interface MqttRefusal {
+  kind: 'connect' | 'publish' | 'subscribe'
+  /** The username the unit claimed (its VIN), if any. */
+  username: string | null
+  /** The authenticated VIN (publish, subscribe). */
+  vin: string | null
+  topic: string | null
+  address: string | null
+  /** `CONNACK_4` (bad credentials), `CONNACK_3` (could not be checked), `TOPIC_NOT_ALLOWED`. */
+  reason: string
+}
+
 export interface MqttStats {
   mode: 'embedded' | 'external'
   status: 'starting' | 'up' | 'unavailable' | 'closed'
@@ -128,11 +141,21 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
       bus: EventBus
       log: FastifyBaseLogger
       devices: DeviceAuthenticator
+      /** Told of every refusal (the composition root records them in the audit log). */
+      onRefusal?: (refusal: MqttRefusal) => void
     },
     private readonly listenOn: { port: number; host: string },
   ) {
     super(deps, 'embedded')
     this.devices = deps.devices
+    this.onRefusal = deps.onRefusal
+  }
+
+  private readonly onRefusal: ((refusal: MqttRefusal) => void) | undefined
+
+  private refused(client: Client | null, refusal: Omit<MqttRefusal, 'address'>): void {
+    const address = (client?.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null
+    this.onRefusal?.({ ...refusal, address })
   }
 
   /** Listens; a port in use leaves the service up, with MQTT reported unavailable and why. */
@@ -145,6 +168,13 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
         if (!client) return done(null) // the service's own publishes (alerts, errors)
         if (!vin || vinOfTelemetryTopic(packet.topic) !== vin) {
           this.stats_.refusedPublishes++
+          this.refused(client, {
+            kind: 'publish',
+            username: null,
+            vin: vin ?? null,
+            topic: packet.topic,
+            reason: 'TOPIC_NOT_ALLOWED',
+          })
           this.deps.log.warn(
             { vin, topic: packet.topic },
             'mqtt publish outside the unit’s own topic refused',
@@ -163,6 +193,13 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
         if (vin && (sub.topic === topics.alerts(vin) || sub.topic === topics.errors(vin)))
           return done(null, sub)
         this.stats_.refusedSubscriptions++
+        this.refused(client, {
+          kind: 'subscribe',
+          username: null,
+          vin: vin ?? null,
+          topic: sub.topic,
+          reason: 'TOPIC_NOT_ALLOWED',
+        })
         done(null, null) // a SUBACK with the failure code
       },
     })
@@ -214,6 +251,13 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
     // CONNACK 4: bad username or password; 3: server unavailable (the credentials could not be checked).
     const refuse = (returnCode: 3 | 4) => {
       this.stats_.refusedConnections++
+      this.refused(client, {
+        kind: 'connect',
+        username: username ?? null,
+        vin: null,
+        topic: null,
+        reason: `CONNACK_${returnCode}`,
+      })
       this.deps.log.info({ username, returnCode }, 'mqtt connection refused')
       const err = new Error(
         returnCode === 4 ? 'Bad username or password' : 'Server unavailable',

@@ -1,5 +1,5 @@
 import type { Repositories } from '../../db/repositories/index.js'
-import type { AnomalyEvent, UebaLog } from '../../db/schema.js'
+import type { AnomalyEvent, UebaLogEntry } from '../../db/schema.js'
 import type { EventBus } from '../../ingest/event-bus.js'
 import { messages } from '../../ingest/messages.js'
 import type { VehicleLiveState } from '../../ingest/pipeline.js'
@@ -66,9 +66,13 @@ export class Notifier {
     )
   }
 
-  /** Every UEBA decision goes to manufacturers; a blocked one is also a security event for staff. */
-  uebaLogged(log: UebaLog, vin: string | null): void {
+  /**
+   * Every audit row goes to manufacturers; an agent stopped or a role overstepped is also a
+   * security event for staff (not every failed login or bad token: those are for the log).
+   */
+  uebaLogged(log: UebaLogEntry, vin: string | null): void {
     this.deps.bus.publish(messages.ueba(log, vin))
-    if (log.status === 'BLOCKED') this.deps.bus.publish(messages.security(log, vin))
+    const alarming = log.actor_kind === 'agent' || log.reason === 'FORBIDDEN'
+    if (log.status === 'BLOCKED' && alarming) this.deps.bus.publish(messages.security(log, vin))
   }
 }

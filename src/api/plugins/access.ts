@@ -57,11 +57,6 @@ export interface AccessOptions {
   /** Resolves a device token to its (active) vehicle; undefined when it is not valid. */
   devices: { authenticate(token: string): Promise<AuthDevice | undefined> }
   publicPrefixes?: string[]
-  /**
-   * Told about every request refused for its role (the UEBA layer records it). Awaited, so that
-   * the 403 goes out only once the refusal is on record.
-   */
-  onForbidden?: (user: AuthUser, request: FastifyRequest) => void | Promise<void>
 }
 
 async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
@@ -108,10 +103,7 @@ async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
     if (!token) throw new AppError('AUTH_REQUIRED')
     const user = await opts.tokens.verify(token)
     request.user = user
-    if (access !== 'authenticated' && !access.includes(user.role)) {
-      await opts.onForbidden?.(user, request)
-      throw new AppError('FORBIDDEN')
-    }
+    if (access !== 'authenticated' && !access.includes(user.role)) throw new AppError('FORBIDDEN')
   })
 }
 

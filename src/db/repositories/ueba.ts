@@ -1,14 +1,20 @@
+import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import type { UebaStatus } from '../../domain.js'
+import { type ChainedContent, GENESIS_HASH, linkHash } from '../audit-chain.js'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
 import type { UebaLog } from '../schema.js'
 
 /**
  * A row as the UEBA gate builds it: id and time are set when the attempt happens, not when
- * stored; the time as an ISO string with microseconds (a `Date` would drop them).
+ * stored; the time as an ISO string with microseconds (a `Date` would drop them). Its place in
+ * the chain and its hash are given when it is stored.
  */
-export type NewUebaLog = Omit<UebaLog, 'timestamp'> & { timestamp: string }
+export type NewUebaLog = Omit<UebaLog, 'timestamp' | 'seq' | 'prev_hash' | 'hash'> & { timestamp: string }
+
+/** A stored row with the exact text of what its hash covers (timestamp to the microsecond). */
+export type ChainedRow = ChainedContent & { prev_hash: string | null; hash: string | null }
 
 export interface UebaContext {
   sourceNode?: string | null
@@ -18,6 +24,15 @@ export interface UebaContext {
   runId?: string | null
   details?: Record<string, unknown> | null
 }
+
+export interface AppendOptions {
+  /** HMAC key of the chain (AUDIT_CHAIN_KEY); plain SHA-256 without. */
+  key?: string
+  /** Skip rows already stored (a retried batch whose commit may have gone through). */
+  dedupe?: boolean
+}
+
+const MICROS = sql<string>`to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 
 export interface UebaFilter {
   status?: UebaStatus
@@ -31,15 +46,16 @@ export interface UebaFilter {
 export function uebaRepository(db: Db) {
   return {
     /** The spec's `log_ueba_action(agent_name, action_type, status)`. */
-    logUebaAction(
+    async logUebaAction(
       agentName: string,
       actionType: string,
       status: UebaStatus,
       context: UebaContext = {},
     ): Promise<UebaLog> {
-      return db
-        .insertInto('ueba_logs')
-        .values({
+      const id = randomUUID()
+      await this.insertUebaLogs([
+        {
+          id,
           agent_name: agentName,
           action_type: actionType,
           status,
@@ -48,19 +64,78 @@ export function uebaRepository(db: Db) {
           vehicle_id: context.vehicleId ?? null,
           user_id: context.userId ?? null,
           run_id: context.runId ?? null,
-          details: context.details ? json(context.details) : null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow()
+          details: context.details ?? null,
+          timestamp: new Date().toISOString(),
+          actor_kind: 'agent',
+          actor_id: agentName,
+          reason: null,
+          request_id: null,
+        },
+      ])
+      return db.selectFrom('ueba_logs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
     },
 
-    /** Many attempts in one INSERT (the gate's group commit). */
-    async insertUebaLogs(rows: readonly NewUebaLog[]): Promise<void> {
-      if (rows.length === 0) return
-      await db
-        .insertInto('ueba_logs')
-        .values(rows.map((r) => ({ ...r, details: r.details == null ? null : json(r.details) })))
-        .execute()
+    /**
+     * Many attempts in one INSERT (the gate's group commit), appended to the hash chain in one
+     * transaction that holds the chain head's row lock: concurrent appenders (other processes
+     * too) queue on it, so the chain never forks. Returns how many rows were new.
+     */
+    async insertUebaLogs(rows: readonly NewUebaLog[], options: AppendOptions = {}): Promise<number> {
+      if (rows.length === 0) return 0
+      return db.transaction().execute(async (trx) => {
+        const head = await trx
+          .selectFrom('ueba_chain')
+          .select(['seq', 'hash'])
+          .where('id', '=', 1)
+          .forUpdate()
+          .executeTakeFirstOrThrow()
+        let seq = BigInt(head.seq)
+        let prev = head.hash ?? (seq > 0n ? await hashUnchained(trx, seq, options.key) : GENESIS_HASH)
+        let fresh = rows
+        if (options.dedupe) {
+          const ids = rows.map((r) => r.id)
+          const stored = await trx.selectFrom('ueba_logs').select('id').where('id', 'in', ids).execute()
+          const known = new Set(stored.map((r) => r.id))
+          fresh = rows.filter((r) => !known.has(r.id))
+        }
+        if (fresh.length > 0) {
+          const values = fresh.map((r) => {
+            // Stored and hashed as jsonb gives it back: what JSON.stringify keeps.
+            const details = r.details == null ? null : JSON.parse(json(r.details))
+            seq += 1n
+            const timestamp = microIso(r.timestamp)
+            const content: ChainedContent = { ...r, timestamp, seq: String(seq), details }
+            const hash = linkHash(prev, content, options.key)
+            const value = {
+              ...r,
+              timestamp,
+              seq: String(seq),
+              details: details === null ? null : json(details),
+              prev_hash: prev,
+              hash,
+            }
+            prev = hash
+            return value
+          })
+          await trx.insertInto('ueba_logs').values(values).execute()
+        }
+        await trx
+          .updateTable('ueba_chain')
+          .set({ seq: String(seq), hash: prev })
+          .where('id', '=', 1)
+          .execute()
+        return fresh.length
+      })
+    },
+
+    /** The chain's head: the last link appended (hash null while rows from before the chain wait). */
+    chainHead(): Promise<{ seq: string; hash: string | null } | undefined> {
+      return db.selectFrom('ueba_chain').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst()
+    },
+
+    /** Up to `limit` rows after position `afterSeq` (up to `upTo`), in chain order, as their hashes cover them. */
+    chainPage(afterSeq: string, limit: number, upTo?: string): Promise<ChainedRow[]> {
+      return chainRows(db, afterSeq, limit, upTo)
     },
 
     /** Newest first; `after` is the keyset position of the previous page's last row. */
@@ -88,3 +163,57 @@ export function uebaRepository(db: Db) {
 }
 
 export type UebaRepository = ReturnType<typeof uebaRepository>
+
+/** An ISO time as the database gives it back to the chain: UTC with six fraction digits. */
+function microIso(ts: string): string {
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(ts)) return ts
+  return new Date(ts).toISOString().replace('Z', '000Z')
+}
+
+async function chainRows(db: Db, afterSeq: string, limit: number, upTo?: string): Promise<ChainedRow[]> {
+  let q = db
+    .selectFrom('ueba_logs')
+    .select([
+      'seq',
+      'id',
+      'actor_kind',
+      'actor_id',
+      'agent_name',
+      'action_type',
+      'source_node',
+      'target_node',
+      'status',
+      'vehicle_id',
+      'user_id',
+      'run_id',
+      'request_id',
+      'reason',
+      'details',
+      'prev_hash',
+      'hash',
+    ])
+    .select(MICROS.as('timestamp'))
+    .where('seq', '>', afterSeq)
+  if (upTo !== undefined) q = q.where('seq', '<=', upTo)
+  const rows = await q.orderBy('seq').limit(limit).execute()
+  return rows.map((r) => ({ ...r, seq: String(r.seq) }))
+}
+
+/**
+ * Hashes the rows that were stored before the chain existed (positions 1..upTo, numbered by the
+ * migration), in order, and returns the last hash. Runs once, inside the first append.
+ */
+async function hashUnchained(trx: Db, upTo: bigint, key: string | undefined): Promise<string> {
+  let prev = GENESIS_HASH
+  let after = '0'
+  for (;;) {
+    const rows = await chainRows(trx, after, 1000, String(upTo))
+    if (rows.length === 0) return prev
+    for (const row of rows) {
+      const hash = linkHash(prev, row, key)
+      await trx.updateTable('ueba_logs').set({ prev_hash: prev, hash }).where('id', '=', row.id).execute()
+      prev = hash
+    }
+    after = rows.at(-1)!.seq
+  }
+}

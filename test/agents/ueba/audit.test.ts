@@ -1,9 +1,15 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { END } from '@langchain/langgraph'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AuditTrail, auditTimestamp } from '../../../src/agents/ueba/audit.js'
 import { UebaAgent } from '../../../src/agents/ueba/gate.js'
+import { DiskSpool } from '../../../src/agents/ueba/spool.js'
 import type { DbHandle } from '../../../src/db/client.js'
 import { createRepositories, type Repositories } from '../../../src/db/repositories/index.js'
+import type { AppendOptions, NewUebaLog } from '../../../src/db/repositories/ueba.js'
+import type { UebaLogEntry } from '../../../src/db/schema.js'
 import { createTestDatabase, DB_KINDS } from '../../helpers/db.js'
 
 /** A write function that records each batch it is given, and fails the first `failures` calls. */
@@ -63,33 +69,89 @@ describe('AuditTrail (the UEBA group commit)', () => {
     await trail.flush() // nothing waits: resolves at once
   })
 
-  it('retries a failed write with backoff and reports each failure', async () => {
-    const r = recorder(2)
-    const errors: number[] = []
-    const trail = new AuditTrail(r.write, { retryDelayMs: 1, onError: (_e, attempt) => errors.push(attempt) })
-    await trail.append(7, { urgent: true })
-    expect(r.batches).toEqual([[7]])
-    expect(errors).toEqual([1, 2])
-    expect(trail.stats).toMatchObject({ written: 1, failedAttempts: 2, lost: 0, lastError: 'disk full (2)' })
+  it('splits a batch the database refuses for one row, stores that row sanitized and every other as is', async () => {
+    const stored: number[] = []
+    const write = async (rows: number[]) => {
+      if (rows.includes(13))
+        throw Object.assign(new Error('invalid input syntax for type uuid'), { code: '22P02' })
+      stored.push(...rows)
+    }
+    const trail = new AuditTrail(write, { sanitize: (n) => -n, maxDelayMs: 1 })
+    const all = Array.from({ length: 20 }, (_, i) => trail.append(i + 1))
+    await Promise.all(all)
+    expect(stored).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1 === 13 ? -13 : i + 1)))
+    expect(trail.stats).toMatchObject({ written: 20, lost: 0, spooled: 0 })
   })
 
-  it('rejects the attempts of a batch that fails every retry, counts them lost, and keeps working', async () => {
-    const r = recorder(3)
-    const trail = new AuditTrail(r.write, { attempts: 3, retryDelayMs: 1 })
-    const lost = trail.append(1, { urgent: true })
-    await expect(lost).rejects.toThrow('disk full (3)')
-    await expect(trail.flush()).resolves.toBeUndefined()
-    expect(trail.stats).toMatchObject({ written: 0, lost: 1, failedAttempts: 3 })
-    await trail.append(2, { urgent: true })
-    expect(r.batches).toEqual([[2]])
-    expect(trail.stats).toMatchObject({ written: 1, lost: 1 })
+  it('retries an outage with capped backoff for as long as it lasts, then writes the spool in order', async () => {
+    let down = true
+    const stored: number[] = []
+    const write = async (rows: number[]) => {
+      if (down) throw Object.assign(new Error('terminating connection'), { code: '57P01' })
+      stored.push(...rows)
+    }
+    const trail = new AuditTrail(write, {
+      isOutage: () => true,
+      retryDelayMs: 1,
+      maxRetryDelayMs: 2,
+      maxBatch: 3,
+    })
+    for (let n = 1; n <= 10; n++) await trail.append(n, { urgent: n % 2 === 0 })
+    // Far more failed attempts than a 150 ms retry budget would ever make: the trail never gives up.
+    await vi.waitFor(() => expect(trail.stats.failedAttempts).toBeGreaterThan(50), { timeout: 10_000 })
+    expect(stored).toEqual([])
+    expect(trail.stats).toMatchObject({ spooled: 10, lost: 0 })
+    down = false
+    trail.append(11)
+    await vi.waitFor(() => expect(stored).toHaveLength(11), { timeout: 5000 })
+    expect(stored).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+    expect(trail.stats).toMatchObject({ written: 11, spooled: 0, lost: 0, failingSince: null })
   })
 
-  it('a flush waiting on a lost batch rejects, so a run cannot end believing its trail is stored', async () => {
-    const r = recorder(1)
-    const trail = new AuditTrail(r.write, { attempts: 1, maxDelayMs: 60_000 })
-    trail.append(1)
-    await expect(trail.flush()).rejects.toThrow('disk full (1)')
+  it('counts the rows a full spool cannot take, and rejects only those', async () => {
+    const trail = new AuditTrail(
+      async () => {
+        throw new Error('connection refused')
+      },
+      { isOutage: () => true, maxSpoolRows: 3, retryDelayMs: 60_000 },
+    )
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => trail.append(n, { urgent: true })))
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+    ])
+    expect(trail.stats).toMatchObject({ spooled: 3, dropped: 2, lost: 2 })
+    await trail.close(10)
+  })
+
+  it('keeps spooled rows on disk across a restart and writes them first', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'audit-spool-'))
+    try {
+      const first = new AuditTrail<number>(
+        async () => {
+          throw new Error('connection refused')
+        },
+        { isOutage: () => true, spool: new DiskSpool(dir), retryDelayMs: 60_000 },
+      )
+      await first.open()
+      for (const n of [1, 2, 3]) await first.append(n, { urgent: true })
+      expect(await first.close(100)).toBe(3)
+      expect((await readdir(dir)).length).toBe(3)
+
+      const stored: number[] = []
+      const second = new AuditTrail<number>(async (rows) => void stored.push(...rows), {
+        spool: new DiskSpool(dir),
+      })
+      await second.open()
+      await second.append(4, { urgent: true })
+      await vi.waitFor(() => expect(stored).toEqual([1, 2, 3, 4]))
+      expect(await readdir(dir)).toEqual([])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('auditTimestamp is strictly increasing ISO time with microseconds', () => {
@@ -110,7 +172,7 @@ describe.each(DB_KINDS)('UebaAgent on %s', (kind) => {
   })
   afterAll(() => h.close())
 
-  const stored = () => h.db.selectFrom('ueba_logs').selectAll().orderBy('timestamp').execute()
+  const stored = () => h.db.selectFrom('ueba_logs').selectAll().orderBy('seq').execute()
 
   it('stores a blocked attempt before answering, and allowed ones by the next flush, in order', async () => {
     const told: string[] = []
@@ -148,14 +210,64 @@ describe.each(DB_KINDS)('UebaAgent on %s', (kind) => {
     expect(ueba.auditStats).toMatchObject({ lost: 0 })
   })
 
-  it('surfaces a write the database refuses instead of swallowing it', async () => {
-    const ueba = new UebaAgent(repos.ueba, undefined, { attempts: 2, retryDelayMs: 1 })
-    // A vehicle that does not exist violates ueba_logs' foreign key.
-    const missing = '00000000-0000-4000-8000-000000000000'
-    await expect(
-      ueba.logAttempt('scheduling', 'service_bookings', 'BLOCKED', { vehicleId: missing }, 'write'),
-    ).rejects.toThrow()
-    expect(ueba.auditStats).toMatchObject({ lost: 1, failedAttempts: 2 })
-    expect(ueba.auditStats.lastError).toBeTruthy()
+  it('stores a row with a dangling or forged user id, and loses no other row of its batch', async () => {
+    const ueba = new UebaAgent(repos.ueba)
+    const user = await repos.users.createUser({
+      email: 'gone@example.com',
+      password_hash: 'x',
+      role: 'customer',
+    })
+    await h.db.deleteFrom('users').where('id', '=', user.id).execute()
+    const before = (await stored()).length
+    const actor = { kind: 'user' as const, id: user.id, label: 'customer' }
+    const events = [
+      { userId: user.id, reason: 'deleted user' },
+      { userId: 'forged-id-not-a-uuid', reason: 'forged' },
+      { userId: null, vehicleId: '00000000-0000-4000-8000-000000000000', reason: 'no such vehicle' },
+      { userId: null, details: { probe: 'nul\u0000byte' }, reason: 'NUL in details' },
+    ]
+    for (const e of events) {
+      ueba.record({ ...e, actor, action: 'api_request', resource: 'GET /api/vehicles', decision: 'BLOCKED' })
+    }
+    await ueba.flush()
+    const rows = (await stored()).slice(before)
+    expect(rows.map((r) => r.reason)).toEqual(events.map((e) => e.reason))
+    expect(rows[0]).toMatchObject({ user_id: user.id, actor_id: user.id })
+    expect(rows[1]).toMatchObject({ user_id: null, details: { claimed_user_id: 'forged-id-not-a-uuid' } })
+    expect(rows[2]?.vehicle_id).toBe('00000000-0000-4000-8000-000000000000')
+    expect(rows[3]?.details).toEqual({ probe: 'nul\uFFFDbyte' })
+    expect(ueba.auditStats).toMatchObject({ lost: 0, written: 4 })
+  })
+
+  it('keeps every row through an outage and writes them in order when the database returns', async () => {
+    let down = false
+    const outage = () =>
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
+    const faulty = {
+      insertUebaLogs: (rows: NewUebaLog[], o?: AppendOptions) =>
+        down ? Promise.reject(outage()) : repos.ueba.insertUebaLogs(rows, o),
+    }
+    const ueba = new UebaAgent(faulty, undefined, { retryDelayMs: 5, maxRetryDelayMs: 20 })
+    const before = (await stored()).length
+    down = true
+    const refusals: UebaLogEntry[] = []
+    for (let i = 0; i < 5; i++) {
+      // A refusal during the outage is answered once it is spooled, not held until the database returns.
+      refusals.push(await ueba.logAttempt('scheduling', `refusal-${i}`, 'BLOCKED', {}, 'write'))
+      ueba.gate('data_analysis', 'diagnosis', { runId: `run-${i}` })
+    }
+    await ueba.flush()
+    expect(ueba.auditStats).toMatchObject({ spooled: 10, lost: 0, spool: 'memory' })
+    expect(ueba.auditStats.failingSince).not.toBeNull()
+    await new Promise((r) => setTimeout(r, 100)) // a few retries fail meanwhile
+    expect(ueba.auditStats.failedAttempts).toBeGreaterThan(2)
+    down = false
+    await vi.waitFor(() => expect(ueba.auditStats.spooled).toBe(0), { timeout: 5000 })
+    const rows = (await stored()).slice(before)
+    expect(rows.map((r) => r.target_node)).toEqual(
+      [0, 1, 2, 3, 4].flatMap((i) => [`refusal-${i}`, 'diagnosis']),
+    )
+    expect(rows.map((r) => r.id).filter((id) => refusals.some((x) => x.id === id))).toHaveLength(5)
+    expect(ueba.auditStats).toMatchObject({ lost: 0, failingSince: null })
   })
 })

@@ -13,7 +13,7 @@ import type {
 } from '../../../src/schemas/history'
 import type { InsightSchema, InsightSummarySchema } from '../../../src/schemas/insights'
 import type { TelemetryReading } from '../../../src/schemas/telemetry'
-import type { UebaLogDto } from '../../../src/schemas/ueba'
+import type { ChainReportSchema, UebaLogDto } from '../../../src/schemas/ueba'
 import type { VehicleDto, VehicleHealthSchema } from '../../../src/schemas/vehicles'
 
 export type { BookingStatus, Role, Severity } from '../../../src/domain'
@@ -40,6 +40,7 @@ export type Slot = z.infer<typeof SlotSchema>
 export type Insight = z.infer<typeof InsightSchema>
 export type InsightSummary = z.infer<typeof InsightSummarySchema>
 export type UebaLog = UebaLogDto
+export type AuditChainReport = z.infer<typeof ChainReportSchema>
 export type ChatAction = z.infer<typeof ChatActionSchema>
 export type ChatMessage = ChatMessageDto
 export type ChatResponse = z.infer<typeof ChatResponseSchema>

@@ -4,6 +4,7 @@ import { api, query } from '../../lib/api'
 import { formatDateTime, formatStamp } from '../../lib/format'
 import { useAsync, useSocketMessage } from '../../lib/hooks'
 import type { Page, SecurityData, UebaLog } from '../../lib/types'
+import { AuditChain } from './audit-chain'
 
 /** Rows kept on screen; older ones stay reachable through "Older entries" after a refresh. */
 const MAX_ROWS = 200
@@ -125,6 +126,7 @@ export function UebaView() {
         </label>
       </div>
       <SecurityDrill />
+      <AuditChain />
       {security && (
         <div class="banner banner-danger" role="alert" data-testid="security-banner">
           <strong>{security.message || 'SECURITY: Unauthorized transition blocked'}</strong>
