@@ -143,9 +143,9 @@ export function createServices(options: ServiceOptions): Services {
       await agents.episodes.loadOpenEpisodes()
       const stream = ingest.stream
       if (!stream) return
-      // On a persisted database the replay continues after what is stored instead of row 1.
-      const resumeAfter = await repos.telemetry.latestTimestamp()
-      log.info({ resume_after: resumeAfter?.toISOString() ?? null }, 'replay starting')
+      // On a persisted database the replay continues after what is stored of its own vehicles
+      // instead of row 1 (the engine logs where it resumes).
+      const resumeAfter = (vins: readonly string[]) => repos.telemetry.latestTimestamp(vins)
       // Not awaited: loading a large file (the public one is 93 MB) must not delay readiness.
       ingest.pipeline.start({
         streamData: () => stream.streamData({ resumeAfter }),

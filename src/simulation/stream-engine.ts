@@ -27,9 +27,11 @@ export interface StreamDataOptions {
   /**
    * Skip every reading at or before this instant (the newest stored one, after a restart), also
    * in later, time-shifted passes: the replay continues where the stored data ends instead of
-   * repeating it. Null or absent: from the first row.
+   * repeating it. Null or absent: from the first row. A function is asked once the file is
+   * loaded, with the file's VINs: vehicles that send their own telemetry must not move the
+   * replay's resume point.
    */
-  resumeAfter?: Date | null
+  resumeAfter?: Date | null | ((vins: readonly string[]) => Promise<Date | null>)
 }
 
 export interface StreamStats extends LoadStats {
@@ -210,10 +212,14 @@ export class StreamEngine {
     return this.loading
   }
 
-  private async *replay(signal: AbortSignal, resumeAfter: Date | null): AsyncGenerator<TelemetryReading> {
+  private async *replay(
+    signal: AbortSignal,
+    resumeOption: NonNullable<StreamDataOptions['resumeAfter']> | null,
+  ): AsyncGenerator<TelemetryReading> {
     const { table, timeline } = await this.load()
     const { steps, stepStarts, stepTimes, loopShiftMs } = timeline
     const { vinIds, vins } = table
+    const resumeAfter = typeof resumeOption === 'function' ? await resumeOption(vins) : resumeOption
     const from = resumeAfter
       ? resumePosition(timeline, resumeAfter.getTime(), this.loop)
       : { loop: 0, step: 0 }

@@ -43,4 +43,12 @@ describe.each(DB_KINDS)('telemetry repository on %s', (kind) => {
     await store(ids[0]!, '2026-10-01T02:00:00.000Z')
     expect((await repos.telemetry.latestTimestamp())?.toISOString()).toBe('2026-10-01T03:45:00.000Z')
   })
+
+  it('asked for some vehicles, ignores the others (a replay resumes after its own vehicles only)', async () => {
+    expect((await repos.telemetry.latestTimestamp(['1HGCM82633A004301']))?.toISOString()).toBe(
+      '2026-10-01T02:00:00.000Z',
+    )
+    expect(await repos.telemetry.latestTimestamp([])).toBeNull()
+    expect(await repos.telemetry.latestTimestamp(['WVWZZZ00000000000'])).toBeNull()
+  })
 })

@@ -23,15 +23,19 @@ export function telemetryRepository(db: Db) {
      * replay resumes. It runs at every start-up, on tables of many millions of rows, so it must
      * stay cheap: a plain `max(ts)` cannot use the (vehicle_id, ts) index and scans the table,
      * so this asks the index once per vehicle (its last entry) and takes the newest of those.
-     * Keep it an index-only probe per vehicle if the storage format changes.
+     * Keep it an index-only probe per vehicle if the storage format changes. `vins` limits it
+     * to those vehicles (the replay's own: units sending live data must not move its resume point).
      */
-    async latestTimestamp(): Promise<Date | null> {
+    async latestTimestamp(vins?: readonly string[]): Promise<Date | null> {
+      if (vins?.length === 0) return null
+      const only = vins ? sql`where v.vin in (${sql.join(vins)})` : sql``
       const { rows } = await sql<{ ts: Date | string | null }>`
         select max(last.ts) as ts
         from vehicles v
         cross join lateral (
           select t.ts from telemetry_logs t where t.vehicle_id = v.id order by t.ts desc limit 1
         ) last
+        ${only}
       `.execute(db)
       const ts = rows[0]?.ts
       return ts ? new Date(ts) : null
