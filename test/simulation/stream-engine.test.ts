@@ -226,8 +226,9 @@ describe('StreamEngine input formats', () => {
       rows: 5,
       skippedRows: 3,
       skippedReasons: { badTimestamp: 1, wrongCellCount: 2 },
-      filledCells: 4,
-      filledByColumn: { soc: 2, motor_vibration: 1, motor_rpm: 1 },
+      filledCells: 5,
+      filledByColumn: { soc: 2, battery_temperature: 1, motor_vibration: 1, motor_rpm: 1 },
+      implausibleCells: 1,
       emitted: 5,
     })
     expect(logger.calls).toHaveLength(1)
