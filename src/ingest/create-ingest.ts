@@ -89,11 +89,13 @@ export function createIngest({
       const s = stream.stats
       return {
         file: config.dataset.path,
+        problem: stream.problem,
         rows: s.rows,
         vehicles: s.vehicles,
         skipped_rows: s.skippedRows,
         skipped_reasons: s.skippedReasons,
         filled_cells: s.filledCells,
+        implausible_cells: s.implausibleCells,
         emitted: s.emitted,
         loops: s.loops,
         delay_seconds: config.stream.delaySeconds,

@@ -149,6 +149,7 @@ export class StreamEngine {
   private controller = newController()
   private emitted = 0
   private loops = 0
+  private failure: string | null = null
 
   constructor(filePath: string, options: StreamEngineOptions = {}) {
     const delaySeconds = options.delaySeconds ?? 2
@@ -198,6 +199,16 @@ export class StreamEngine {
     }
   }
 
+  /**
+   * Why the replay has nothing to give (the file is missing, unreadable, not a telemetry CSV, or
+   * has no good row), or null while it loads or when it loaded rows. Health reports it.
+   */
+  get problem(): string | null {
+    if (this.failure !== null) return this.failure
+    if (this.loaded && this.loaded.stats.rows === 0) return `${this.filePath}: no readable telemetry rows`
+    return null
+  }
+
   private load(): Promise<Loaded> {
     if (this.loading === undefined) {
       this.loading = loadTelemetryCsv(this.filePath, {
@@ -206,10 +217,12 @@ export class StreamEngine {
       }).then(({ table, stats }) => {
         const sorted = sortByTimestamp(table)
         this.loaded = { table: sorted, timeline: buildTimeline(sorted), stats }
+        this.failure = null
         return this.loaded
       })
       // A failed load (missing file, bad header) is not cached, so a later call can retry.
-      this.loading.catch(() => {
+      this.loading.catch((err: Error) => {
+        this.failure = err.message
         this.loading = undefined
       })
     }
