@@ -139,7 +139,7 @@ export function createServices(options: ServiceOptions): Services {
       log.info({ resume_after: resumeAfter?.toISOString() ?? null }, 'replay starting')
       // Not awaited: loading a large file (the public one is 93 MB) must not delay readiness.
       ingest.pipeline.start({
-        streamData: () => stream.streamData({ resumeAfter }),
+        streamData: (hooks) => stream.streamData({ resumeAfter, ...hooks }),
         stop: () => stream.stop(),
       })
     },

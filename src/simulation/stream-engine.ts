@@ -30,6 +30,11 @@ export interface StreamDataOptions {
    * repeating it. Null or absent: from the first row.
    */
   resumeAfter?: Date | null
+  /**
+   * Called when the replay wraps around, before the first reading of the next pass: its readings
+   * jump back to the file's first state (brake pads new again), a discontinuity, not a change.
+   */
+  onDiscontinuity?: () => void
 }
 
 export interface StreamStats extends LoadStats {
@@ -175,7 +180,7 @@ export class StreamEngine {
   streamData(options: StreamDataOptions = {}): AsyncGenerator<TelemetryReading> {
     // The signal is taken now, not when the generator body first runs, so that a stream created
     // before stop() but not yet iterated is stopped as well.
-    return this.replay(this.controller.signal, options.resumeAfter ?? null)
+    return this.replay(this.controller.signal, options.resumeAfter ?? null, options.onDiscontinuity)
   }
 
   /** Ends the current streams promptly, even mid-delay; a later `streamData()` starts afresh. */
@@ -229,7 +234,11 @@ export class StreamEngine {
     return this.loading
   }
 
-  private async *replay(signal: AbortSignal, resumeAfter: Date | null): AsyncGenerator<TelemetryReading> {
+  private async *replay(
+    signal: AbortSignal,
+    resumeAfter: Date | null,
+    onDiscontinuity: (() => void) | undefined,
+  ): AsyncGenerator<TelemetryReading> {
     const { table, timeline } = await this.load()
     const { steps, stepStarts, stepTimes, loopShiftMs } = timeline
     const { vinIds, vins } = table
@@ -284,6 +293,7 @@ export class StreamEngine {
       startStep = 0
       shiftMs += loopShiftMs
       this.loops++
+      onDiscontinuity?.()
     }
   }
 }

@@ -250,6 +250,18 @@ describe('StreamEngine input formats', () => {
     expect(readings[1]!.component_health_score).toBe(sensorValues(1)[28])
   })
 
+  it('tells its consumer of each wrap-around, before the first reading of the next pass', async () => {
+    const engine = new StreamEngine(FLEET_SMALL, { delaySeconds: 0 })
+    const seen: string[] = []
+    for await (const r of engine.streamData({ onDiscontinuity: () => seen.push('jump') })) {
+      seen.push(r.timestamp.slice(11, 16))
+      if (seen.length >= 28) break
+    }
+    // 12 readings a pass at 4 timestamps: 00:00-00:45, then 01:00-01:45 shifted.
+    expect(seen.slice(10, 14)).toEqual(['00:45', '00:45', 'jump', '01:00'])
+    expect(seen.filter((s) => s === 'jump')).toHaveLength(2)
+  })
+
   it('rejects a negative or non-finite delay', () => {
     expect(() => new StreamEngine(FLEET_SMALL, { delaySeconds: -1 })).toThrow(RangeError)
     expect(() => new StreamEngine(FLEET_SMALL, { delaySeconds: Number.NaN })).toThrow(RangeError)
