@@ -6,6 +6,7 @@ import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
 import { createRepositories, type Repositories } from './db/repositories/index.js'
 import { createIngest, type Ingest } from './ingest/create-ingest.js'
+import { DataQualityMonitor } from './ingest/data-quality-monitor.js'
 import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
 import { MqttBridge } from './ingest/mqtt-bridge.js'
 import { EmbeddedMqttIntake, type MqttIntakeBase } from './ingest/mqtt-intake.js'
@@ -38,6 +39,8 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   mqtt: MqttIntakeBase | undefined
   /** Accounts and the fleet: create, change, decommission; keeps the pipeline's directory current. */
   onboarding: OnboardingService
+  /** Stale, stuck and implausible data per vehicle: staff-only data-quality alarms. */
+  dataQuality: DataQualityMonitor
   /** Real-time messages to WebSocket clients (telemetry, alerts, chat, bookings, security). */
   bus: EventBus
   version: string
@@ -92,12 +95,15 @@ export function createServices(options: ServiceOptions): Services {
   const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate })
   const agents = createAgents({ config, repos, bus, log, runs: options.runs })
   ingest.pipeline.addObserver(agents.episodes)
+  const dataQuality = new DataQualityMonitor({ repos, bus, log }, config.dataQuality)
+  ingest.pipeline.addObserver(dataQuality)
   const health = new Map<string, () => unknown>([
     ...Object.entries(probes),
     ['agents', () => agents.episodes.stats],
     ['ueba_audit', () => agents.agents.ueba.auditStats],
     ['device_auth', () => devices.stats],
     ['device_intake', () => intake.stats],
+    ['data_quality', () => dataQuality.stats],
   ])
   const mqtt = mqttIntake(config, { pipeline: ingest.pipeline, bus, log, devices })
   if (mqtt) health.set('mqtt', () => mqtt.stats)
@@ -117,6 +123,7 @@ export function createServices(options: ServiceOptions): Services {
     onboarding,
     intake,
     mqtt,
+    dataQuality,
     bus,
     version: VERSION,
     health,
@@ -132,6 +139,7 @@ export function createServices(options: ServiceOptions): Services {
       void ingest.rollups.catchUp()
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
+      await dataQuality.loadOpen()
       const stream = ingest.stream
       if (!stream) return
       // On a persisted database the replay continues after what is stored instead of row 1.
@@ -150,6 +158,7 @@ export function createServices(options: ServiceOptions): Services {
         await mqtt?.close()
         await ingest.pipeline.stop()
         await agents.episodes.close()
+        await dataQuality.drain()
         ingest.hub.close()
         await ingest.writer.close({
           timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),

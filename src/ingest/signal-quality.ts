@@ -15,6 +15,12 @@ const MINS = Float64Array.from(FIELDS, (f) => SIGNAL_RANGES[f].min)
 const MAXS = Float64Array.from(FIELDS, (f) => SIGNAL_RANGES[f].max)
 /** Field indices watched for a stuck sensor. */
 const VARYING = FIELDS.flatMap((f, i) => (SIGNAL_RANGES[f].varies ? [i] : []))
+/**
+ * Changes of value a signal must have shown on this vehicle before a constant run counts as
+ * stuck: "normally varies" is judged on the vehicle's own data, so a feed that was constant from
+ * its first reading (a test rig, a simulator without noise) is not called broken.
+ */
+const MIN_CHANGES = 8
 
 export interface StuckSignal {
   signal: NumericField
@@ -38,6 +44,7 @@ export class SignalQuality {
   private recentInvalid = 0
   private readonly lastValues = new Float64Array(VARYING.length).fill(Number.NaN)
   private readonly runs = new Uint32Array(VARYING.length)
+  private readonly changes = new Uint32Array(VARYING.length)
 
   constructor(private readonly options: SignalQualityOptions = DEFAULT_SIGNAL_QUALITY) {
     this.recent = new Uint8Array(Math.max(1, options.window))
@@ -69,10 +76,16 @@ export class SignalQuality {
     this.recentHead = (this.recentHead + 1) % this.recent.length
     for (let k = 0; k < VARYING.length; k++) {
       const v = values[FIELDS[VARYING[k]!]!]
-      if (typeof v !== 'number') this.runs[k] = 0
-      else if (v === this.lastValues[k]) this.runs[k]!++
-      else this.runs[k] = 1
-      this.lastValues[k] = typeof v === 'number' ? v : Number.NaN
+      if (typeof v !== 'number') {
+        this.runs[k] = 0
+        continue
+      }
+      if (v === this.lastValues[k]) this.runs[k]!++
+      else {
+        if (!Number.isNaN(this.lastValues[k]!)) this.changes[k]!++
+        this.runs[k] = 1
+      }
+      this.lastValues[k] = v
     }
     return bad
   }
@@ -91,8 +104,8 @@ export class SignalQuality {
   stuck(): StuckSignal | null {
     let best = -1
     for (let k = 0; k < VARYING.length; k++) {
-      if (this.runs[k]! >= this.options.stuckReadings && (best < 0 || this.runs[k]! > this.runs[best]!))
-        best = k
+      if (this.changes[k]! < MIN_CHANGES || this.runs[k]! < this.options.stuckReadings) continue
+      if (best < 0 || this.runs[k]! > this.runs[best]!) best = k
     }
     if (best < 0) return null
     return { signal: FIELDS[VARYING[best]!]!, value: this.lastValues[best]!, readings: this.runs[best]! }

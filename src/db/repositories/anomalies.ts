@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Severity } from '../../domain.js'
+import { DATA_QUALITY_ALARM, type Severity } from '../../domain.js'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
 import { isUniqueViolation } from '../errors.js'
@@ -70,9 +70,32 @@ export function anomaliesRepository(db: Db) {
       await db.updateTable('anomaly_events').set({ severity }).where('id', '=', id).execute()
     },
 
-    /** Every episode not yet resolved, to pick up tracking after a restart. */
+    /** Every maintenance episode not yet resolved, to pick up tracking after a restart. */
     listUnresolved(): Promise<AnomalyEvent[]> {
-      return db.selectFrom('anomaly_events').selectAll().where('status', '<>', 'RESOLVED').execute()
+      return db
+        .selectFrom('anomaly_events')
+        .selectAll()
+        .where('status', '<>', 'RESOLVED')
+        .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
+        .execute()
+    },
+
+    /** The unresolved alarms of one type (the data-quality monitor picks its own up at start). */
+    listUnresolvedOfType(anomalyType: string): Promise<AnomalyEvent[]> {
+      return db
+        .selectFrom('anomaly_events')
+        .selectAll()
+        .where('status', '<>', 'RESOLVED')
+        .where('anomaly_type', '=', anomalyType)
+        .execute()
+    },
+
+    async updateReason(id: string, reason: string, lastSeen: string): Promise<void> {
+      await db
+        .updateTable('anomaly_events')
+        .set({ reason, last_seen_at: sql<Date>`greatest(last_seen_at, ${lastSeen}::timestamptz)` })
+        .where('id', '=', id)
+        .execute()
     },
 
     /** Folds readings that continued an episode into it: one write per episode per flush. */
@@ -123,7 +146,7 @@ export function anomaliesRepository(db: Db) {
         .executeTakeFirst()
     },
 
-    /** Per vehicle: how many unresolved episodes, and the worst severity among them. */
+    /** Per vehicle: how many unresolved maintenance episodes, and the worst severity among them. */
     async openSummary(vehicleIds: string[]): Promise<Map<string, { open: number; worst: Severity }>> {
       if (vehicleIds.length === 0) return new Map()
       const rows = await db
@@ -137,17 +160,20 @@ export function anomaliesRepository(db: Db) {
         ])
         .where('vehicle_id', 'in', vehicleIds)
         .where('status', '<>', 'RESOLVED')
+        .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
         .groupBy('vehicle_id')
         .execute()
       const names: Severity[] = ['Low', 'Medium', 'High', 'Critical']
       return new Map(rows.map((r) => [r.vehicle_id, { open: r.open, worst: names[r.rank - 1] ?? 'Low' }]))
     },
 
+    /** A vehicle's maintenance episodes, newest first (what the owner's chat may talk about). */
     listForVehicle(vehicleId: string): Promise<AnomalyEvent[]> {
       return db
         .selectFrom('anomaly_events')
         .selectAll()
         .where('vehicle_id', '=', vehicleId)
+        .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
         .orderBy('detected_at', 'desc')
         .execute()
     },
