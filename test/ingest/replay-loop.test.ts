@@ -53,5 +53,5 @@ describe('the replay looping', () => {
     } finally {
       await t.close()
     }
-  })
+  }, 120_000)
 })

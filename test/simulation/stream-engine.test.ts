@@ -262,6 +262,28 @@ describe('StreamEngine input formats', () => {
     expect(seen.filter((s) => s === 'jump')).toHaveLength(2)
   })
 
+  it.each([
+    ['missing', () => files.write('gone.csv', '').replace('gone.csv', 'absent.csv'), /ENOENT/],
+    ['empty', () => files.write('empty.csv', ''), /no header row/],
+    [
+      'garbage',
+      () => files.write('garbage.csv', '\x00\x01binary,junk\nmore junk\n'),
+      /missing required column/,
+    ],
+    ['header only', () => files.write('header.csv', `${FLEET_HEADER}\n`), /no readable telemetry rows/],
+  ])('says why it has nothing to replay when the file is %s', async (_name, path, reason) => {
+    const engine = new StreamEngine(path(), { delaySeconds: 0, loop: false })
+    expect(engine.problem).toBeNull()
+    await engine.loadData().catch(() => undefined)
+    expect(engine.problem).toMatch(reason)
+  })
+
+  it('has no problem with a readable file', async () => {
+    const engine = new StreamEngine(FLEET_SMALL, { delaySeconds: 0, loop: false })
+    await engine.loadData()
+    expect(engine.problem).toBeNull()
+  })
+
   it('rejects a negative or non-finite delay', () => {
     expect(() => new StreamEngine(FLEET_SMALL, { delaySeconds: -1 })).toThrow(RangeError)
     expect(() => new StreamEngine(FLEET_SMALL, { delaySeconds: Number.NaN })).toThrow(RangeError)
