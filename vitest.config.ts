@@ -24,6 +24,7 @@ const UNIT = [
   'test/simulator/args.test.ts',
   'test/lib/**/*.test.ts',
   'test/ingest/reading-ring.test.ts',
+  'test/ingest/signal-quality.test.ts',
   'test/ingest/ws-hub.test.ts',
   'test/ingest/messages.test.ts',
   'test/architecture.test.ts',

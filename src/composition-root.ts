@@ -7,6 +7,7 @@ import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
 import { createRepositories, type Repositories } from './db/repositories/index.js'
 import { createIngest, type Ingest } from './ingest/create-ingest.js'
+import { DataQualityMonitor } from './ingest/data-quality-monitor.js'
 import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
 import { MqttBridge } from './ingest/mqtt-bridge.js'
 import { EmbeddedMqttIntake, type MqttIntakeBase, type MqttRefusal } from './ingest/mqtt-intake.js'
@@ -39,6 +40,8 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   mqtt: MqttIntakeBase | undefined
   /** Accounts and the fleet: create, change, decommission; keeps the pipeline's directory current. */
   onboarding: OnboardingService
+  /** Stale, stuck and implausible data per vehicle: staff-only data-quality alarms. */
+  dataQuality: DataQualityMonitor
   /** Real-time messages to WebSocket clients (telemetry, alerts, chat, bookings, security). */
   bus: EventBus
   version: string
@@ -93,12 +96,15 @@ export function createServices(options: ServiceOptions): Services {
   const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate })
   const agents = createAgents({ config, repos, bus, log, runs: options.runs })
   ingest.pipeline.addObserver(agents.episodes)
+  const dataQuality = new DataQualityMonitor({ repos, bus, log }, config.dataQuality)
+  ingest.pipeline.addObserver(dataQuality)
   const health = new Map<string, () => unknown>([
     ...Object.entries(probes),
     ['agents', () => agents.episodes.stats],
     ['ueba_audit', () => agents.agents.ueba.auditStats],
     ['device_auth', () => devices.stats],
     ['device_intake', () => intake.stats],
+    ['data_quality', () => dataQuality.stats],
   ])
   const mqtt = mqttIntake(config, {
     pipeline: ingest.pipeline,
@@ -124,6 +130,7 @@ export function createServices(options: ServiceOptions): Services {
     onboarding,
     intake,
     mqtt,
+    dataQuality,
     bus,
     version: VERSION,
     health,
@@ -141,6 +148,7 @@ export function createServices(options: ServiceOptions): Services {
       void ingest.rollups.catchUp()
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
+      await dataQuality.loadOpen()
       const stream = ingest.stream
       if (!stream) return
       // On a persisted database the replay continues after what is stored of its own vehicles
@@ -148,7 +156,7 @@ export function createServices(options: ServiceOptions): Services {
       const resumeAfter = (vins: readonly string[]) => repos.telemetry.latestTimestamp(vins)
       // Not awaited: loading a large file (the public one is 93 MB) must not delay readiness.
       ingest.pipeline.start({
-        streamData: () => stream.streamData({ resumeAfter }),
+        streamData: (hooks) => stream.streamData({ resumeAfter, ...hooks }),
         stop: () => stream.stop(),
       })
     },
@@ -164,6 +172,7 @@ export function createServices(options: ServiceOptions): Services {
         )
         if (unwritten > 0)
           log.warn({ audit: agents.agents.ueba.auditStats }, 'audit rows not in the database at stop')
+        await dataQuality.drain()
         ingest.hub.close()
         await ingest.writer.close({
           timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),

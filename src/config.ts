@@ -53,6 +53,9 @@ const EnvSchema = z.object({
   DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(1000),
   RULES_PATH: z.string().min(1).optional(),
   TELEMETRY_RETENTION_DAYS: z.coerce.number().int().positive().max(36500).optional(),
+  DATA_QUALITY_STALE_MINUTES: z.coerce.number().positive().max(525_600).default(60),
+  DATA_QUALITY_STUCK_READINGS: z.coerce.number().int().min(2).max(100_000).default(16),
+  DATA_QUALITY_IMPLAUSIBLE_SHARE: z.coerce.number().gt(0).max(1).default(0.25),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
@@ -115,6 +118,12 @@ export interface Config {
   rulesPath: string | undefined
   /** Raw telemetry retention in days (whole day partitions are dropped); undefined keeps it forever. */
   telemetry: { retentionDays: number | undefined }
+  /**
+   * When a vehicle gets a data-quality alarm: no reading for `staleMs` (reading time) while
+   * others report, a normally varying signal constant for `stuckReadings` readings, or at least
+   * `implausibleShare` of its recent readings carrying a physically implausible value.
+   */
+  dataQuality: { staleMs: number; stuckReadings: number; implausibleShare: number }
   openai: { apiKey: string; baseUrl: string | undefined; model: string } | undefined
   /**
    * Device intake over MQTT: an embedded broker on `port` (the default), or, with `url`, a client
@@ -190,6 +199,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     deviceRate: { perSecond: e.DEVICE_RATE_PER_SECOND, burst: e.DEVICE_RATE_BURST },
     rulesPath: e.RULES_PATH,
     telemetry: { retentionDays: e.TELEMETRY_RETENTION_DAYS },
+    dataQuality: {
+      staleMs: e.DATA_QUALITY_STALE_MINUTES * 60_000,
+      stuckReadings: e.DATA_QUALITY_STUCK_READINGS,
+      implausibleShare: e.DATA_QUALITY_IMPLAUSIBLE_SHARE,
+    },
     openai: e.OPENAI_API_KEY
       ? { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL }
       : undefined,

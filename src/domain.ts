@@ -41,6 +41,13 @@ export type RulMethod = (typeof RUL_METHODS)[number]
 export const ANOMALY_STATUSES = ['OPEN', 'ACKNOWLEDGED', 'RESOLVED'] as const
 export type AnomalyStatus = (typeof ANOMALY_STATUSES)[number]
 
+/**
+ * The alarm type of a vehicle whose data cannot be trusted (stale, a stuck sensor, implausible
+ * values). Staff only: it is a job for the fleet's operators, not a fault to tell an owner
+ * about, so owner-facing reads (alarms, history, vehicle health, chat) leave it out.
+ */
+export const DATA_QUALITY_ALARM = 'data_quality'
+
 /** A service booking's life cycle (the transitions are in `schemas/booking-rules.ts`). */
 export const BOOKING_STATUSES = ['PENDING', 'CONFIRMED', 'COMPLETED', 'CANCELLED'] as const
 export type BookingStatus = (typeof BOOKING_STATUSES)[number]

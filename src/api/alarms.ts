@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { DATA_QUALITY_ALARM } from '../domain.js'
 import { AppError } from '../errors.js'
 import { messages } from '../ingest/messages.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
@@ -61,17 +62,17 @@ const alarmsRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       app.services.episodes.markAcknowledged(alarm.vehicle_id, alarm.anomaly_type)
       const [dto] = await toAlarmDtos(app, [{ ...alarm, ...acked }], user.role)
+      const notice = {
+        id: alarm.id,
+        vin: alarm.vin,
+        status: 'ACKNOWLEDGED' as const,
+        severity: alarm.severity,
+        anomaly_type: alarm.anomaly_type,
+      }
       app.services.bus.publish(
-        messages.alarm(
-          {
-            id: alarm.id,
-            vin: alarm.vin,
-            status: 'ACKNOWLEDGED',
-            severity: alarm.severity,
-            anomaly_type: alarm.anomaly_type,
-          },
-          alarm.owner_id,
-        ),
+        alarm.anomaly_type === DATA_QUALITY_ALARM
+          ? messages.dataQuality(notice)
+          : messages.alarm(notice, alarm.owner_id),
       )
       return dto!
     },

@@ -21,7 +21,8 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['system'],
         summary:
           'Liveness and database health: degraded (with reasons) while the database does not answer, ' +
-          'telemetry writes fail or the service is stopping; 503 when the database is down or stopping',
+          'telemetry writes fail, the replay file cannot be read or the service is stopping; 503 when the ' +
+          'database is down or stopping',
         response: { 200: HealthSchema, 503: HealthSchema },
       },
     },
@@ -37,6 +38,8 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
         reasons.push(
           `telemetry_writer: writes failing, ${writer.pending} readings waiting (${writer.lastError})`,
         )
+      const streamProblem = services.stream?.problem
+      if (streamProblem) reasons.push(`stream: cannot replay DATASET_PATH (${streamProblem})`)
       if (!services.accepting) reasons.push('stopping: intake closed')
       const audit = services.agents.ueba.auditStats
       if (audit.spooled > 0) reasons.push(`ueba_audit: ${audit.spooled} rows waiting for the database`)

@@ -91,7 +91,7 @@ export async function telemetryRange(
     const last = rows.at(-1)
     if (rows.length === limit && last)
       reply.header('x-next-from', new Date(new Date(last.ts).getTime() + 1).toISOString())
-    return rows.flatMap((row) => toStoredReading(vehicle.vin, row) ?? [])
+    return rows.map((row) => toStoredReading(vehicle.vin, row))
   }
   // A bucket is whole: the one holding `from` is included when it has readings.
   if (bucket === '1h') {

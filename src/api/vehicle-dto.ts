@@ -1,12 +1,21 @@
 import type { FastifyInstance } from 'fastify'
 import type { Vehicle } from '../db/schema.js'
+import { type Role, STAFF } from '../domain.js'
 import { isoOrNull } from '../schemas/common.js'
 import type { VehicleDto } from '../schemas/vehicles.js'
 
 const NO_RUL = { rul_days: null, rul_low_days: null, rul_high_days: null, rul_method: null, rul_limit: null }
 
-/** Vehicles with their live health (open alarms from the database, the rest from the pipeline's memory). */
-export async function toVehicleDtos(app: FastifyInstance, vehicles: Vehicle[]): Promise<VehicleDto[]> {
+/**
+ * Vehicles with their live health (open alarms from the database, the rest from the pipeline's
+ * memory). The data quality is for staff: an owner's DTO carries null there.
+ */
+export async function toVehicleDtos(
+  app: FastifyInstance,
+  vehicles: Vehicle[],
+  role: Role = 'customer',
+): Promise<VehicleDto[]> {
+  const staff = STAFF.includes(role)
   const summary = await app.services.repos.anomalies.openSummary(vehicles.map((v) => v.id))
   return vehicles.map((v) => {
     const live = app.services.pipeline.vehicleState(v.vin)
@@ -35,6 +44,7 @@ export async function toVehicleDtos(app: FastifyInstance, vehicles: Vehicle[]): 
         worst_severity: worst,
         ...(open?.rul ?? NO_RUL),
         rul_alarm_id: open?.worstEventId ?? null,
+        data_quality: staff ? app.services.dataQuality.of(v.vin) : null,
       },
       latest: live?.latest ?? null,
       decommissioned_at: isoOrNull(v.decommissioned_at),

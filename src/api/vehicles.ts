@@ -28,7 +28,10 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.array(VehicleSchema), ...errorResponses(401) },
       },
     },
-    async (request) => toVehicleDtos(app, await app.services.repos.vehicles.listVisible(caller(request))),
+    async (request) => {
+      const user = caller(request)
+      return toVehicleDtos(app, await app.services.repos.vehicles.listVisible(user), user.role)
+    },
   )
 
   app.get(
@@ -43,9 +46,10 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const vehicle = await app.services.repos.vehicles.findVisibleByVin(caller(request), request.params.vin)
+      const user = caller(request)
+      const vehicle = await app.services.repos.vehicles.findVisibleByVin(user, request.params.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
-      const [dto] = await toVehicleDtos(app, [vehicle])
+      const [dto] = await toVehicleDtos(app, [vehicle], user.role)
       return dto!
     },
   )
@@ -97,13 +101,11 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
       const vehicle = await app.services.repos.vehicles.findVisibleByVin(user, request.params.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
       const { limit, cursor, status, from, to } = request.query
-      const rows = await app.services.repos.history.listVehicleEvents(vehicle.id, {
-        statuses: status,
-        from,
-        to,
-        after: decodeCursor(cursor),
-        limit: limit + 1,
-      })
+      const rows = await app.services.repos.history.listVehicleEvents(
+        vehicle.id,
+        { statuses: status, from, to, after: decodeCursor(cursor), limit: limit + 1 },
+        user.role,
+      )
       const { items, next_cursor } = page(rows, limit, (r) => ({ at: r.detected_at.toISOString(), id: r.id }))
       const dtos = await toAlarmDtos(app, items, user.role)
       return { items: dtos.map(({ vin: _v, vehicle_model: _m, batch: _b, ...event }) => event), next_cursor }

@@ -9,6 +9,7 @@ import { StreamEngine } from '../simulation/stream-engine.js'
 import type { EventBus } from './event-bus.js'
 import { IngestionPipeline } from './pipeline.js'
 import { RollupMaintainer } from './rollup-maintainer.js'
+import { DEFAULT_SIGNAL_QUALITY } from './signal-quality.js'
 import { TelemetryMaintenance } from './telemetry-maintenance.js'
 import { TelemetryWriter } from './telemetry-writer.js'
 import { type HubOptions, WebSocketHub } from './ws-hub.js'
@@ -68,7 +69,13 @@ export function createIngest({
     onError: (err, attempt) => log.error({ err, attempt }, 'telemetry batch write failed; will retry'),
     onStored: (keys) => rollups.touch(keys),
   })
-  const pipeline = new IngestionPipeline({ repos, writer, bus, log })
+  const pipeline = new IngestionPipeline({
+    repos,
+    writer,
+    bus,
+    log,
+    quality: { ...DEFAULT_SIGNAL_QUALITY, stuckReadings: config.dataQuality.stuckReadings },
+  })
   const hub = new WebSocketHub(bus, hubOptions)
   const stream = config.stream.enabled
     ? new StreamEngine(config.dataset.path, {
@@ -89,11 +96,13 @@ export function createIngest({
       const s = stream.stats
       return {
         file: config.dataset.path,
+        problem: stream.problem,
         rows: s.rows,
         vehicles: s.vehicles,
         skipped_rows: s.skippedRows,
         skipped_reasons: s.skippedReasons,
         filled_cells: s.filledCells,
+        implausible_cells: s.implausibleCells,
         emitted: s.emitted,
         loops: s.loops,
         delay_seconds: config.stream.delaySeconds,

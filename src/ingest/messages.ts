@@ -133,6 +133,10 @@ export const messages = {
   alarm(data: AlarmNotice, ownerId: string | null) {
     return fanOut('alarm', data, { vin: data.vin, ownerId }, STAFF)
   },
+  /** A data-quality alarm opened or resolved: to staff only, never to the vehicle's owner. */
+  dataQuality(data: AlarmNotice) {
+    return fanOut('alarm', data, { vin: data.vin, ownerId: null }, STAFF)
+  },
   /** A chat message: to the owner's dashboards only; staff read conversations through the API. */
   chat(row: ChatMessage, vehicle: Audience) {
     return fanOut('chat', toChatDto(row, vehicle.vin), vehicle, OWNER_ONLY)

@@ -4,57 +4,28 @@ import { type TelemetryReading, TelemetryReadingSchema } from '../schemas/teleme
 import { readingValues } from '../schemas/telemetry-series.js'
 import type { EventBus } from './event-bus.js'
 import { messages } from './messages.js'
+import type {
+  IngestOutcome,
+  PipelineStats,
+  ReadingObserver,
+  Source,
+  VehicleLiveState,
+  VehicleRef,
+} from './pipeline-types.js'
 import { normaliseDeviceReading, type SubmitResult, toSubmitResult } from './reading-intake.js'
 import { ReadingRing } from './reading-ring.js'
+import { DEFAULT_SIGNAL_QUALITY, SignalQuality, type SignalQualityOptions } from './signal-quality.js'
 import type { TelemetryWriter, WriteResult } from './telemetry-writer.js'
 
+export type {
+  IngestOutcome,
+  PipelineStats,
+  ReadingObserver,
+  Source,
+  VehicleLiveState,
+  VehicleRef,
+} from './pipeline-types.js'
 export type { SubmitResult } from './reading-intake.js'
-
-export interface VehicleRef {
-  id: string
-  vin: string
-  ownerId: string
-  model: string
-  batch: string | null
-}
-
-/** What the service knows about a vehicle right now, kept in memory and bounded. */
-export interface VehicleLiveState {
-  vehicle: VehicleRef
-  latest: TelemetryReading | null
-  recent: ReadingRing
-  /** Epoch ms of the newest reading analysed: an older one is late, an equal one a duplicate. */
-  lastTs: number
-}
-
-/** Sees every valid reading of a known vehicle, in order, on the hot path: must be cheap. */
-export interface ReadingObserver {
-  onReading(state: VehicleLiveState, reading: TelemetryReading): void
-}
-
-/**
- * `accepted`: new and analysed; `late`: older than the vehicle's newest analysed reading, so
- * stored (once) but not analysed; `duplicate`: the same timestamp as the newest, dropped;
- * `draining`: the service is stopping and takes nothing more (an intake route answers 503).
- */
-export type IngestOutcome = 'accepted' | 'late' | 'duplicate' | 'invalid' | 'unknown_vehicle' | 'draining'
-
-export interface PipelineStats {
-  accepted: number
-  late: number
-  duplicate: number
-  invalid: number
-  unknownVehicle: number
-  /** Offered after intake stopped (see `stopIntake`), and refused. */
-  refused: number
-  vehicles: number
-  lastReadingAt: string | null
-}
-
-interface Source {
-  streamData(): AsyncGenerator<TelemetryReading>
-  stop(): void
-}
 
 /**
  * The per-reading hot path, plain code: validate, attribute to a vehicle, update its live state,
@@ -87,6 +58,7 @@ export class IngestionPipeline {
       bus: EventBus
       log: FastifyBaseLogger
       historySize?: number
+      quality?: SignalQualityOptions
     },
   ) {}
 
@@ -132,6 +104,7 @@ export class IngestionPipeline {
       latest: null,
       recent: new ReadingRing(this.deps.historySize ?? 240, vehicle.vin),
       lastTs: newestTs ?? Number.NEGATIVE_INFINITY,
+      quality: new SignalQuality(this.deps.quality ?? DEFAULT_SIGNAL_QUALITY),
     })
   }
 
@@ -228,6 +201,8 @@ export class IngestionPipeline {
       }
       return 'unknown_vehicle'
     }
+    // Before anything keeps it: an implausible value is stored, analysed and shown as null.
+    state.quality.inspect(reading)
     const ts = Date.parse(reading.timestamp)
     const row = { vehicleId: state.vehicle.id, ts: reading.timestamp, vals: readingValues(reading), done }
     if (ts <= state.lastTs) {
@@ -257,8 +232,9 @@ export class IngestionPipeline {
     // Stopping began before the start finished (a signal during start-up): leave the source unread.
     if (!this.accepting_) return
     this.source = source
+    const hooks = { onDiscontinuity: () => this.discontinuity() }
     this.running = (async () => {
-      for await (const reading of source.streamData()) {
+      for await (const reading of source.streamData(hooks)) {
         this.ingest(reading)
         // The replay waits for the database rather than overflowing the writer's buffer.
         if (this.deps.writer.saturated) await this.deps.writer.whenDrained()
@@ -268,6 +244,14 @@ export class IngestionPipeline {
       .finally(() => {
         this.running = undefined
       })
+  }
+
+  /** Every vehicle's next reading starts afresh for the observers (see `onDiscontinuity`). */
+  discontinuity(): void {
+    for (const state of this.byVin.values()) {
+      state.quality.rebase()
+      for (const observer of this.observers) observer.onDiscontinuity?.(state)
+    }
   }
 
   /**

@@ -3,6 +3,11 @@ import type { TelemetryReading } from '../schemas/telemetry.js'
 /** The numeric fields of a reading (all but vin and timestamp). */
 const NUMERIC_COUNT = 29
 
+/** A signal without a valid value is held as NaN in the flat array and given back as null. */
+function orNull(x: number): number | null {
+  return Number.isNaN(x) ? null : x
+}
+
 /**
  * A vehicle's recent readings, kept as numbers rather than objects: one Float64Array of
  * capacity x 29 values (allocated with the vehicle's first reading) and the timestamps. As
@@ -33,35 +38,35 @@ export class ReadingRing {
     this.values ??= new Float64Array(this.capacity * NUMERIC_COUNT)
     const v = this.values
     let o = slot * NUMERIC_COUNT
-    v[o++] = r.soc
-    v[o++] = r.soh
-    v[o++] = r.battery_voltage
-    v[o++] = r.battery_current
-    v[o++] = r.battery_temperature
-    v[o++] = r.charge_cycles
-    v[o++] = r.motor_temperature
-    v[o++] = r.motor_vibration
-    v[o++] = r.motor_torque
-    v[o++] = r.motor_rpm
-    v[o++] = r.power_consumption
-    v[o++] = r.brake_pad_wear
-    v[o++] = r.brake_pressure
-    v[o++] = r.reg_brake_efficiency
-    v[o++] = r.tire_pressure
-    v[o++] = r.tire_temperature
-    v[o++] = r.suspension_load
-    v[o++] = r.ambient_temperature
-    v[o++] = r.ambient_humidity
-    v[o++] = r.load_weight
-    v[o++] = r.driving_speed
-    v[o++] = r.distance_traveled
-    v[o++] = r.idle_time
-    v[o++] = r.route_roughness
-    v[o++] = r.rul
-    v[o++] = r.failure_probability
-    v[o++] = r.maintenance_type
-    v[o++] = r.ttf
-    v[o] = r.component_health_score
+    v[o++] = r.soc ?? Number.NaN
+    v[o++] = r.soh ?? Number.NaN
+    v[o++] = r.battery_voltage ?? Number.NaN
+    v[o++] = r.battery_current ?? Number.NaN
+    v[o++] = r.battery_temperature ?? Number.NaN
+    v[o++] = r.charge_cycles ?? Number.NaN
+    v[o++] = r.motor_temperature ?? Number.NaN
+    v[o++] = r.motor_vibration ?? Number.NaN
+    v[o++] = r.motor_torque ?? Number.NaN
+    v[o++] = r.motor_rpm ?? Number.NaN
+    v[o++] = r.power_consumption ?? Number.NaN
+    v[o++] = r.brake_pad_wear ?? Number.NaN
+    v[o++] = r.brake_pressure ?? Number.NaN
+    v[o++] = r.reg_brake_efficiency ?? Number.NaN
+    v[o++] = r.tire_pressure ?? Number.NaN
+    v[o++] = r.tire_temperature ?? Number.NaN
+    v[o++] = r.suspension_load ?? Number.NaN
+    v[o++] = r.ambient_temperature ?? Number.NaN
+    v[o++] = r.ambient_humidity ?? Number.NaN
+    v[o++] = r.load_weight ?? Number.NaN
+    v[o++] = r.driving_speed ?? Number.NaN
+    v[o++] = r.distance_traveled ?? Number.NaN
+    v[o++] = r.idle_time ?? Number.NaN
+    v[o++] = r.route_roughness ?? Number.NaN
+    v[o++] = r.rul ?? Number.NaN
+    v[o++] = r.failure_probability ?? Number.NaN
+    v[o++] = r.maintenance_type ?? Number.NaN
+    v[o++] = r.ttf ?? Number.NaN
+    v[o] = r.component_health_score ?? Number.NaN
     this.timestamps[slot] = r.timestamp
     if (this.count < this.capacity) this.count++
     else this.head = (this.head + 1) % this.capacity
@@ -88,35 +93,35 @@ export class ReadingRing {
     return {
       vin: this.vin,
       timestamp: this.timestamps[slot]!,
-      soc: v[o]!,
-      soh: v[o + 1]!,
-      battery_voltage: v[o + 2]!,
-      battery_current: v[o + 3]!,
-      battery_temperature: v[o + 4]!,
-      charge_cycles: v[o + 5]!,
-      motor_temperature: v[o + 6]!,
-      motor_vibration: v[o + 7]!,
-      motor_torque: v[o + 8]!,
-      motor_rpm: v[o + 9]!,
-      power_consumption: v[o + 10]!,
-      brake_pad_wear: v[o + 11]!,
-      brake_pressure: v[o + 12]!,
-      reg_brake_efficiency: v[o + 13]!,
-      tire_pressure: v[o + 14]!,
-      tire_temperature: v[o + 15]!,
-      suspension_load: v[o + 16]!,
-      ambient_temperature: v[o + 17]!,
-      ambient_humidity: v[o + 18]!,
-      load_weight: v[o + 19]!,
-      driving_speed: v[o + 20]!,
-      distance_traveled: v[o + 21]!,
-      idle_time: v[o + 22]!,
-      route_roughness: v[o + 23]!,
-      rul: v[o + 24]!,
-      failure_probability: v[o + 25]!,
-      maintenance_type: v[o + 26]!,
-      ttf: v[o + 27]!,
-      component_health_score: v[o + 28]!,
+      soc: orNull(v[o]!),
+      soh: orNull(v[o + 1]!),
+      battery_voltage: orNull(v[o + 2]!),
+      battery_current: orNull(v[o + 3]!),
+      battery_temperature: orNull(v[o + 4]!),
+      charge_cycles: orNull(v[o + 5]!),
+      motor_temperature: orNull(v[o + 6]!),
+      motor_vibration: orNull(v[o + 7]!),
+      motor_torque: orNull(v[o + 8]!),
+      motor_rpm: orNull(v[o + 9]!),
+      power_consumption: orNull(v[o + 10]!),
+      brake_pad_wear: orNull(v[o + 11]!),
+      brake_pressure: orNull(v[o + 12]!),
+      reg_brake_efficiency: orNull(v[o + 13]!),
+      tire_pressure: orNull(v[o + 14]!),
+      tire_temperature: orNull(v[o + 15]!),
+      suspension_load: orNull(v[o + 16]!),
+      ambient_temperature: orNull(v[o + 17]!),
+      ambient_humidity: orNull(v[o + 18]!),
+      load_weight: orNull(v[o + 19]!),
+      driving_speed: orNull(v[o + 20]!),
+      distance_traveled: orNull(v[o + 21]!),
+      idle_time: orNull(v[o + 22]!),
+      route_roughness: orNull(v[o + 23]!),
+      rul: orNull(v[o + 24]!),
+      failure_probability: orNull(v[o + 25]!),
+      maintenance_type: orNull(v[o + 26]!),
+      ttf: orNull(v[o + 27]!),
+      component_health_score: orNull(v[o + 28]!),
     }
   }
 }

@@ -46,23 +46,21 @@ export function toTelemetryBucket(row: BucketRow): TelemetryBucket {
   }
 }
 
-/**
- * A stored row as a `Reading`, or null when a value is missing: the pipeline stores only complete
- * readings, so only a row migrated from the former jsonb layout can lack one, and a `Reading` has
- * no place for "unknown" (such rows still count in the buckets).
- */
-export function toStoredReading(vin: string, row: RawRow): TelemetryReading | null {
-  const reading: Record<string, string | number> = { vin, timestamp: new Date(row.ts).toISOString() }
-  for (let i = 0; i < NUMERIC_FIELDS.length; i++) {
-    const v = row.vals[i]
-    if (v === null || v === undefined) return null
-    reading[NUMERIC_FIELDS[i]!] = v
-  }
+/** A stored row as a `Reading`; a signal stored without a value (null) stays null. */
+export function toStoredReading(vin: string, row: RawRow): TelemetryReading {
+  const reading: Record<string, string | number | null> = { vin, timestamp: new Date(row.ts).toISOString() }
+  for (let i = 0; i < NUMERIC_FIELDS.length; i++) reading[NUMERIC_FIELDS[i]!] = row.vals[i] ?? null
   return reading as TelemetryReading
 }
 
-/** A reading's sensor values in NUMERIC_FIELDS' order, as stored. */
-export function readingValues(reading: TelemetryReading): number[] {
-  const values = reading as unknown as Record<string, number>
-  return NUMERIC_FIELDS.map((field) => values[field]!)
+/**
+ * A reading's sensor values in NUMERIC_FIELDS' order, as stored: a signal without a valid value
+ * is NULL in the float8[], never NaN (NaN is a number to PostgreSQL and its aggregates).
+ */
+export function readingValues(reading: TelemetryReading): (number | null)[] {
+  const values = reading as unknown as Record<string, number | null>
+  return NUMERIC_FIELDS.map((field) => {
+    const v = values[field]
+    return typeof v === 'number' && Number.isFinite(v) ? v : null
+  })
 }

@@ -78,11 +78,13 @@ export type NumericField =
   | 'ttf'
   | 'component_health_score'
 
-const finite = z.number().finite()
+/** null: no valid value for this signal (the device sent none, or it was physically implausible). */
+const finite = z.number().finite().nullable()
 
 /**
  * One telemetry reading as it travels through Autonoma: canonical snake_case names, `timestamp`
- * as an ISO-8601 UTC string, every sensor value a plain finite JSON number.
+ * as an ISO-8601 UTC string, every sensor value a plain finite JSON number or null. The pipeline
+ * turns a value outside its signal's plausible range (`signal-ranges.ts`) into null.
  */
 export const TelemetryReadingSchema = z.object({
   vin: z.string().min(1).max(32),

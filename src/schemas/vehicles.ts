@@ -6,13 +6,29 @@ import { TelemetryReadingSchema } from './telemetry.js'
 
 export const ReadingSchema = TelemetryReadingSchema.meta({ id: 'Reading' })
 
+export const DataQualitySchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    issues: z.array(z.object({ kind: z.enum(['stale', 'stuck', 'implausible']), detail: z.string() })),
+    invalid_values: z
+      .record(z.string(), z.number().int())
+      .describe('physically implausible values per signal since the service started (stored as null)'),
+    invalid_share: z.number().describe('share of the recent readings with an implausible value'),
+    alarm_id: z.uuid().nullable().describe('the open data-quality alarm, if any'),
+  })
+  .meta({ id: 'DataQuality' })
+
 export const VehicleHealthSchema = z.object({
   status: z.enum(['ok', 'warning', 'critical', 'unknown']),
+  /** Maintenance alarms only; a data-quality alarm is in `data_quality`. */
   open_alarms: z.number().int(),
   worst_severity: SeveritySchema.nullable(),
   /** The worst open alarm's remaining useful life, from its row; all null without an open alarm. */
   ...RulEstimateSchema.shape,
   rul_alarm_id: z.uuid().nullable().describe('the alarm the RUL belongs to'),
+  data_quality: DataQualitySchema.nullable().describe(
+    'staff only (null for owners, and for a vehicle that has not reported since the start)',
+  ),
 })
 
 export const VehicleSchema = z

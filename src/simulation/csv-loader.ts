@@ -1,5 +1,6 @@
 import { canonicalName, NUMERIC_FIELDS, type NumericField, PUBLIC_COLUMNS } from '../schemas/telemetry.js'
 import { parseNumberCell, parseTimestamp } from './csv-cells.js'
+import { fillHoles } from './csv-fill.js'
 import { forEachCsvRecord } from './csv-records.js'
 
 /** What loading a telemetry file found; cheap to copy into a health/status response. */
@@ -17,11 +18,14 @@ export interface LoadStats {
     /** Rejected by the CSV parser, e.g. an unterminated quote. */
     malformed: number
   }
-  /** Blank or non-numeric cells replaced by their column's mean. */
+  /** Blank or non-numeric cells, filled from the vehicle's last plausible value (see `fillHoles`). */
   filledCells: number
   /** Per canonical column name; only columns that needed filling appear. */
   filledByColumn: Record<string, number>
-  /** Columns with no numeric value at all, filled with 0 because they have no mean. */
+  /** Cells outside their signal's plausible range: left as they are for the pipeline to reject. */
+  implausibleCells: number
+  implausibleByColumn: Record<string, number>
+  /** Columns with no plausible value at all: their blank cells stay empty (null in the readings). */
   columnsWithoutValues: string[]
   hasVinColumn: boolean
   titleLineSkipped: boolean
@@ -70,6 +74,8 @@ export function emptyLoadStats(): LoadStats {
     skippedReasons: { badTimestamp: 0, wrongCellCount: 0, badVin: 0, malformed: 0 },
     filledCells: 0,
     filledByColumn: {},
+    implausibleCells: 0,
+    implausibleByColumn: {},
     columnsWithoutValues: [],
     hasVinColumn: false,
     titleLineSkipped: false,
@@ -126,9 +132,9 @@ function grow<T extends Float64Array | Uint32Array>(array: T, capacity: number):
  * Streams a telemetry CSV (our fleet format `VIN,Timestamp,...` or the public 30-column format,
  * optionally preceded by a one-cell title line) into a column-wise table, in file order.
  *
- * Blank or non-numeric cells become NaN while parsing and are then replaced by their column's mean
- * over the good values; rows with a bad timestamp, a bad VIN or the wrong number of cells are
- * dropped. Both are counted and logged once at the end, never per row.
+ * Blank or non-numeric cells become NaN while parsing and are then filled from the same vehicle's
+ * last plausible value (`fillHoles`); rows with a bad timestamp, a bad VIN or the wrong number of
+ * cells are dropped. Both are counted and logged once at the end, never per row.
  */
 export async function loadTelemetryCsv(
   filePath: string,
@@ -147,8 +153,6 @@ export async function loadTelemetryCsv(
   let timestamps = new Float64Array(capacity)
   let vinIds = new Uint32Array(capacity)
   let columns = Array.from({ length: fieldCount }, () => new Float64Array(capacity))
-  const sums = new Float64Array(fieldCount)
-  const missing = new Float64Array(fieldCount)
   const vins: string[] = []
   const vinIdByName = new Map<string, number>()
   let n = 0
@@ -215,10 +219,7 @@ export async function loadTelemetryCsv(
     vinIds[n] = vinId
     const index = layout.numericIndex
     for (let k = 0; k < fieldCount; k++) {
-      const value = parseNumberCell(cells[index[k]!]!)
-      columns[k]![n] = value
-      if (Number.isNaN(value)) missing[k]!++
-      else sums[k]! += value
+      columns[k]![n] = parseNumberCell(cells[index[k]!]!)
     }
     n++
   }
@@ -231,18 +232,12 @@ export async function loadTelemetryCsv(
   })
   if (layout === undefined) throw new Error(`${filePath}: no header row found (the file is empty)`)
 
-  for (let k = 0; k < fieldCount; k++) {
-    const holes = missing[k]!
-    if (holes === 0) continue
-    const field = NUMERIC_FIELDS[k]!
-    const good = n - holes
-    const mean = good > 0 ? sums[k]! / good : 0
-    if (good === 0 && n > 0) stats.columnsWithoutValues.push(field)
-    const column = columns[k]!
-    for (let i = 0; i < n; i++) if (Number.isNaN(column[i]!)) column[i] = mean
-    stats.filledByColumn[field] = holes
-    stats.filledCells += holes
-  }
+  const fill = fillHoles(columns, n, timestamps, vinIds, vins.length)
+  stats.filledByColumn = fill.filledByColumn
+  stats.filledCells = Object.values(fill.filledByColumn).reduce((a, b) => a + b, 0)
+  stats.implausibleByColumn = fill.implausibleByColumn
+  stats.implausibleCells = Object.values(fill.implausibleByColumn).reduce((a, b) => a + b, 0)
+  stats.columnsWithoutValues = fill.columnsWithoutValues
 
   // Trim the doubling slack so a loaded 175k-row file holds ~42 MB, not up to twice that.
   const columnRecord = {} as Record<NumericField, Float64Array>
@@ -276,8 +271,8 @@ export async function loadTelemetryCsv(
   stats.loadMs = Math.round(performance.now() - started)
 
   const summary = { file: filePath, ...stats }
-  if (stats.skippedRows > 0 || stats.filledCells > 0 || n === 0) {
-    options.logger?.warn(summary, 'telemetry file loaded with skipped rows or filled cells')
+  if (stats.skippedRows > 0 || stats.filledCells > 0 || stats.implausibleCells > 0 || n === 0) {
+    options.logger?.warn(summary, 'telemetry file loaded with skipped rows, filled or implausible cells')
   } else {
     options.logger?.info(summary, 'telemetry file loaded')
   }

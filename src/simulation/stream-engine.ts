@@ -27,11 +27,14 @@ export interface StreamDataOptions {
   /**
    * Skip every reading at or before this instant (the newest stored one, after a restart), also
    * in later, time-shifted passes: the replay continues where the stored data ends instead of
-   * repeating it. Null or absent: from the first row. A function is asked once the file is
-   * loaded, with the file's VINs: vehicles that send their own telemetry must not move the
-   * replay's resume point.
+   * repeating it. Null or absent: from the first row. A function gets the file's VINs once it is
+   * loaded (units sending their own telemetry must not move the replay's resume point).
    */
   resumeAfter?: Date | null | ((vins: readonly string[]) => Promise<Date | null>)
+  /**
+   * Called when the replay wraps around, before the next pass's first reading: the readings jump
+   * back to the file's first state (pads new again), a discontinuity, not a change. */
+  onDiscontinuity?: () => void
 }
 
 export interface StreamStats extends LoadStats {
@@ -83,41 +86,46 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   })
 }
 
+/** A cell the loader could not fill (a column without any plausible value) is null in the reading. */
+function v(x: number): number | null {
+  return Number.isNaN(x) ? null : x
+}
+
 /** One reading as a literal with a fixed key order, so every reading shares one hidden class. */
 function readingAt(table: TelemetryTable, i: number, vin: string, timestamp: string): TelemetryReading {
   const c = table.columns
   return {
     vin,
     timestamp,
-    soc: c.soc[i]!,
-    soh: c.soh[i]!,
-    battery_voltage: c.battery_voltage[i]!,
-    battery_current: c.battery_current[i]!,
-    battery_temperature: c.battery_temperature[i]!,
-    charge_cycles: c.charge_cycles[i]!,
-    motor_temperature: c.motor_temperature[i]!,
-    motor_vibration: c.motor_vibration[i]!,
-    motor_torque: c.motor_torque[i]!,
-    motor_rpm: c.motor_rpm[i]!,
-    power_consumption: c.power_consumption[i]!,
-    brake_pad_wear: c.brake_pad_wear[i]!,
-    brake_pressure: c.brake_pressure[i]!,
-    reg_brake_efficiency: c.reg_brake_efficiency[i]!,
-    tire_pressure: c.tire_pressure[i]!,
-    tire_temperature: c.tire_temperature[i]!,
-    suspension_load: c.suspension_load[i]!,
-    ambient_temperature: c.ambient_temperature[i]!,
-    ambient_humidity: c.ambient_humidity[i]!,
-    load_weight: c.load_weight[i]!,
-    driving_speed: c.driving_speed[i]!,
-    distance_traveled: c.distance_traveled[i]!,
-    idle_time: c.idle_time[i]!,
-    route_roughness: c.route_roughness[i]!,
-    rul: c.rul[i]!,
-    failure_probability: c.failure_probability[i]!,
-    maintenance_type: c.maintenance_type[i]!,
-    ttf: c.ttf[i]!,
-    component_health_score: c.component_health_score[i]!,
+    soc: v(c.soc[i]!),
+    soh: v(c.soh[i]!),
+    battery_voltage: v(c.battery_voltage[i]!),
+    battery_current: v(c.battery_current[i]!),
+    battery_temperature: v(c.battery_temperature[i]!),
+    charge_cycles: v(c.charge_cycles[i]!),
+    motor_temperature: v(c.motor_temperature[i]!),
+    motor_vibration: v(c.motor_vibration[i]!),
+    motor_torque: v(c.motor_torque[i]!),
+    motor_rpm: v(c.motor_rpm[i]!),
+    power_consumption: v(c.power_consumption[i]!),
+    brake_pad_wear: v(c.brake_pad_wear[i]!),
+    brake_pressure: v(c.brake_pressure[i]!),
+    reg_brake_efficiency: v(c.reg_brake_efficiency[i]!),
+    tire_pressure: v(c.tire_pressure[i]!),
+    tire_temperature: v(c.tire_temperature[i]!),
+    suspension_load: v(c.suspension_load[i]!),
+    ambient_temperature: v(c.ambient_temperature[i]!),
+    ambient_humidity: v(c.ambient_humidity[i]!),
+    load_weight: v(c.load_weight[i]!),
+    driving_speed: v(c.driving_speed[i]!),
+    distance_traveled: v(c.distance_traveled[i]!),
+    idle_time: v(c.idle_time[i]!),
+    route_roughness: v(c.route_roughness[i]!),
+    rul: v(c.rul[i]!),
+    failure_probability: v(c.failure_probability[i]!),
+    maintenance_type: v(c.maintenance_type[i]!),
+    ttf: v(c.ttf[i]!),
+    component_health_score: v(c.component_health_score[i]!),
   }
 }
 
@@ -146,6 +154,7 @@ export class StreamEngine {
   private controller = newController()
   private emitted = 0
   private loops = 0
+  private failure: string | null = null
 
   constructor(filePath: string, options: StreamEngineOptions = {}) {
     const delaySeconds = options.delaySeconds ?? 2
@@ -171,7 +180,7 @@ export class StreamEngine {
   streamData(options: StreamDataOptions = {}): AsyncGenerator<TelemetryReading> {
     // The signal is taken now, not when the generator body first runs, so that a stream created
     // before stop() but not yet iterated is stopped as well.
-    return this.replay(this.controller.signal, options.resumeAfter ?? null)
+    return this.replay(this.controller.signal, options.resumeAfter ?? null, options.onDiscontinuity)
   }
 
   /** Ends the current streams promptly, even mid-delay; a later `streamData()` starts afresh. */
@@ -186,12 +195,23 @@ export class StreamEngine {
       ...stats,
       skippedReasons: { ...stats.skippedReasons },
       filledByColumn: { ...stats.filledByColumn },
+      implausibleByColumn: { ...stats.implausibleByColumn },
       columnsWithoutValues: [...stats.columnsWithoutValues],
       emitted: this.emitted,
       loops: this.loops,
       steps: this.loaded?.timeline.steps ?? 0,
       stepIntervalMs: this.loaded?.timeline.stepIntervalMs ?? 0,
     }
+  }
+
+  /**
+   * Why the replay has nothing to give (the file is missing, unreadable, not a telemetry CSV, or
+   * has no good row), or null while it loads or when it loaded rows. Health reports it.
+   */
+  get problem(): string | null {
+    if (this.failure !== null) return this.failure
+    if (this.loaded && this.loaded.stats.rows === 0) return `${this.filePath}: no readable telemetry rows`
+    return null
   }
 
   private load(): Promise<Loaded> {
@@ -202,10 +222,12 @@ export class StreamEngine {
       }).then(({ table, stats }) => {
         const sorted = sortByTimestamp(table)
         this.loaded = { table: sorted, timeline: buildTimeline(sorted), stats }
+        this.failure = null
         return this.loaded
       })
       // A failed load (missing file, bad header) is not cached, so a later call can retry.
-      this.loading.catch(() => {
+      this.loading.catch((err: Error) => {
+        this.failure = err.message
         this.loading = undefined
       })
     }
@@ -215,6 +237,7 @@ export class StreamEngine {
   private async *replay(
     signal: AbortSignal,
     resumeOption: NonNullable<StreamDataOptions['resumeAfter']> | null,
+    onDiscontinuity: (() => void) | undefined,
   ): AsyncGenerator<TelemetryReading> {
     const { table, timeline } = await this.load()
     const { steps, stepStarts, stepTimes, loopShiftMs } = timeline
@@ -271,6 +294,7 @@ export class StreamEngine {
       startStep = 0
       shiftMs += loopShiftMs
       this.loops++
+      onDiscontinuity?.()
     }
   }
 }

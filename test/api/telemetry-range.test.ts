@@ -54,7 +54,7 @@ describe.each(DB_KINDS)('telemetry range API on %s', (kind) => {
     const buckets = res.json()
     expect(buckets).toHaveLength(24)
     expect(buckets[0].timestamp).toBe(START)
-    const hour = READINGS.slice(4, 8).map((r) => r.battery_temperature)
+    const hour = READINGS.slice(4, 8).map((r) => r.battery_temperature!)
     expect(buckets[1]).toMatchObject({
       timestamp: '2026-09-01T01:00:00.000Z',
       count: 4,

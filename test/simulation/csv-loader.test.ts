@@ -75,7 +75,7 @@ describe('loadTelemetryCsv', () => {
     expect(table.columns.component_health_score[0]).toBe(sensorValues()[28])
   })
 
-  it('fills blank and non-numeric cells with the column mean, skips broken rows, and logs once', async () => {
+  it("fills blank cells from the vehicle's own last plausible value, never a mean, and logs once", async () => {
     const logger = recordingLogger()
     const { table, stats } = await loadTelemetryCsv(fixture('fleet-dirty.csv'), { logger })
     expect(stats).toMatchObject({
@@ -83,19 +83,39 @@ describe('loadTelemetryCsv', () => {
       vehicles: 2,
       skippedRows: 3,
       skippedReasons: { badTimestamp: 1, wrongCellCount: 2, badVin: 0, malformed: 0 },
-      filledCells: 4,
-      filledByColumn: { soc: 2, motor_vibration: 1, motor_rpm: 1 },
+      filledCells: 5,
+      filledByColumn: { soc: 2, battery_temperature: 1, motor_vibration: 1, motor_rpm: 1 },
+      implausibleCells: 1,
+      implausibleByColumn: { battery_temperature: 1 },
     })
-    // SoC is good in rows 1, 4 and 5 of the kept rows: 0.8, 0.93 and 0.83.
-    const socMean = (0.8 + 0.93 + 0.83) / 3
-    expect(Array.from(table.columns.soc)).toEqual([0.8, socMean, socMean, 0.93, 0.83])
-    expect(table.columns.motor_vibration[2]).toBeCloseTo((0.38 + 0.48 + 0.51 + 0.41) / 4, 12)
-    expect(table.columns.motor_rpm[3]).toBeCloseTo((1794 + 1794.1 + 1794.01 + 1794.03) / 4, 9)
+    // Kept rows: 1HGBH 00:00, 2FTRX 00:00 (SoC blank), 1HGBH 00:15 (SoC n/a, vibration NaN),
+    // 2FTRX 00:45 (temperature blank, RPM abc), 1HGBH 00:45 (temperature 1e9).
+    // 2FTRX's first SoC has nothing before it: the median of its own SoC values (0.93).
+    expect(Array.from(table.columns.soc)).toEqual([0.8, 0.93, 0.8, 0.93, 0.83])
+    // The blank takes 2FTRX's 31 C, not a mean dragged to 2.5e8 by the 1e9 cell; that cell is
+    // left for the pipeline to reject, and never copied anywhere.
+    expect(Array.from(table.columns.battery_temperature)).toEqual([30.9, 31, 30.91, 31, 1e9])
+    expect(table.columns.motor_vibration[2]).toBe(0.38)
+    expect(table.columns.motor_rpm[3]).toBe(1794.1)
     expect(logger.calls).toHaveLength(1)
     expect(logger.calls[0]).toMatchObject({
       level: 'warn',
-      obj: { skippedRows: 3, filledCells: 4, skippedReasons: { badTimestamp: 1, wrongCellCount: 2 } },
+      obj: { skippedRows: 3, filledCells: 5, implausibleCells: 1 },
     })
+  })
+
+  it('fills from the last value before it in time, whatever the file order', async () => {
+    const values = (temp: number | string) => sensorValues().map((v, k) => (k === 4 ? temp : v))
+    const rows = [
+      csvRow(quarterHour(2), values(''), 'VIN-A'),
+      csvRow(quarterHour(0), values(20), 'VIN-A'),
+      csvRow(quarterHour(3), values(40), 'VIN-A'),
+      csvRow(quarterHour(1), values(25), 'VIN-A'),
+      csvRow(quarterHour(1), values(70), 'VIN-B'),
+    ]
+    const path = files.write('unordered.csv', [FLEET_HEADER, ...rows].join('\n'))
+    const { table } = await loadTelemetryCsv(path)
+    expect(table.columns.battery_temperature[0]).toBe(25)
   })
 
   it('reads CRLF line endings and a UTF-8 BOM', async () => {
@@ -118,11 +138,11 @@ describe('loadTelemetryCsv', () => {
     expect(stats).toMatchObject({ rows: 1, skippedRows: 2, skippedReasons: { badVin: 2 } })
   })
 
-  it('fills a column with no numeric value at all with 0 and says so', async () => {
+  it('leaves a column with no plausible value at all empty and says so', async () => {
     const values = sensorValues().map((v, k) => (k === 1 ? 'n/a' : v))
     const path = files.write('no-soh.csv', [FLEET_HEADER, csvRow(quarterHour(0), values, 'VIN-A')].join('\n'))
     const { table, stats } = await loadTelemetryCsv(path)
-    expect(table.columns.soh[0]).toBe(0)
+    expect(table.columns.soh[0]).toBeNaN()
     expect(stats.columnsWithoutValues).toEqual(['soh'])
   })
 

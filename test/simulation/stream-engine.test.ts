@@ -226,8 +226,9 @@ describe('StreamEngine input formats', () => {
       rows: 5,
       skippedRows: 3,
       skippedReasons: { badTimestamp: 1, wrongCellCount: 2 },
-      filledCells: 4,
-      filledByColumn: { soc: 2, motor_vibration: 1, motor_rpm: 1 },
+      filledCells: 5,
+      filledByColumn: { soc: 2, battery_temperature: 1, motor_vibration: 1, motor_rpm: 1 },
+      implausibleCells: 1,
       emitted: 5,
     })
     expect(logger.calls).toHaveLength(1)
@@ -247,6 +248,40 @@ describe('StreamEngine input formats', () => {
       ['VIN-A', '2026-10-01T00:15:00.000Z'],
     ])
     expect(readings[1]!.component_health_score).toBe(sensorValues(1)[28])
+  })
+
+  it('tells its consumer of each wrap-around, before the first reading of the next pass', async () => {
+    const engine = new StreamEngine(FLEET_SMALL, { delaySeconds: 0 })
+    const seen: string[] = []
+    for await (const r of engine.streamData({ onDiscontinuity: () => seen.push('jump') })) {
+      seen.push(r.timestamp.slice(11, 16))
+      if (seen.length >= 28) break
+    }
+    // 12 readings a pass at 4 timestamps: 00:00-00:45, then 01:00-01:45 shifted.
+    expect(seen.slice(10, 14)).toEqual(['00:45', '00:45', 'jump', '01:00'])
+    expect(seen.filter((s) => s === 'jump')).toHaveLength(2)
+  })
+
+  it.each([
+    ['missing', () => files.write('gone.csv', '').replace('gone.csv', 'absent.csv'), /ENOENT/],
+    ['empty', () => files.write('empty.csv', ''), /no header row/],
+    [
+      'garbage',
+      () => files.write('garbage.csv', '\x00\x01binary,junk\nmore junk\n'),
+      /missing required column/,
+    ],
+    ['header only', () => files.write('header.csv', `${FLEET_HEADER}\n`), /no readable telemetry rows/],
+  ])('says why it has nothing to replay when the file is %s', async (_name, path, reason) => {
+    const engine = new StreamEngine(path(), { delaySeconds: 0, loop: false })
+    expect(engine.problem).toBeNull()
+    await engine.loadData().catch(() => undefined)
+    expect(engine.problem).toMatch(reason)
+  })
+
+  it('has no problem with a readable file', async () => {
+    const engine = new StreamEngine(FLEET_SMALL, { delaySeconds: 0, loop: false })
+    await engine.loadData()
+    expect(engine.problem).toBeNull()
   })
 
   it('rejects a negative or non-finite delay', () => {

@@ -2,7 +2,15 @@
  * The default rules table: one row per anomaly type. Split from `rules.ts` to keep files small;
  * `rules.ts` re-exports `DEFAULT_RULES` and applies overrides to it (see `loadRules`).
  */
+import { SIGNAL_RANGES } from '../../schemas/signal-ranges.js'
+import type { NumericField } from '../../schemas/telemetry.js'
 import type { Rule } from './rule-schema.js'
+
+/** A signal's physical plausibility range (`schemas/signal-ranges.ts`) as a rule's valid range. */
+const plausible = (signal: NumericField) => ({
+  valid_min: SIGNAL_RANGES[signal].min,
+  valid_max: SIGNAL_RANGES[signal].max,
+})
 
 export const DEFAULT_RULES: readonly Rule[] = [
   {
@@ -14,8 +22,7 @@ export const DEFAULT_RULES: readonly Rule[] = [
     threshold: 45,
     critical: 55,
     clear: 42,
-    valid_min: -60,
-    valid_max: 150,
+    ...plausible('battery_temperature'),
     drift_signals: [
       // Driving and charging heat the pack for hours: its unexplained heat is the early warning, the raw
       // temperature only counts as drift once it has stayed up for a whole day.
@@ -24,8 +31,8 @@ export const DEFAULT_RULES: readonly Rule[] = [
         signal: 'battery_temperature',
         min_deviation: 5,
         explained_by: [
-          { signal: 'ambient_temperature', valid_min: -60, valid_max: 70 },
-          { signal: 'battery_current', magnitude: true, valid_min: -2000, valid_max: 2000 },
+          { signal: 'ambient_temperature', ...plausible('ambient_temperature') },
+          { signal: 'battery_current', magnitude: true, ...plausible('battery_current') },
         ],
       },
     ],
@@ -40,8 +47,7 @@ export const DEFAULT_RULES: readonly Rule[] = [
     critical: 3.0,
     clear: 1.5,
     rul: { model: 'exponential' },
-    valid_min: 0,
-    valid_max: 50,
+    ...plausible('motor_vibration'),
     // A bearing only vibrates while it turns: a parked reading says nothing, so it neither clears the
     // alarm nor teaches the baseline that 0.2 g is normal.
     measured_when: { signal: 'motor_rpm', min: 100 },
@@ -56,8 +62,7 @@ export const DEFAULT_RULES: readonly Rule[] = [
     threshold: 100,
     critical: 120,
     clear: 90,
-    valid_min: -60,
-    valid_max: 300,
+    ...plausible('motor_temperature'),
     // Parked near ambient, 60-75 C on a drive: drift is judged among driving readings only (the
     // threshold still applies to every reading).
     drift_signals: [
@@ -73,8 +78,7 @@ export const DEFAULT_RULES: readonly Rule[] = [
     threshold: 28,
     critical: 22,
     clear: 30,
-    valid_min: 0,
-    valid_max: 150,
+    ...plausible('tire_pressure'),
     drift_signals: [{ signal: 'tire_pressure', min_deviation: 2 }],
   },
   {
@@ -88,8 +92,7 @@ export const DEFAULT_RULES: readonly Rule[] = [
     end_of_life: 1.0,
     clear: 0.75,
     rul: { period_hours: 24 },
-    valid_min: 0,
-    valid_max: 1,
+    ...plausible('brake_pad_wear'),
     drift_signals: [{ signal: 'brake_pad_wear', min_deviation: 0.05 }],
   },
   {
@@ -102,8 +105,7 @@ export const DEFAULT_RULES: readonly Rule[] = [
     critical: 0.6,
     clear: 0.72,
     rul: { period_hours: 24 },
-    valid_min: 0,
-    valid_max: 1.2,
+    ...plausible('soh'),
     drift_signals: [{ signal: 'soh', min_deviation: 0.03 }],
   },
 ]

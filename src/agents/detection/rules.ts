@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { z } from 'zod'
+import { DATA_QUALITY_ALARM } from '../../domain.js'
 import { DEFAULT_RULES } from './default-rules.js'
 import { type Rule, RuleSchema } from './rule-schema.js'
 
@@ -95,6 +96,8 @@ export function validateRules(input: unknown, source = 'rules', locations?: read
     if (!parsed.success) for (const issue of parsed.error.issues) issues.push(describeZodIssue(issue, where))
     issues.push(...consistencyIssues(raw as Record<string, unknown>, where))
     if (typeof raw.type === 'string') {
+      if (raw.type === DATA_QUALITY_ALARM)
+        issues.push(`${where}: '${DATA_QUALITY_ALARM}' is the data-quality alarm's type, not a rule's`)
       if (seen.has(raw.type)) issues.push(`${where}: duplicate anomaly type '${raw.type}'`)
       seen.add(raw.type)
     }

@@ -178,6 +178,18 @@ export class VehicleHistory {
     this.build()
   }
 
+  /**
+   * Re-anchors after a discontinuity in the data (the replay wrapping around to its first row):
+   * the learned baselines and lag models start over, so the jump is not read as a drift,
+   * while the hysteresis of active types is kept, so an open episode clears by the usual rule
+   * once its signal is back on the safe side instead of being dropped.
+   */
+  rebase(): void {
+    const states = this.states
+    this.build()
+    this.states = states
+  }
+
   /** @internal Rebinds to `layout` if it came from another agent, resets on a VIN change, counts the reading. */
   prepare(layout: Layout, vin: string | undefined): void {
     if (layout !== this.layout) {

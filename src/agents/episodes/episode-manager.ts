@@ -170,6 +170,11 @@ export class EpisodeManager implements ReadingObserver {
     return this.deps.analyzer.estimateRul(anomaly.type, state.recent.toArray())
   }
 
+  /** The replay wrapped around: the vehicle's baselines start over (open episodes clear as usual). */
+  onDiscontinuity(state: VehicleLiveState): void {
+    this.histories.get(state.vehicle.vin)?.rebase()
+  }
+
   /** Waits for every queued run; then writes pending counters. */
   async drain(): Promise<void> {
     await this.runs.drain()

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { type RulMethod, SEVERITY_RANK, type Severity } from '../../domain.js'
+import { DATA_QUALITY_ALARM, type RulMethod, SEVERITY_RANK, type Severity } from '../../domain.js'
 import type { Db } from '../client.js'
 import { json } from '../client.js'
 import { isUniqueViolation } from '../errors.js'
@@ -119,9 +119,32 @@ export function anomaliesRepository(db: Db) {
       await db.updateTable('anomaly_events').set(rulRow(rul, at)).where('id', '=', id).execute()
     },
 
-    /** Every episode not yet resolved, to pick up tracking after a restart. */
+    /** Every maintenance episode not yet resolved, to pick up tracking after a restart. */
     listUnresolved(): Promise<AnomalyEvent[]> {
-      return db.selectFrom('anomaly_events').selectAll().where('status', '<>', 'RESOLVED').execute()
+      return db
+        .selectFrom('anomaly_events')
+        .selectAll()
+        .where('status', '<>', 'RESOLVED')
+        .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
+        .execute()
+    },
+
+    /** The unresolved alarms of one type (the data-quality monitor picks its own up at start). */
+    listUnresolvedOfType(anomalyType: string): Promise<AnomalyEvent[]> {
+      return db
+        .selectFrom('anomaly_events')
+        .selectAll()
+        .where('status', '<>', 'RESOLVED')
+        .where('anomaly_type', '=', anomalyType)
+        .execute()
+    },
+
+    async updateReason(id: string, reason: string, lastSeen: string): Promise<void> {
+      await db
+        .updateTable('anomaly_events')
+        .set({ reason, last_seen_at: sql<Date>`greatest(last_seen_at, ${lastSeen}::timestamptz)` })
+        .where('id', '=', id)
+        .execute()
     },
 
     /** Folds readings that continued an episode into it: one write per episode per flush. */
@@ -173,7 +196,7 @@ export function anomaliesRepository(db: Db) {
     },
 
     /**
-     * Per vehicle: how many unresolved episodes, and the worst of them (highest severity, then the
+     * Per vehicle: how many unresolved maintenance episodes (a data-quality alarm is not one), and the worst of them (highest severity, then the
      * newest: the one the chat agent talks about), whose row holds the RUL the health card shows.
      */
     async openSummary(vehicleIds: string[]): Promise<Map<string, OpenSummary>> {
@@ -193,6 +216,7 @@ export function anomaliesRepository(db: Db) {
         ])
         .where('vehicle_id', 'in', vehicleIds)
         .where('status', '<>', 'RESOLVED')
+        .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
         .orderBy('detected_at', 'desc')
         .execute()
       const out = new Map<string, OpenSummary>()
@@ -217,11 +241,13 @@ export function anomaliesRepository(db: Db) {
       return out
     },
 
+    /** A vehicle's maintenance episodes, newest first (what the owner's chat may talk about). */
     listForVehicle(vehicleId: string): Promise<AnomalyEvent[]> {
       return db
         .selectFrom('anomaly_events')
         .selectAll()
         .where('vehicle_id', '=', vehicleId)
+        .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
         .orderBy('detected_at', 'desc')
         .execute()
     },

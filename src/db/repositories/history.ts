@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { AnomalyStatus } from '../../domain.js'
+import { type AnomalyStatus, DATA_QUALITY_ALARM, type Role } from '../../domain.js'
 import type { Db } from '../client.js'
 import type { AnomalyEvent, Diagnosis } from '../schema.js'
 import type { Viewer } from './vehicles.js'
@@ -42,22 +42,26 @@ export function historyRepository(db: Db) {
   }
 
   return {
-    /** One vehicle's events, newest first. */
-    listVehicleEvents(vehicleId: string, filter: EventFilter): Promise<AlarmRow[]> {
-      return events(filter).where('e.vehicle_id', '=', vehicleId).execute()
+    /** One vehicle's events, newest first; an owner does not see data-quality alarms. */
+    listVehicleEvents(vehicleId: string, filter: EventFilter, role: Role = 'customer'): Promise<AlarmRow[]> {
+      let q = events(filter).where('e.vehicle_id', '=', vehicleId)
+      if (role === 'customer') q = q.where('e.anomaly_type', '<>', DATA_QUALITY_ALARM)
+      return q.execute()
     },
 
     /** Events across the vehicles the viewer may see, newest first. */
     listAlarms(viewer: Viewer, filter: EventFilter & { vin?: string }): Promise<AlarmRow[]> {
       let q = events(filter)
-      if (viewer.role === 'customer') q = q.where('v.owner_id', '=', viewer.id)
+      if (viewer.role === 'customer')
+        q = q.where('v.owner_id', '=', viewer.id).where('e.anomaly_type', '<>', DATA_QUALITY_ALARM)
       if (filter.vin) q = q.where('v.vin', '=', filter.vin)
       return q.execute()
     },
 
     findAlarm(viewer: Viewer, id: string): Promise<AlarmRow | undefined> {
       let q = events({ limit: 1 }).where('e.id', '=', id)
-      if (viewer.role === 'customer') q = q.where('v.owner_id', '=', viewer.id)
+      if (viewer.role === 'customer')
+        q = q.where('v.owner_id', '=', viewer.id).where('e.anomaly_type', '<>', DATA_QUALITY_ALARM)
       return q.executeTakeFirst()
     },
 
@@ -94,6 +98,7 @@ export function historyRepository(db: Db) {
       let q = db
         .selectFrom('anomaly_events as e')
         .innerJoin('vehicles as v', 'v.id', 'e.vehicle_id')
+        .where('e.anomaly_type', '<>', DATA_QUALITY_ALARM)
         .select([
           'e.anomaly_type',
           'v.batch',

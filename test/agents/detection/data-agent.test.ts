@@ -356,3 +356,32 @@ describe('DataAnalysisAgent drift', () => {
     expect(agent.internalErrors).toBe(0)
   })
 })
+
+describe('VehicleHistory.rebase (a discontinuity in the data)', () => {
+  const agent = new DataAnalysisAgent()
+  const wear = (i: number, brake_pad_wear: number) => reading(i, { brake_pad_wear }) as TelemetryReading
+
+  it('forgets the learned baseline, so a jump back is no drift', () => {
+    const plain = agent.createHistory()
+    const rebased = agent.createHistory()
+    for (let i = 0; i < 300; i++) {
+      agent.analyze(wear(i, 0.05), plain)
+      agent.analyze(wear(i, 0.05), rebased)
+    }
+    rebased.rebase()
+    const raised = (h: ReturnType<typeof agent.createHistory>) =>
+      Array.from({ length: 8 }, (_, k) => agent.analyze(wear(300 + k, 0.6), h).raised).flat()
+    expect(raised(plain)).toEqual(['brake_wear'])
+    expect(raised(rebased)).toEqual([])
+  })
+
+  it('keeps an active type, which then clears by the usual rule', () => {
+    const h = agent.createHistory()
+    for (let i = 0; i < 120; i++) agent.analyze(wear(i, i < 110 ? 0.3 : 0.85), h)
+    expect(h.activeTypes).toEqual(['brake_wear'])
+    h.rebase()
+    expect(h.activeTypes).toEqual(['brake_wear'])
+    const cleared = Array.from({ length: 6 }, (_, k) => agent.analyze(wear(120 + k, 0.3), h).cleared).flat()
+    expect(cleared).toEqual(['brake_wear'])
+  })
+})

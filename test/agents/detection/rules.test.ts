@@ -148,3 +148,11 @@ describe('rules table', () => {
     }
   })
 })
+
+describe('the data-quality alarm type', () => {
+  it('is not available to a rule', () => {
+    expect(() => parseRules([{ ...DEFAULT_RULES[0], type: 'data_quality', label: 'Bad data' }])).toThrow(
+      /'data_quality' is the data-quality alarm's type/,
+    )
+  })
+})

@@ -1,0 +1,59 @@
+import type { TelemetryReading } from '../schemas/telemetry.js'
+import type { ReadingRing } from './reading-ring.js'
+import type { SignalQuality } from './signal-quality.js'
+
+/** The pipeline's vocabulary: split from `pipeline.ts` (which re-exports it) to keep files small. */
+
+export interface VehicleRef {
+  id: string
+  vin: string
+  ownerId: string
+  model: string
+  batch: string | null
+}
+
+/** What the service knows about a vehicle right now, kept in memory and bounded. */
+export interface VehicleLiveState {
+  vehicle: VehicleRef
+  latest: TelemetryReading | null
+  recent: ReadingRing
+  /** Epoch ms of the newest reading analysed: an older one is late, an equal one a duplicate. */
+  lastTs: number
+  /** Implausible values per signal, their recent share, stuck signals (see `SignalQuality`). */
+  quality: SignalQuality
+}
+
+/** Sees every valid reading of a known vehicle, in order, on the hot path: must be cheap. */
+export interface ReadingObserver {
+  onReading(state: VehicleLiveState, reading: TelemetryReading): void
+  /**
+   * The source says its next readings do not continue the previous ones (the replay wrapped
+   * around to its first row): learned baselines must not see the jump as a change of the vehicle.
+   */
+  onDiscontinuity?(state: VehicleLiveState): void
+}
+
+/**
+ * `accepted`: new and analysed; `late`: older than the vehicle's newest analysed reading, so
+ * stored (once) but not analysed; `duplicate`: the same timestamp as the newest, dropped;
+ * `draining`: the service is stopping and takes nothing more (an intake route answers 503).
+ */
+export type IngestOutcome = 'accepted' | 'late' | 'duplicate' | 'invalid' | 'unknown_vehicle' | 'draining'
+
+export interface PipelineStats {
+  accepted: number
+  late: number
+  duplicate: number
+  invalid: number
+  unknownVehicle: number
+  /** Offered after intake stopped (see `stopIntake`), and refused. */
+  refused: number
+  vehicles: number
+  lastReadingAt: string | null
+}
+
+export interface Source {
+  /** `onDiscontinuity` is called before the first reading that does not continue the ones before. */
+  streamData(hooks: { onDiscontinuity(): void }): AsyncGenerator<TelemetryReading>
+  stop(): void
+}
