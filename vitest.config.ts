@@ -22,6 +22,7 @@ const UNIT = [
   'test/agents/engagement-agent.test.ts',
   'test/simulation/**/*.test.ts',
   'test/lib/**/*.test.ts',
+  'test/auth/**/*.test.ts',
   'test/ingest/reading-ring.test.ts',
   'test/ingest/ws-hub.test.ts',
   'test/ingest/messages.test.ts',

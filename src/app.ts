@@ -109,6 +109,8 @@ export async function buildApp({
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(accessPlugin, {
     tokens: services.tokens,
+    sessions: services.sessions,
+    throttle: services.throttle,
     devices: services.devices,
     publicPrefixes: [WEB_ASSETS_PREFIX],
     // A user reaching for what their role may not do is a UEBA event, like an agent's.

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
 import { type AgentSystem, createAgents } from './agents/create-agents.js'
+import { AuthThrottle } from './auth/failure-throttle.js'
+import { SessionValidator } from './auth/sessions.js'
 import { createTokenService, type TokenService } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
@@ -27,6 +29,10 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   db: DbHandle
   repos: Repositories
   tokens: TokenService
+  /** Revocation: every request's and WebSocket message's token is checked against its account. */
+  sessions: SessionValidator
+  /** Failed passwords and device tokens per account and address (429 AUTH_THROTTLED past the budget). */
+  throttle: AuthThrottle
   /** Device credentials: issue, rotate, authenticate (device routes). */
   devices: DeviceService
   /** The HTTP telemetry intake of devices: rate per device, backpressure, per-reading answers. */
@@ -88,7 +94,9 @@ export function createServices(options: ServiceOptions): Services {
     defaultVin: FLEET_VEHICLES[0]?.vin,
   })
   const devices = new DeviceService(repos)
-  const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline })
+  const sessions = new SessionValidator(repos.users, { cacheMs: config.auth.sessionCacheMs })
+  const throttle = new AuthThrottle(config.auth)
+  const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline, sessions })
   const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate })
   const agents = createAgents({ config, repos, bus, log, runs: options.runs })
   ingest.pipeline.addObserver(agents.episodes)
@@ -97,9 +105,11 @@ export function createServices(options: ServiceOptions): Services {
     ['agents', () => agents.episodes.stats],
     ['ueba_audit', () => agents.agents.ueba.auditStats],
     ['device_auth', () => devices.stats],
+    ['auth_throttle', () => throttle.stats],
+    ['sessions', () => sessions.stats],
     ['device_intake', () => intake.stats],
   ])
-  const mqtt = mqttIntake(config, { pipeline: ingest.pipeline, bus, log, devices })
+  const mqtt = mqttIntake(config, { pipeline: ingest.pipeline, bus, log, devices, throttle })
   if (mqtt) health.set('mqtt', () => mqtt.stats)
 
   const stopIntake = () => {
@@ -113,6 +123,8 @@ export function createServices(options: ServiceOptions): Services {
     db,
     repos,
     tokens: createTokenService(config.jwt),
+    sessions,
+    throttle,
     devices,
     onboarding,
     intake,
