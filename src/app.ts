@@ -22,6 +22,7 @@ import healthRoutes from './api/health.js'
 import insightsRoutes from './api/insights.js'
 import accessPlugin from './api/plugins/access.js'
 import errorHandlerPlugin from './api/plugins/error-handler.js'
+import securityHeaders, { DOCS_CSP } from './api/plugins/security-headers.js'
 import serviceCentersRoutes from './api/service-centers.js'
 import telemetryRoutes from './api/telemetry.js'
 import uebaRoutes from './api/ueba.js'
@@ -69,9 +70,18 @@ export async function buildApp({
   runs,
   logger,
 }: BuildAppOptions): Promise<FastifyInstance> {
+  const { http } = config
   const app = Fastify({
     logger: logger ?? { level: config.logLevel, serializers: { req: requestForLog } },
-    bodyLimit: 256 * 1024,
+    bodyLimit: http.bodyLimitBytes,
+    // A slow-body (or slow-headers) client is answered 408 and cut once the whole request has
+    // not arrived in time; Node checks every `connectionsCheckingInterval`, so that is kept short.
+    requestTimeout: http.requestTimeoutMs,
+    connectionTimeout: http.idleTimeoutMs,
+    http: {
+      headersTimeout: Math.min(http.requestTimeoutMs, 60_000),
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(http.requestTimeoutMs / 4))),
+    },
   }).withTypeProvider<ZodTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
@@ -81,7 +91,13 @@ export async function buildApp({
   app.decorate('services', services)
 
   await app.register(errorHandlerPlugin)
-  await app.register(cors, { origin: config.corsOrigins, credentials: false })
+  await app.register(securityHeaders)
+  await app.register(cors, {
+    origin: config.corsOrigins,
+    credentials: false,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposedHeaders: ['retry-after', 'idempotent-replayed'],
+  })
   await app.register(formbody)
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   await app.register(swagger, {
@@ -106,7 +122,7 @@ export async function buildApp({
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP })
   await app.register(accessPlugin, {
     tokens: services.tokens,
     sessions: services.sessions,

@@ -72,7 +72,7 @@ const EnvSchema = z.object({
   AUTH_LOCKOUT_MAX: z.string().default('15m').transform(parseDuration),
   SESSION_CHECK_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-  HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   HTTP_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
