@@ -8,7 +8,6 @@ import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
-  validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import alarmsRoutes from './api/alarms.js'
@@ -21,8 +20,9 @@ import fleetRoutes from './api/fleet.js'
 import healthRoutes from './api/health.js'
 import insightsRoutes from './api/insights.js'
 import accessPlugin from './api/plugins/access.js'
-import errorHandlerPlugin from './api/plugins/error-handler.js'
+import errorHandlerPlugin, { frameworkErrors } from './api/plugins/error-handler.js'
 import securityHeaders, { DOCS_CSP } from './api/plugins/security-headers.js'
+import { guardedValidatorCompiler } from './api/plugins/validator.js'
 import serviceCentersRoutes from './api/service-centers.js'
 import telemetryRoutes from './api/telemetry.js'
 import uebaRoutes from './api/ueba.js'
@@ -74,6 +74,7 @@ export async function buildApp({
   const app = Fastify({
     logger: logger ?? { level: config.logLevel, serializers: { req: requestForLog } },
     bodyLimit: http.bodyLimitBytes,
+    frameworkErrors,
     // A slow-body (or slow-headers) client is answered 408 and cut once the whole request has
     // not arrived in time; Node checks every `connectionsCheckingInterval`, so that is kept short.
     requestTimeout: http.requestTimeoutMs,
@@ -84,7 +85,7 @@ export async function buildApp({
     },
   }).withTypeProvider<ZodTypeProvider>()
 
-  app.setValidatorCompiler(validatorCompiler)
+  app.setValidatorCompiler(guardedValidatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
 
   const services = createServices({ config, db, log: app.log, bus, hub, runs })

@@ -33,6 +33,11 @@ export const ERRORS = {
   SERVICE_CENTER_NOT_FOUND: { status: 404, message: 'No such service centre' },
   INSIGHT_NOT_FOUND: { status: 404, message: 'No such insight' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  URI_TOO_LONG: { status: 414, message: 'A path segment of the URL is too long' },
+  WEBSOCKET_UPGRADE_REQUIRED: {
+    status: 426,
+    message: 'Connect with a WebSocket client (Upgrade: websocket)',
+  },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   TOO_MANY_READINGS: { status: 413, message: 'A request carries at most 1,000 readings' },
@@ -55,6 +60,10 @@ export const ERRORS = {
   AUTH_THROTTLED: {
     status: 429,
     message: 'Too many failed attempts; try again after the Retry-After seconds',
+  },
+  CLIENT_ABORTED: {
+    status: 499,
+    message: 'The client closed the connection before the request was complete',
   },
   INTERNAL: { status: 500, message: 'Something went wrong on our side' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not answering' },

@@ -41,10 +41,12 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
           'with 401. Customers receive only their own vehicles; staff receive the fleet and may narrow ' +
           'the telemetry with `?vin=` or a `{type: "subscribe", vins: [...]}` message.',
         querystring: z.object({ token: z.string().optional(), vin: VinSchema.optional() }),
-        response: errorResponses(400, 401, 404),
+        response: errorResponses(400, 401, 404, 426),
       },
       // Runs before the upgrade, so a refusal is a plain HTTP answer and no socket is opened.
       preHandler: async (request) => {
+        // A plain GET would get the plugin's empty 404; say what the route wants instead.
+        if (!request.ws) throw new AppError('WEBSOCKET_UPGRADE_REQUIRED')
         const { vin } = request.query as { vin?: string }
         if (vin && !(await app.services.repos.vehicles.findVisibleByVin(caller(request), vin))) {
           throw new AppError('VEHICLE_NOT_FOUND')

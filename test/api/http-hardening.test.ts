@@ -1,6 +1,11 @@
 import { connect } from 'node:net'
+import { Writable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, type TestApp } from '../helpers/app.js'
+import { buildApp } from '../../src/app.js'
+import type { DbHandle } from '../../src/db/client.js'
+import { createTestApp, type TestApp, testConfig } from '../helpers/app.js'
+import { createTestDatabase } from '../helpers/db.js'
 
 describe('security headers, compression and CORS', () => {
   let t: TestApp
@@ -82,5 +87,43 @@ describe('request timeouts', () => {
     await closed
     clearInterval(trickle)
     expect(answer).toMatch(/^HTTP\/1\.1 408/)
+  })
+})
+
+describe('client aborts', () => {
+  let app: FastifyInstance
+  let db: DbHandle
+  const lines: Array<{ level: number; code?: string; msg: string }> = []
+  beforeAll(async () => {
+    db = await createTestDatabase('pglite')
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+        done()
+      },
+    })
+    app = await buildApp({ config: testConfig(), db, logger: { level: 'info', stream } })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+  })
+  afterAll(async () => {
+    await app.close()
+    await db.close()
+  })
+
+  it('logs a body cut off by the client as CLIENT_ABORTED, not as the database being down', async () => {
+    const address = app.server.address()
+    if (!address || typeof address === 'string') throw new Error('no port')
+    const socket = connect(address.port, '127.0.0.1')
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    socket.write(
+      'POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"email":',
+    )
+    await new Promise((r) => setTimeout(r, 100))
+    socket.destroy()
+    for (let i = 0; i < 100 && !lines.some((l) => l.code === 'CLIENT_ABORTED'); i++) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(lines.filter((l) => l.code === 'CLIENT_ABORTED')).toHaveLength(1)
+    expect(lines.some((l) => l.code === 'DATABASE_UNAVAILABLE')).toBe(false)
   })
 })
