@@ -9,8 +9,11 @@ export interface SessionSource {
   ): Promise<{ role: Role; token_version: number; disabled_at: Date | null } | undefined>
 }
 
+type SessionRow = Awaited<ReturnType<SessionSource['sessionState']>>
+
 interface Cached {
   state: { role: Role; version: number; disabled: boolean } | undefined
+  row: SessionRow
   expiresAt: number
 }
 
@@ -79,7 +82,12 @@ export class SessionValidator {
     if (hit && hit.expiresAt > now) return hit.state
     const generation = this.generation
     this.stats_.lookups++
-    const row = await this.source.sessionState(userId)
+    // During a database outage the last known answer stands (a revocation made in this process
+    // has dropped it already); with none, the request fails like any other that needs the database.
+    const row = await this.source.sessionState(userId).catch((err) => {
+      if (hit && generation === this.generation) return hit.row
+      throw err
+    })
     const state = row && { role: row.role, version: row.token_version, disabled: row.disabled_at !== null }
     if (this.options.cacheMs > 0 && generation === this.generation) {
       this.cache.delete(userId)
@@ -87,7 +95,7 @@ export class SessionValidator {
         const oldest = this.cache.keys().next().value
         if (oldest !== undefined) this.cache.delete(oldest)
       }
-      this.cache.set(userId, { state, expiresAt: now + this.options.cacheMs })
+      this.cache.set(userId, { state, row, expiresAt: now + this.options.cacheMs })
     }
     return state
   }
