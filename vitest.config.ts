@@ -23,6 +23,7 @@ const UNIT = [
   'test/simulation/**/*.test.ts',
   'test/simulator/args.test.ts',
   'test/lib/**/*.test.ts',
+  'test/auth/**/*.test.ts',
   'test/ingest/reading-ring.test.ts',
   'test/ingest/signal-quality.test.ts',
   'test/ingest/ws-hub.test.ts',

@@ -8,7 +8,6 @@ import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
-  validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import alarmsRoutes from './api/alarms.js'
@@ -22,7 +21,9 @@ import healthRoutes from './api/health.js'
 import insightsRoutes from './api/insights.js'
 import accessPlugin from './api/plugins/access.js'
 import auditPlugin from './api/plugins/audit.js'
-import errorHandlerPlugin from './api/plugins/error-handler.js'
+import errorHandlerPlugin, { frameworkErrors } from './api/plugins/error-handler.js'
+import securityHeaders, { DOCS_CSP } from './api/plugins/security-headers.js'
+import { guardedValidatorCompiler } from './api/plugins/validator.js'
 import serviceCentersRoutes from './api/service-centers.js'
 import telemetryRoutes from './api/telemetry.js'
 import uebaRoutes from './api/ueba.js'
@@ -70,19 +71,35 @@ export async function buildApp({
   runs,
   logger,
 }: BuildAppOptions): Promise<FastifyInstance> {
+  const { http } = config
   const app = Fastify({
     logger: logger ?? { level: config.logLevel, serializers: { req: requestForLog } },
-    bodyLimit: 256 * 1024,
+    bodyLimit: http.bodyLimitBytes,
+    frameworkErrors,
+    // A slow-body (or slow-headers) client is answered 408 and cut once the whole request has
+    // not arrived in time; Node checks every `connectionsCheckingInterval`, so that is kept short.
+    requestTimeout: http.requestTimeoutMs,
+    connectionTimeout: http.idleTimeoutMs,
+    http: {
+      headersTimeout: Math.min(http.requestTimeoutMs, 60_000),
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(http.requestTimeoutMs / 4))),
+    },
   }).withTypeProvider<ZodTypeProvider>()
 
-  app.setValidatorCompiler(validatorCompiler)
+  app.setValidatorCompiler(guardedValidatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
 
   const services = createServices({ config, db, log: app.log, bus, hub, runs })
   app.decorate('services', services)
 
   await app.register(errorHandlerPlugin)
-  await app.register(cors, { origin: config.corsOrigins, credentials: false })
+  await app.register(securityHeaders)
+  await app.register(cors, {
+    origin: config.corsOrigins,
+    credentials: false,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposedHeaders: ['retry-after', 'idempotent-replayed'],
+  })
   await app.register(formbody)
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   await app.register(swagger, {
@@ -107,9 +124,11 @@ export async function buildApp({
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP })
   await app.register(accessPlugin, {
     tokens: services.tokens,
+    sessions: services.sessions,
+    throttle: services.throttle,
     devices: services.devices,
     publicPrefixes: [WEB_ASSETS_PREFIX],
   })

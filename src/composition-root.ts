@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
 import { type AgentSystem, createAgents } from './agents/create-agents.js'
 import type { AuditEvent } from './agents/ueba/gate.js'
+import { AuthThrottle } from './auth/failure-throttle.js'
+import { SessionValidator } from './auth/sessions.js'
 import { createTokenService, type TokenService } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
@@ -29,6 +31,10 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   db: DbHandle
   repos: Repositories
   tokens: TokenService
+  /** Revocation: every request's and WebSocket message's token is checked against its account. */
+  sessions: SessionValidator
+  /** Failed passwords and device tokens per account and address (429 AUTH_THROTTLED past the budget). */
+  throttle: AuthThrottle
   /** Device credentials: issue, rotate, authenticate (device routes). */
   devices: DeviceService
   /** The HTTP telemetry intake of devices: rate per device, backpressure, per-reading answers. */
@@ -92,7 +98,9 @@ export function createServices(options: ServiceOptions): Services {
     defaultVin: FLEET_VEHICLES[0]?.vin,
   })
   const devices = new DeviceService(repos)
-  const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline })
+  const sessions = new SessionValidator(repos.users, { cacheMs: config.auth.sessionCacheMs })
+  const throttle = new AuthThrottle(config.auth)
+  const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline, sessions })
   const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate })
   const agents = createAgents({ config, repos, bus, log, runs: options.runs })
   ingest.pipeline.addObserver(agents.episodes)
@@ -103,6 +111,8 @@ export function createServices(options: ServiceOptions): Services {
     ['agents', () => agents.episodes.stats],
     ['ueba_audit', () => agents.agents.ueba.auditStats],
     ['device_auth', () => devices.stats],
+    ['auth_throttle', () => throttle.stats],
+    ['sessions', () => sessions.stats],
     ['device_intake', () => intake.stats],
     ['data_quality', () => dataQuality.stats],
   ])
@@ -111,6 +121,7 @@ export function createServices(options: ServiceOptions): Services {
     bus,
     log,
     devices,
+    throttle,
     onRefusal: (r) => agents.agents.ueba.record(mqttAuditEvent(r), { urgent: false }),
   })
   if (mqtt) health.set('mqtt', () => mqtt.stats)
@@ -126,6 +137,8 @@ export function createServices(options: ServiceOptions): Services {
     db,
     repos,
     tokens: createTokenService(config.jwt),
+    sessions,
+    throttle,
     devices,
     onboarding,
     intake,

@@ -1,9 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
 
 /** The example secret from `.env.example`; accepted in development, refused in production. */
 export const EXAMPLE_JWT_SECRET = 'change-me-to-a-long-random-string-of-at-least-32-bytes'
-const DEV_JWT_SECRET = 'autonoma-development-secret-not-for-production-use'
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -73,18 +73,28 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
     .default('autonoma'),
+  AUTH_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(10_000).default(5),
+  AUTH_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  AUTH_FAILURE_WINDOW: z.string().default('15m').transform(parseDuration),
+  AUTH_LOCKOUT_MAX: z.string().default('15m').transform(parseDuration),
+  SESSION_CHECK_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  HTTP_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(256 * 1024),
+  BOOKING_MAX_OPEN_PER_VEHICLE: z.coerce.number().int().min(1).max(1000).default(3),
+  BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 })
 
 /** Checked on the raw environment so it is reported even when other variables are also bad. */
 function productionSecretProblem(env: Record<string, string>): string | undefined {
   if (env.NODE_ENV !== 'production') return undefined
   const secret = env.JWT_SECRET_KEY
-  if (
-    secret &&
-    Buffer.byteLength(secret) >= 32 &&
-    secret !== EXAMPLE_JWT_SECRET &&
-    secret !== DEV_JWT_SECRET
-  ) {
+  if (secret && Buffer.byteLength(secret) >= 32 && secret !== EXAMPLE_JWT_SECRET) {
     return undefined
   }
   return 'JWT_SECRET_KEY: production needs a real secret: at least 32 bytes and not the example value'
@@ -106,7 +116,24 @@ export interface Config {
     expiresInSeconds: number
     issuer: string
     audience: string
+    /** True when no JWT_SECRET_KEY was set (development): a random key for this run only. */
+    generatedSecret: boolean
   }
+  /**
+   * Failed sign-ins and device-token failures: how many per account (or VIN) and per client
+   * address within `windowSeconds` before each further try waits twice as long as the last,
+   * up to `maxLockoutSeconds`. Sessions: how long a token's user row is trusted unchecked.
+   */
+  auth: {
+    maxFailuresPerAccount: number
+    maxFailuresPerAddress: number
+    windowSeconds: number
+    maxLockoutSeconds: number
+    sessionCacheMs: number
+  }
+  /** Node's HTTP limits: the whole request (headers and body) must arrive within `requestTimeoutMs`. */
+  http: { requestTimeoutMs: number; idleTimeoutMs: number; bodyLimitBytes: number }
+  booking: { maxOpenPerVehicle: number; horizonDays: number }
   dataset: { path: string; vin: string | undefined }
   stream: { delaySeconds: number; enabled: boolean }
   /** How long a graceful stop (SIGTERM/SIGINT) may take before the process exits non-zero. */
@@ -185,12 +212,27 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     database: databaseTarget(e.DATABASE_URL),
     jwt: {
-      secret: e.JWT_SECRET_KEY ?? DEV_JWT_SECRET,
+      // A key in the source would let anyone mint tokens for an install that forgot to set one.
+      secret: e.JWT_SECRET_KEY ?? randomBytes(32).toString('base64url'),
+      generatedSecret: e.JWT_SECRET_KEY === undefined,
       algorithm: e.JWT_ALGORITHM,
       expiresInSeconds: e.JWT_EXPIRES_IN,
       issuer: 'autonoma',
       audience: 'autonoma-api',
     },
+    auth: {
+      maxFailuresPerAccount: e.AUTH_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerAddress: e.AUTH_MAX_FAILURES_PER_ADDRESS,
+      windowSeconds: e.AUTH_FAILURE_WINDOW,
+      maxLockoutSeconds: e.AUTH_LOCKOUT_MAX,
+      sessionCacheMs: e.SESSION_CHECK_CACHE_MS,
+    },
+    http: {
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+      bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+    },
+    booking: { maxOpenPerVehicle: e.BOOKING_MAX_OPEN_PER_VEHICLE, horizonDays: e.BOOKING_HORIZON_DAYS },
     dataset: { path: e.DATASET_PATH, vin: e.DATASET_VIN },
     stream: { delaySeconds: e.STREAM_DELAY_SECONDS, enabled: e.STREAM_ENABLED },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -11,6 +11,10 @@ export const ERRORS = {
   AUTH_REQUIRED: { status: 401, message: 'Sign in to continue' },
   AUTH_TOKEN_INVALID: { status: 401, message: 'The access token is not valid' },
   AUTH_TOKEN_EXPIRED: { status: 401, message: 'The access token has expired; sign in again' },
+  AUTH_TOKEN_REVOKED: {
+    status: 401,
+    message: 'This session has ended (the account was changed, disabled or removed); sign in again',
+  },
   DEVICE_TOKEN_REQUIRED: {
     status: 401,
     message: 'Send the device token as Authorization: Bearer <token> or in the path',
@@ -20,6 +24,7 @@ export const ERRORS = {
     message: 'The device token is not valid (unknown, rotated out, or the vehicle is decommissioned)',
   },
   FORBIDDEN: { status: 403, message: 'Your role may not do this' },
+  ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled; ask an administrator' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
   USER_NOT_FOUND: { status: 404, message: 'No such user' },
   VEHICLE_NOT_FOUND: { status: 404, message: 'No such vehicle' },
@@ -28,6 +33,11 @@ export const ERRORS = {
   SERVICE_CENTER_NOT_FOUND: { status: 404, message: 'No such service centre' },
   INSIGHT_NOT_FOUND: { status: 404, message: 'No such insight' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  URI_TOO_LONG: { status: 414, message: 'A path segment of the URL is too long' },
+  WEBSOCKET_UPGRADE_REQUIRED: {
+    status: 426,
+    message: 'Connect with a WebSocket client (Upgrade: websocket)',
+  },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   TOO_MANY_READINGS: { status: 413, message: 'A request carries at most 1,000 readings' },
@@ -35,9 +45,26 @@ export const ERRORS = {
   SLOT_TAKEN: { status: 409, message: 'That slot has just been taken' },
   VEHICLE_DECOMMISSIONED: { status: 409, message: 'That vehicle is decommissioned' },
   INVALID_TRANSITION: { status: 409, message: 'That status change is not allowed' },
+  VEHICLE_ALREADY_BOOKED: { status: 409, message: 'That vehicle already has a booking at that time' },
+  TOO_MANY_OPEN_BOOKINGS: {
+    status: 409,
+    message: 'That vehicle has as many open bookings as allowed; complete or cancel one first',
+  },
   FEEDBACK_NOT_ALLOWED: { status: 409, message: 'Feedback is only taken for completed bookings' },
   INVALID_REFERENCE: { status: 422, message: 'A referenced record does not exist' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message: 'That Idempotency-Key was already used for a different request; use a new key',
+  },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again shortly' },
+  AUTH_THROTTLED: {
+    status: 429,
+    message: 'Too many failed attempts; try again after the Retry-After seconds',
+  },
+  CLIENT_ABORTED: {
+    status: 499,
+    message: 'The client closed the connection before the request was complete',
+  },
   INTERNAL: { status: 500, message: 'Something went wrong on our side' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not answering' },
   INTAKE_BUSY: { status: 503, message: 'Telemetry intake is full; retry after the Retry-After seconds' },

@@ -52,6 +52,11 @@ async function main(): Promise<void> {
   const seeded = config.seedDemo ? await seedDemoData(db.db) : undefined
   if (seeded && seeded.deviceTokens.length > 0) await saveDeviceTokens(seeded.deviceTokens)
   const app = await buildApp({ config, db })
+  if (config.jwt.generatedSecret) {
+    app.log.warn(
+      'JWT_SECRET_KEY is not set: signing tokens with a random key made for this run; every token is void after a restart (production requires the variable)',
+    )
+  }
   const seed = seeded && { ...seeded, deviceTokens: seeded.deviceTokens.length }
   app.log.info(
     { db: db.kind, migrations: migrations.applied, seed, startup_ms: Date.now() - started },

@@ -47,6 +47,17 @@ describe('loadConfig', () => {
     ).toBe(true)
   })
 
+  it('signs with a random key made at each start when development has no JWT_SECRET_KEY', () => {
+    const first = loadConfig({})
+    const second = loadConfig({})
+    expect(first.jwt.generatedSecret).toBe(true)
+    expect(Buffer.byteLength(first.jwt.secret)).toBeGreaterThanOrEqual(32)
+    // A constant would let anyone who read the source mint tokens for such an install.
+    expect(first.jwt.secret).not.toBe(second.jwt.secret)
+    const set = loadConfig({ JWT_SECRET_KEY: 'y'.repeat(40) })
+    expect(set.jwt).toMatchObject({ secret: 'y'.repeat(40), generatedSecret: false })
+  })
+
   it('parses durations and lists', () => {
     const c = loadConfig({ JWT_EXPIRES_IN: '30m', CORS_ORIGINS: 'https://a.example, https://b.example' })
     expect(c.jwt.expiresInSeconds).toBe(1800)

@@ -51,7 +51,7 @@ export interface AgentSystemDeps {
  * pushed to manufacturers; blocked ones also go to all staff as a security event.
  */
 export function createAgents({ config, repos, bus, log, runs }: AgentSystemDeps): AgentSystem {
-  const bookings = new BookingService({ repos, bus, log })
+  const bookings = new BookingService({ repos, bus, log, limits: config.booking })
   const scheduling = new SchedulingAgent(repos, bookings)
   const notifier = new Notifier({ bus, repos })
   const { spoolDir, spoolMaxRows, chainKey } = config.audit

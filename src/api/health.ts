@@ -1,5 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { errorResponses } from '../schemas/common.js'
+
+/** What anyone may see: up or down, nothing about what is inside. */
+export const PublicHealthSchema = z.object({ status: z.enum(['up', 'down']) })
 
 export const HealthSchema = z.object({
   status: z.enum(['ok', 'degraded']),
@@ -20,10 +24,29 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['system'],
         summary:
-          'Liveness and database health: degraded (with reasons) while the database does not answer, ' +
-          'telemetry writes fail, the replay file cannot be read or the service is stopping; 503 when the ' +
-          'database is down or stopping',
-        response: { 200: HealthSchema, 503: HealthSchema },
+          'Up or down, for load balancers and uptime checks: 503 `down` while the database does not ' +
+          'answer or the service is stopping. The reasons and components are in /api/health/details (staff).',
+        response: { 200: PublicHealthSchema, 503: PublicHealthSchema },
+      },
+    },
+    // Database errors, names and paths help an attacker more than a load balancer.
+    async (_request, reply) => {
+      const up = (await app.services.db.ping()) && app.services.accepting
+      return reply.code(up ? 200 : 503).send({ status: up ? ('up' as const) : ('down' as const) })
+    },
+  )
+
+  app.get(
+    '/api/health/details',
+    {
+      config: { access: ['service', 'manufacturer'] },
+      schema: {
+        tags: ['system'],
+        summary:
+          'Health for staff: degraded (with reasons) while the database does not answer, telemetry ' +
+          'writes fail, the replay file cannot be read or the service is stopping, and the state of every component; 503 when the ' +
+          'database is down or the service is stopping',
+        response: { 200: HealthSchema, 503: HealthSchema, ...errorResponses(401, 403) },
       },
     },
     async (_request, reply) => {

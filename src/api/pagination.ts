@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { AppError } from '../errors.js'
+import { DateTimeSchema } from '../schemas/common.js'
 
 /**
  * Keyset pagination over (time DESC, id DESC): the cursor is the last row's position, so pages
@@ -14,7 +15,7 @@ export function encodeCursor(position: Position): string {
   return Buffer.from(JSON.stringify([position.at, position.id])).toString('base64url')
 }
 
-const PositionSchema = z.tuple([z.iso.datetime({ offset: true }), z.uuid()])
+const PositionSchema = z.tuple([DateTimeSchema, z.uuid()])
 
 export function decodeCursor(cursor: string | undefined): Position | undefined {
   if (!cursor) return undefined

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
 import type { Vehicle } from '../db/schema.js'
+import { DateTimeSchema } from '../schemas/common.js'
 import type { TelemetryReading } from '../schemas/telemetry.js'
 import {
   TELEMETRY_BUCKETS,
@@ -35,7 +36,7 @@ export const TelemetryQuerySchema = z
       .datetime({ offset: true })
       .optional()
       .describe('start of the range (inclusive); without it, the recent readings held in memory'),
-    to: z.iso.datetime({ offset: true }).optional().describe('end of the range (exclusive); default now'),
+    to: DateTimeSchema.optional().describe('end of the range (exclusive); default now'),
     bucket: z
       .enum(TELEMETRY_BUCKETS)
       .optional()

@@ -19,6 +19,15 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
 
 export type ClientMessage = z.infer<typeof ClientMessageSchema>
 
+/**
+ * Close code of a socket whose session ended (the token expired, or the account was changed,
+ * disabled or removed): the client should sign in again rather than reconnect with the same token.
+ */
+export const WS_SESSION_ENDED = 4401
+/** How often an open socket's session is checked again when its client sends nothing. */
+const SESSION_RECHECK_MS = 15_000
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/ws/telemetry',
@@ -33,10 +42,12 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
           'with 401. Customers receive only their own vehicles; staff receive the fleet and may narrow ' +
           'the telemetry with `?vin=` or a `{type: "subscribe", vins: [...]}` message.',
         querystring: z.object({ token: z.string().optional(), vin: VinSchema.optional() }),
-        response: errorResponses(400, 401, 404),
+        response: errorResponses(400, 401, 404, 426),
       },
       // Runs before the upgrade, so a refusal is a plain HTTP answer and no socket is opened.
       preHandler: async (request) => {
+        // A plain GET would get the plugin's empty 404; say what the route wants instead.
+        if (!request.ws) throw new AppError('WEBSOCKET_UPGRADE_REQUIRED')
         const { vin } = request.query as { vin?: string }
         if (vin && !(await app.services.repos.vehicles.findVisibleByVin(caller(request), vin))) {
           throw new AppError('VEHICLE_NOT_FOUND')
@@ -45,12 +56,49 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (socket: WebSocket, request) => {
       const user = caller(request)
-      // Registered before any await so that no early client message is lost.
+      const { sessions } = app.services
+      const end = (reason: string) => {
+        if (socket.readyState === socket.OPEN) socket.close(WS_SESSION_ENDED, reason)
+      }
+      // Resolves true while the session is live; closes the socket once it is not. An outage
+      // of the database is not a revocation: that message is refused and the socket stays.
+      const live = () =>
+        sessions.assertCurrent(user).then(
+          () => true,
+          (err) => {
+            const code = err instanceof AppError ? err.code : 'INTERNAL'
+            if (code === 'AUTH_TOKEN_EXPIRED') end('token expired')
+            else if (code === 'AUTH_TOKEN_REVOKED') end('session revoked')
+            else if (handle) reject(code, err instanceof AppError ? err.message : 'Something went wrong')
+            return false
+          },
+        )
+      const expiry = setTimeout(
+        () => end('token expired'),
+        Math.min(MAX_TIMER_MS, user.expiresAt - Date.now()),
+      )
+      const unwatch = sessions.onRevoke(user.id, () => end('session revoked'))
+      const recheck = setInterval(() => void live(), SESSION_RECHECK_MS)
+      recheck.unref()
+      socket.once('close', () => {
+        clearTimeout(expiry)
+        clearInterval(recheck)
+        unwatch()
+      })
+
+      // Registered before any await so that no early client message is lost. Every message is
+      // checked against the session first, in order: a revoked token sends nothing more.
       const early: string[] = []
       let handle: ((raw: string) => void) | undefined
+      let inOrder = Promise.resolve()
+      const take = (text: string) => {
+        inOrder = inOrder.then(async () => {
+          if (socket.readyState === socket.OPEN && (await live()) && handle) handle(text)
+        })
+      }
       socket.on('message', (raw) => {
         const text = raw.toString()
-        if (handle) handle(text)
+        if (handle) take(text)
         else early.push(text)
       })
 
@@ -123,7 +171,7 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
       }
 
       app.services.hub.sendTo(connection, direct.hello(user, user.role === 'customer' ? [...owned] : 'all'))
-      for (const text of early.splice(0)) handle(text)
+      for (const text of early.splice(0)) take(text)
     },
   )
 }

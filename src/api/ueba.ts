@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { verifyChain } from '../agents/ueba/verify.js'
 import { AppError } from '../errors.js'
-import { errorResponses, iso, VinSchema } from '../schemas/common.js'
+import { DateTimeSchema, errorResponses, iso, VinSchema } from '../schemas/common.js'
 import { ChainReportSchema, UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
 import { decodeCursor, PageQuerySchema, page } from './pagination.js'
 import { caller } from './plugins/access.js'
@@ -29,8 +29,8 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
         querystring: PageQuerySchema.extend({
           status: z.enum(['ALLOWED', 'BLOCKED']).optional(),
           agent: z.string().trim().min(1).max(64).optional(),
-          from: z.iso.datetime({ offset: true }).optional(),
-          to: z.iso.datetime({ offset: true }).optional(),
+          from: DateTimeSchema.optional(),
+          to: DateTimeSchema.optional(),
         }),
         response: {
           200: z.object({ items: z.array(UebaLogSchema), next_cursor: z.string().nullable() }),

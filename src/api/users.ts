@@ -34,9 +34,10 @@ const usersRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { access: ['manufacturer'] },
       schema: {
         tags: ['onboarding'],
-        summary: "Change an account's email, password, role, name or service centre",
+        summary: "Change an account's email, password, role, name or service centre, or disable it",
         description:
-          'A role change applies to tokens signed from now on; issued tokens keep theirs until they expire.',
+          'Changing the role or the password, or disabling the account, revokes every token issued to it ' +
+          'at once (401 AUTH_TOKEN_REVOKED; its WebSockets close with 4401).',
         params: z.object({ id: z.uuid() }),
         body: UserUpdateSchema,
         response: { 200: UserResponseSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
@@ -50,6 +51,7 @@ const usersRoutes: FastifyPluginAsyncZod = async (app) => {
         role: b.role,
         name: b.name,
         serviceCenterId: b.service_center_id,
+        disabled: b.disabled,
       })
       return toUserResponse(user)
     },

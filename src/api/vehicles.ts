@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../errors.js'
-import { errorResponses, VinSchema } from '../schemas/common.js'
+import { DateTimeSchema, errorResponses, VinSchema } from '../schemas/common.js'
 import { AnomalyStatusListSchema, HistoryEventSchema } from '../schemas/history.js'
 import { VehicleSchema } from '../schemas/vehicles.js'
 import { toAlarmDtos } from './history-dto.js'
@@ -87,8 +87,8 @@ const vehiclesRoutes: FastifyPluginAsyncZod = async (app) => {
         params: VinParams,
         querystring: PageQuerySchema.extend({
           status: AnomalyStatusListSchema.optional(),
-          from: z.iso.datetime({ offset: true }).optional(),
-          to: z.iso.datetime({ offset: true }).optional(),
+          from: DateTimeSchema.optional(),
+          to: DateTimeSchema.optional(),
         }),
         response: {
           200: z.object({ items: z.array(HistoryEventSchema), next_cursor: z.string().nullable() }),

@@ -16,6 +16,9 @@ export interface UsersTable {
   name: Generated<string>
   service_center_id: string | null
   created_at: DefaultTimestamp
+  /** Signed into every token; bumped to revoke them all. */
+  token_version: Generated<number>
+  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
 export interface ServiceCentersTable {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net'
 import { Aedes, type AuthenticateError, type Client } from 'aedes'
 import type { FastifyBaseLogger } from 'fastify'
+import type { AuthThrottle } from '../auth/failure-throttle.js'
 import type { EventBus } from './event-bus.js'
 import { errorReport, type PayloadOutcome, takePayload, topics, vinOfTelemetryTopic } from './mqtt-payload.js'
 import type { IngestionPipeline } from './pipeline.js'
@@ -133,6 +134,7 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
   private broker: Aedes | undefined
   private server: Server | undefined
   private readonly devices: DeviceAuthenticator
+  private readonly throttle: Pick<AuthThrottle, 'retryAfter' | 'fail' | 'succeed'> | undefined
   private readonly vinOf = new WeakMap<Client, string>()
 
   constructor(
@@ -143,12 +145,15 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
       devices: DeviceAuthenticator
       /** Told of every refusal (the composition root records them in the audit log). */
       onRefusal?: (refusal: MqttRefusal) => void
+      /** Failed CONNECTs share the HTTP device routes' budget: per VIN and per client address. */
+      throttle?: Pick<AuthThrottle, 'retryAfter' | 'fail' | 'succeed'>
     },
     private readonly listenOn: { port: number; host: string },
   ) {
     super(deps, 'embedded')
     this.devices = deps.devices
     this.onRefusal = deps.onRefusal
+    this.throttle = deps.throttle
   }
 
   private readonly onRefusal: ((refusal: MqttRefusal) => void) | undefined
@@ -248,8 +253,9 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
     password: Buffer | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): Promise<void> {
-    // CONNACK 4: bad username or password; 3: server unavailable (the credentials could not be checked).
-    const refuse = (returnCode: 3 | 4) => {
+    // CONNACK 4: bad username or password; 3: server unavailable (the credentials could not be
+    // checked, or too many failures: try later, the way a unit backs off from a busy broker).
+    const refuse = (returnCode: 3 | 4, throttled = false) => {
       this.stats_.refusedConnections++
       this.refused(client, {
         kind: 'connect',
@@ -258,14 +264,20 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
         topic: null,
         reason: `CONNACK_${returnCode}`,
       })
-      this.deps.log.info({ username, returnCode }, 'mqtt connection refused')
+      this.deps.log.info({ username, returnCode, throttled }, 'mqtt connection refused')
       const err = new Error(
         returnCode === 4 ? 'Bad username or password' : 'Server unavailable',
       ) as AuthenticateError
       err.returnCode = returnCode
       done(err, null)
     }
-    if (!username || !password) return refuse(4)
+    const address = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? 'unknown'
+    const attempt = { account: username, address }
+    if (this.throttle?.retryAfter('device', attempt) !== undefined) return refuse(3, true)
+    if (!username || !password) {
+      this.throttle?.fail('device', attempt)
+      return refuse(4)
+    }
     let device: { vin: string } | undefined
     try {
       device = await this.devices.authenticate(password.toString('utf8'))
@@ -273,7 +285,11 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
       this.deps.log.error({ err }, 'device authentication failed')
       return refuse(3)
     }
-    if (!device || device.vin !== username) return refuse(4)
+    if (!device || device.vin !== username) {
+      this.throttle?.fail('device', attempt)
+      return refuse(4)
+    }
+    this.throttle?.succeed('device', username)
     this.vinOf.set(client, device.vin)
     done(null, true)
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { BOOKING_STATUSES, type BookingStatus } from '../domain.js'
 import { AppError } from '../errors.js'
-import { VinSchema } from './common.js'
+import { DateTimeSchema, VinSchema } from './common.js'
 
 export const BookingStatusSchema = z.enum(BOOKING_STATUSES)
 
@@ -42,8 +42,8 @@ export const BookingListQuerySchema = z.object({
     .describe(`One status or a comma list of ${BOOKING_STATUSES.join(', ')}`),
   vehicle_id: z.uuid().optional(),
   service_center_id: z.uuid().optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: DateTimeSchema.optional(),
+  to: DateTimeSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 })
 
@@ -68,7 +68,7 @@ export const CreateBookingBodySchema = z
   .object({
     vehicle_id: z.uuid().optional(),
     vin: VinSchema.optional(),
-    slot_time: z.iso.datetime({ offset: true }),
+    slot_time: DateTimeSchema,
     service_center_id: z.uuid().optional(),
     notes: z.string().trim().max(1000).optional(),
   })
@@ -119,7 +119,7 @@ export type Slot = z.infer<typeof SlotSchema>
 export const ServiceCenterParamsSchema = z.object({ id: z.uuid() })
 
 export const SlotsQuerySchema = z.object({
-  from: z.iso.datetime({ offset: true }).optional(),
+  from: DateTimeSchema.optional(),
   days: z.coerce.number().int().min(1).max(31).default(7),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 })

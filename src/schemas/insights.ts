@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DateTimeSchema } from './common.js'
 
 export const InsightSchema = z
   .object({
@@ -18,8 +19,8 @@ export const InsightSchema = z
 export const InsightQuerySchema = z.object({
   component: z.string().trim().min(1).max(64).optional(),
   batch: z.string().trim().min(1).max(32).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: DateTimeSchema.optional(),
+  to: DateTimeSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 })
 

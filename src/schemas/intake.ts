@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { checksOwnCharacters } from './input-guard.js'
 
 /** At most this many readings per HTTP intake request. */
 export const MAX_READINGS_PER_REQUEST = 1000
@@ -18,13 +19,16 @@ export const READING_REJECTION_CODES = {
   OVERLOADED: 'the reading could not be queued; send it again later',
 } as const
 
-export const IntakeBodySchema = z
-  .union([z.array(z.unknown()), z.record(z.string(), z.unknown())])
-  .describe(
-    'One reading or an array of up to 1,000. A reading has the `Reading` signals by their canonical ' +
-      'names and `timestamp` (ISO 8601 or epoch milliseconds); `vin` is optional (the token names the ' +
-      'vehicle) and, when given, must be that vehicle.',
-  )
+// A bad character in one reading rejects that reading (by index), not the batch.
+export const IntakeBodySchema = checksOwnCharacters(
+  z
+    .union([z.array(z.unknown()), z.record(z.string(), z.unknown())])
+    .describe(
+      'One reading or an array of up to 1,000. A reading has the `Reading` signals by their canonical ' +
+        'names and `timestamp` (ISO 8601 or epoch milliseconds); `vin` is optional (the token names the ' +
+        'vehicle) and, when given, must be that vehicle.',
+    ),
+)
 
 export const ReadingRejectionSchema = z.object({
   index: z.number().int().describe('position in the request (0 for a single reading)'),

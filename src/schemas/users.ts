@@ -26,6 +26,7 @@ export const UserUpdateSchema = z
     role: RoleSchema,
     name: NameSchema,
     service_center_id: z.uuid().nullable(),
+    disabled: z.boolean().describe('true: the account cannot sign in and its sessions end at once'),
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, { message: 'name at least one field to change' })
@@ -39,6 +40,7 @@ export const UserResponseSchema = z
     role: RoleSchema,
     name: z.string(),
     service_center_id: z.uuid().nullable(),
+    disabled: z.boolean(),
     created_at: z.string(),
   })
   .meta({ id: 'UserResponse' })
@@ -53,6 +55,7 @@ export function toUserResponse(u: User): UserResponse {
     role: u.role,
     name: u.name,
     service_center_id: u.service_center_id,
+    disabled: u.disabled_at !== null,
     created_at: iso(u.created_at),
   }
 }

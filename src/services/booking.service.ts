@@ -42,10 +42,28 @@ export interface BookingServiceDeps {
   bus: Pick<EventBus, 'publish'>
   log: Pick<FastifyBaseLogger, 'error'>
   now?: () => Date
+  /** Open (PENDING or CONFIRMED, upcoming) bookings a vehicle may hold, and how far ahead it may book. */
+  limits?: { maxOpenPerVehicle: number; horizonDays: number }
 }
 
 const BAY_INDEX = 'service_bookings_bay_slot_idx'
 const IDEMPOTENCY_INDEX = 'service_bookings_idempotency_idx'
+const VEHICLE_SLOT_INDEX = 'service_bookings_vehicle_slot_idx'
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Whether a replay asks for what the first request booked: the same vehicle and start time, and
+ * the same centre and notes where it names them (a retry that leaves them out is the same request). Anything else reusing the key is a client bug
+ * that must not be answered with someone else's booking.
+ */
+function sameRequest(earlier: ServiceBooking, vehicleId: string, at: Date, options: BookOptions): boolean {
+  return (
+    earlier.vehicle_id === vehicleId &&
+    new Date(earlier.appointment_time).getTime() === at.getTime() &&
+    (options.serviceCenterId === undefined || options.serviceCenterId === earlier.service_center_id) &&
+    (options.notes === undefined || (options.notes ?? null) === (earlier.customer_notes ?? null))
+  )
+}
 
 /**
  * Everything that creates or changes a booking, whoever asks: the bookings API, the chat and the
@@ -58,25 +76,35 @@ export class BookingService {
   private readonly bus: BookingServiceDeps['bus']
   private readonly feedback: FeedbackService
   private readonly now: () => Date
+  private readonly limits: NonNullable<BookingServiceDeps['limits']>
 
   constructor(deps: BookingServiceDeps) {
     this.repos = deps.repos
     this.bus = deps.bus
     this.feedback = new FeedbackService(deps)
     this.now = deps.now ?? (() => new Date())
+    this.limits = deps.limits ?? { maxOpenPerVehicle: 3, horizonDays: 90 }
   }
 
   /** Books the lowest free bay at `slot`. Announcing it is the caller's choice (see `announce`). */
   async book(slot: Date | string, vehicleId: string, options: BookOptions = {}): Promise<BookResult> {
     const { createdBy, idempotencyKey } = options
+    const at = toDate(slot, 'The slot')
     // A retried request returns what the first one booked, even if its slot has passed since.
     if (createdBy && idempotencyKey) {
       const earlier = await this.repos.bookings.findByIdempotencyKey(createdBy, idempotencyKey)
-      if (earlier) return { booking: earlier, replayed: true }
+      if (earlier) return this.replay(earlier, vehicleId, at, options)
     }
 
-    const at = toDate(slot, 'The slot')
-    assertBookableTime(at, this.now())
+    const now = this.now()
+    assertBookableTime(at, now)
+    const { horizonDays } = this.limits
+    if (at.getTime() > now.getTime() + horizonDays * DAY_MS) {
+      throw new AppError(
+        'SLOT_UNAVAILABLE',
+        `The slot ${at.toISOString()} is too far ahead: book at most ${horizonDays} days in advance`,
+      )
+    }
     const centers = centersWithSlotAt(
       await centersFor(this.repos.serviceCenters, options.serviceCenterId),
       at,
@@ -88,7 +116,7 @@ export class BookingService {
     // Every bay went to someone else; if one of them was our own concurrent twin, that is the answer.
     if (createdBy && idempotencyKey) {
       const twin = await this.repos.bookings.findByIdempotencyKey(createdBy, idempotencyKey)
-      if (twin) return { booking: twin, replayed: true }
+      if (twin) return this.replay(twin, vehicleId, at, options)
     }
     throw new AppError('SLOT_TAKEN', `Every bay is taken at ${at.toISOString()}; pick another slot`)
   }
@@ -102,7 +130,7 @@ export class BookingService {
     if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
     const { booking, replayed } = await this.book(input.slotTime, vehicle.id, {
       serviceCenterId: input.serviceCenterId,
-      notes: input.notes || null,
+      notes: input.notes || undefined,
       source: 'customer',
       createdBy: user.id,
       idempotencyKey: input.idempotencyKey ?? null,
@@ -189,6 +217,7 @@ export class BookingService {
       if (taken.has(bay)) continue
       try {
         const booking = await bookings.createBooking(vehicleId, at, options.status ?? 'PENDING', {
+          maxOpen: { limit: this.limits.maxOpenPerVehicle, after: this.now() },
           serviceCenterId: center.id,
           bay,
           notes: options.notes ?? null,
@@ -200,14 +229,30 @@ export class BookingService {
         return { booking, replayed: false }
       } catch (err) {
         if (isUniqueViolation(err, BAY_INDEX)) continue
-        if (isUniqueViolation(err, IDEMPOTENCY_INDEX) && options.createdBy && options.idempotencyKey) {
+        // Our own concurrent twin may win either index first.
+        const twinRace =
+          isUniqueViolation(err, IDEMPOTENCY_INDEX) || isUniqueViolation(err, VEHICLE_SLOT_INDEX)
+        if (twinRace && options.createdBy && options.idempotencyKey) {
           const twin = await bookings.findByIdempotencyKey(options.createdBy, options.idempotencyKey)
-          if (twin) return { booking: twin, replayed: true }
+          if (twin) return this.replay(twin, vehicleId, at, options)
+        }
+        if (isUniqueViolation(err, VEHICLE_SLOT_INDEX)) {
+          throw new AppError(
+            'VEHICLE_ALREADY_BOOKED',
+            `That vehicle already has a booking at ${at.toISOString()}`,
+          )
         }
         throw err
       }
     }
     return undefined
+  }
+
+  private replay(earlier: ServiceBooking, vehicleId: string, at: Date, options: BookOptions): BookResult {
+    if (!sameRequest(earlier, vehicleId, at, options)) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', undefined, { booking_id: earlier.id })
+    }
+    return { booking: earlier, replayed: true }
   }
 
   private publishBooking(row: BookingView): void {

@@ -20,6 +20,8 @@ export interface AccountChanges {
   role?: Role
   name?: string
   serviceCenterId?: string | null
+  /** True disables the account (its sessions end at once, sign-in is refused); false enables it. */
+  disabled?: boolean
 }
 
 export interface NewFleetVehicle {
@@ -57,6 +59,8 @@ export class OnboardingService {
       repos: Pick<Repositories, 'users' | 'vehicles' | 'devices'>
       devices: DeviceService
       directory: VehicleDirectory
+      /** Told when an account's tokens are revoked, so that this process stops trusting them now. */
+      sessions: { revoked(userId: string): void }
     },
   ) {}
 
@@ -78,8 +82,12 @@ export class OnboardingService {
     if (changes.name !== undefined) patch.name = changes.name
     if (changes.serviceCenterId !== undefined) patch.service_center_id = changes.serviceCenterId
     if (changes.password !== undefined) patch.password_hash = await hashPassword(changes.password)
-    const user = await this.deps.repos.users.updateUser(id, patch)
+    if (changes.disabled !== undefined) patch.disabled_at = changes.disabled ? new Date() : null
+    // Whoever held the old role or password, or a disabled account, keeps no session.
+    const revoke = changes.role !== undefined || changes.password !== undefined || changes.disabled === true
+    const user = await this.deps.repos.users.updateUser(id, patch, revoke)
     if (!user) throw new AppError('USER_NOT_FOUND')
+    if (revoke) this.deps.sessions.revoked(id)
     return user
   }
 

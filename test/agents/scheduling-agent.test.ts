@@ -83,6 +83,8 @@ describe.each(DB_KINDS)('SchedulingAgent on %s', (kind) => {
       bus: new InProcessEventBus(),
       log: { error() {} },
       now: () => NOW,
+      // These tests fill whole slots with one vehicle; the cap has its own test (booking-limits).
+      limits: { maxOpenPerVehicle: 1000, horizonDays: 90 },
     })
     agent = new SchedulingAgent(repos, bookings, { now: () => NOW })
   })
@@ -220,16 +222,21 @@ describe.each(DB_KINDS)('SchedulingAgent on %s', (kind) => {
   it('uses the next centre by name when the first is full and no centre is given', async () => {
     // 10:00 local is on both grids (North hourly from 08:00, South every 90 minutes from 07:00).
     const at = '2030-01-10T09:00:00.000Z'
+    const third = await handle.db
+      .insertInto('vehicles')
+      .values({ owner_id: userId, vin: 'ZZZBKTEST00000003', model: 'Test EV' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
     const a = await agent.bookAppointment(at, vehicleId)
     const b = await agent.bookAppointment(at, otherVehicleId)
-    const c = await agent.bookAppointment(at, vehicleId)
+    const c = await agent.bookAppointment(at, third.id)
     expect([a, b, c].map((r) => r.booking.service_center_id)).toEqual([north.id, north.id, south.id])
     expect(c.booking.bay).toBe(1)
     // 08:00 local is only on North's grid: once North is full there, the slot is taken.
     const only = '2030-01-10T07:00:00.000Z'
     await agent.bookAppointment(only, vehicleId)
     await agent.bookAppointment(only, otherVehicleId)
-    expect((await rejection(agent.bookAppointment(only, vehicleId))).code).toBe('SLOT_TAKEN')
+    expect((await rejection(agent.bookAppointment(only, third.id))).code).toBe('SLOT_TAKEN')
   })
 
   it('replays a booking with the same creator and idempotency key, also under a race', async () => {
@@ -237,9 +244,12 @@ describe.each(DB_KINDS)('SchedulingAgent on %s', (kind) => {
     const first = await agent.bookAppointment('2030-01-11T06:00:00Z', vehicleId, options)
     expect(first.replayed).toBe(false)
     expect(first.booking).toMatchObject({ customer_notes: 'hello', created_by: userId, status: 'PENDING' })
-    // Even a different slot returns the first booking: the key names the request, not the slot.
-    const again = await agent.bookAppointment('2030-01-11T07:30:00Z', vehicleId, options)
+    const again = await agent.bookAppointment('2030-01-11T06:00:00Z', vehicleId, options)
     expect(again).toEqual({ booking: first.booking, replayed: true })
+    // The key names one request: reusing it for another slot is a client bug, not a replay.
+    expect((await rejection(agent.bookAppointment('2030-01-11T07:30:00Z', vehicleId, options))).code).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    )
 
     const raced = await Promise.all(
       Array.from({ length: 6 }, () =>

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { bearer, createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
+import { bearer, createTestApp, DEMO, healthDetails, login, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 
 /**
@@ -39,7 +39,7 @@ describe.each(DB_KINDS)('the audit log through a database outage on %s', (kind) 
     down = true
     for (let n = 1; n <= 5; n++) expect((await refuse(n)).statusCode).toBe(403)
     await vi.waitFor(() => expect(stats().spooled).toBe(5))
-    const health = (await t.app.inject({ url: '/api/health' })).json()
+    const health = (await healthDetails(t.app)).json()
     expect(health.reasons).toContain('ueba_audit: 5 rows waiting for the database')
     expect(health.components.ueba_audit).toMatchObject({ spooled: 5, lost: 0 })
 
@@ -63,7 +63,7 @@ describe.each(DB_KINDS)('the audit log through a database outage on %s', (kind) 
     for (let n = 1; n <= 11; n++) await refuse(n)
     await vi.waitFor(() => expect(stats().spooled + stats().dropped).toBe(11))
     expect(stats()).toMatchObject({ spooled: 8, dropped: 3, lost: 3 })
-    const health = (await t.app.inject({ url: '/api/health' })).json()
+    const health = (await healthDetails(t.app)).json()
     expect(health.status).toBe('degraded')
     expect(health.reasons).toContain('ueba_audit: 3 rows lost (spool full)')
     down = false

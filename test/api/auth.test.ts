@@ -35,7 +35,7 @@ describe('auth', () => {
   it('puts sub, role, email, iat, exp, iss and aud in the token', async () => {
     const token = await login(t.app, DEMO.service)
     const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())
-    expect(Object.keys(payload).sort()).toEqual(['aud', 'email', 'exp', 'iat', 'iss', 'role', 'sub'])
+    expect(Object.keys(payload).sort()).toEqual(['aud', 'email', 'exp', 'iat', 'iss', 'role', 'sub', 'ver'])
     expect(payload.role).toBe('service')
     expect(payload.exp - payload.iat).toBe(86400)
   })

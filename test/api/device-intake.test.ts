@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { bearer, createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
+import { bearer, createTestApp, DEMO, healthDetails, login, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 import { makeReading, step } from '../helpers/readings.js'
 
@@ -245,7 +245,7 @@ describe.each(DB_KINDS)('HTTP telemetry intake on %s', (kind) => {
       deviceReading(step(START, 3)),
     ])
     await send(quiet.token, [deviceReading(step(START, 0))])
-    const health = (await t.app.inject({ method: 'GET', url: '/api/health' })).json()
+    const health = (await healthDetails(t.app)).json()
     const devices = health.components.device_intake.devices
     expect(devices[car.vin]).toMatchObject({
       accepted: 1,
@@ -339,7 +339,7 @@ describe('HTTP telemetry intake rate per device', () => {
     // Two readings at 0.5 per second: about 4 s.
     expect(Number(over.headers['retry-after'])).toBeGreaterThanOrEqual(3)
     expect((await send(tokens[1]!, 0, 5)).statusCode).toBe(202)
-    const health = (await t.app.inject({ method: 'GET', url: '/api/health' })).json()
+    const health = (await healthDetails(t.app)).json()
     expect(health.components.device_intake.devices.ZZRATE00000000001.rate_limited).toBe(1)
     expect(health.components.device_intake.rate_limited).toBe(1)
   })

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NUMERIC_FIELDS } from '../../src/schemas/telemetry.js'
 import { FLEET_VEHICLES } from '../../src/simulation/fleet.js'
-import { bearer, createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
+import { bearer, createTestApp, DEMO, healthDetails, login, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 import { makeReading, step } from '../helpers/readings.js'
 
@@ -119,7 +119,7 @@ describe.each(DB_KINDS)('telemetry range API on %s', (kind) => {
   })
 
   it('shows the last retention run in health', async () => {
-    const health = (await t.app.inject({ method: 'GET', url: '/api/health' })).json()
+    const health = (await healthDetails(t.app)).json()
     expect(health.components.telemetry_maintenance.retention_days).toBe(3650)
     expect(health.components.telemetry_maintenance.last_retention).toMatchObject({ dropped: [], error: null })
   })

@@ -23,6 +23,8 @@ export interface ServerProcess {
   /** Resolves with the exit code and signal, or rejects after `ms` (the process is then killed). */
   exited(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   getJson<T = Record<string, unknown>>(path: string): Promise<{ status: number; body: T }>
+  /** GET /api/health/details as the demo manufacturer (the components are staff-only). */
+  healthDetails<T = Record<string, unknown>>(): Promise<{ status: number; body: T }>
 }
 
 /** Polls `check` until it returns a value other than undefined or false, or fails after `ms`. */
@@ -41,6 +43,7 @@ export async function until<T>(
 }
 
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  let staffToken: string | undefined
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: {
@@ -110,6 +113,19 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     },
     async getJson<T>(path: string) {
       const res = await fetch(`${url}${path}`)
+      return { status: res.status, body: (await res.json()) as T }
+    },
+    async healthDetails<T>() {
+      staffToken ??= await fetch(`${url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@oem.com', password: 'admin_pass' }),
+      })
+        .then((r) => r.json() as Promise<{ access_token: string }>)
+        .then((b) => b.access_token)
+      const res = await fetch(`${url}/api/health/details`, {
+        headers: { authorization: `Bearer ${staffToken}` },
+      })
       return { status: res.status, body: (await res.json()) as T }
     },
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DATA_QUALITY_ALARM } from '../../src/domain.js'
 import type { FleetMessage } from '../../src/ingest/messages.js'
-import { bearer, createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
+import { bearer, createTestApp, DEMO, healthDetails, login, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 import { makeReading, step } from '../helpers/readings.js'
 
@@ -135,7 +135,7 @@ describe.each(DB_KINDS)('data-quality alarms on %s', (kind) => {
     })
     const ownerView = (await get(`/api/vehicles/${cars.bad.vin}`, customer)).json()
     expect(ownerView.health).toMatchObject({ status: 'ok', open_alarms: 0, data_quality: null })
-    const health = (await t.app.inject({ method: 'GET', url: '/api/health' })).json()
+    const health = (await healthDetails(t.app)).json()
     expect(health.components.data_quality).toMatchObject({ vehicles_with_issues: 3, alarms_opened: 3 })
 
     const toOwner = heard.filter((m) => m.ownerId === ownerId)

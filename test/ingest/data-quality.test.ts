@@ -4,7 +4,7 @@ import { NUMERIC_FIELDS } from '../../src/schemas/telemetry.js'
 import { FLEET_VEHICLES } from '../../src/simulation/fleet.js'
 import { StreamEngine } from '../../src/simulation/stream-engine.js'
 import { fixture, tempFiles } from '../fixtures/telemetry-csv.js'
-import { bearer, createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
+import { bearer, createTestApp, DEMO, healthDetails, login, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 import { makeReading, step } from '../helpers/readings.js'
 
@@ -132,7 +132,7 @@ describe('health with a replay file that cannot be read', () => {
       })
       try {
         await vi.waitFor(() => expect(ready(t)).toBe(true))
-        const res = await t.app.inject({ method: 'GET', url: '/api/health' })
+        const res = await healthDetails(t.app)
         expect(res.statusCode).toBe(200)
         return res.json()
       } finally {

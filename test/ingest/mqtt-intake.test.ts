@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EmbeddedMqttIntake } from '../../src/ingest/mqtt-intake.js'
 import { topics } from '../../src/ingest/mqtt-payload.js'
 import { FLEET_VEHICLES } from '../../src/simulation/fleet.js'
-import { bearer, createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
+import { bearer, createTestApp, DEMO, healthDetails, login, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 import { makeReading, step } from '../helpers/readings.js'
 
@@ -189,7 +189,7 @@ describe('MQTT intake when its port is taken', () => {
   it('still serves, and health names MQTT_PORT as the reason MQTT is unavailable', async () => {
     const mqttIntake = t.app.services.mqtt as EmbeddedMqttIntake
     await mqttIntake.start()
-    const health = (await t.app.inject({ method: 'GET', url: '/api/health' })).json()
+    const health = (await healthDetails(t.app)).json()
     expect(health.components.mqtt).toMatchObject({
       status: 'unavailable',
       reason: expect.stringMatching(/EADDRINUSE/),

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { IngestionPipeline } from '../../src/ingest/pipeline.js'
 import { NUMERIC_FIELDS } from '../../src/schemas/telemetry.js'
 import { FLEET_VEHICLES } from '../../src/simulation/fleet.js'
-import { createTestApp, type TestApp } from '../helpers/app.js'
+import { createTestApp, healthDetails, type TestApp } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 import { makeReading, step } from '../helpers/readings.js'
 
@@ -70,7 +70,7 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
     const failing = t.app.services.writer.stats
     expect(failing.failedAttempts).toBeGreaterThan(0)
     expect(failing.pending).toBe(10)
-    const res = await t.app.inject({ method: 'GET', url: '/api/health' })
+    const res = await healthDetails(t.app)
     const health = res.json()
     expect(health.components.telemetry_writer.lastError).toEqual(expect.any(String))
     // The database answers, so 200, but degraded, saying why.
@@ -85,7 +85,7 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
       interval: 200,
     })
     expect(t.app.services.writer.stats).toMatchObject({ pending: 0, failing: false })
-    expect((await t.app.inject({ method: 'GET', url: '/api/health' })).json()).toMatchObject({
+    expect((await healthDetails(t.app)).json()).toMatchObject({
       status: 'ok',
       reasons: [],
     })
@@ -168,7 +168,7 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
     expect(t.app.services.pipeline.ingest(makeReading(vin, '2026-10-04T00:00:00Z'))).toBe('draining')
     expect(t.app.services.pipeline.stats.refused).toBe(1)
     expect(t.app.services.writer.stats.written + t.app.services.writer.stats.pending).toBe(written)
-    const res = await t.app.inject({ method: 'GET', url: '/api/health' })
+    const res = await healthDetails(t.app)
     expect(res.statusCode).toBe(503)
     expect(res.json()).toMatchObject({ status: 'degraded', db: 'up', reasons: ['stopping: intake closed'] })
   })

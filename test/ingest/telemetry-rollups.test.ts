@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { NUMERIC_FIELDS } from '../../src/schemas/telemetry.js'
 import { FLEET_VEHICLES } from '../../src/simulation/fleet.js'
-import { createTestApp, type TestApp, testConfig } from '../helpers/app.js'
+import { createTestApp, healthDetails, type TestApp, testConfig } from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 import { makeReading } from '../helpers/readings.js'
 
@@ -157,7 +157,7 @@ describe.each(DB_KINDS)('hourly telemetry rollups on %s', (kind) => {
   })
 
   it('shows the rollups and the maintenance in health', async () => {
-    const health = (await t.app.inject({ method: 'GET', url: '/api/health' })).json()
+    const health = (await healthDetails(t.app)).json()
     expect(health.components.telemetry_rollups).toMatchObject({ pending: 0, lastError: null })
     expect(health.components.telemetry_rollups.recomputedBuckets).toBeGreaterThan(0)
     expect(health.components.telemetry_maintenance).toMatchObject({ retention_days: null, last_error: null })

@@ -3,7 +3,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { isConnectionError } from '../../src/db/errors.js'
 import { FLEET_VEHICLES } from '../../src/simulation/fleet.js'
-import { bearer, createTestApp, DEMO, login, type TestApp } from '../helpers/app.js'
+import { bearer, createTestApp, DEMO, healthDetails, login, type TestApp } from '../helpers/app.js'
 import { makeReading, step } from '../helpers/readings.js'
 
 /**
@@ -104,14 +104,14 @@ describe.runIf(SERVER_URL)('database faults on PostgreSQL', () => {
     })
     expect(writer.stats).toMatchObject({ pending: 0, dropped: 0, failing: false })
     // And the API still answers on fresh connections.
-    expect((await t.app.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200)
+    expect((await healthDetails(t.app)).statusCode).toBe(200)
   }, 90_000)
 
   it('answers 503 DATABASE_UNAVAILABLE during an outage, says degraded, and recovers without a restart', async () => {
     const token = await login(t.app, DEMO.service)
     const start = '2031-01-01T00:00:00.000Z'
     const vehicles = () => t.app.inject({ method: 'GET', url: '/api/vehicles', headers: bearer(token) })
-    const health = () => t.app.inject({ method: 'GET', url: '/api/health' })
+    const health = () => healthDetails(t.app)
     expect((await vehicles()).statusCode).toBe(200)
 
     await admin.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`)

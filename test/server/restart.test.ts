@@ -33,8 +33,7 @@ async function runUntilStored(env: Record<string, string>, rows: number) {
   try {
     await until(
       `${rows} stored readings`,
-      async () =>
-        (await server.getJson<Health>('/api/health')).body.components.telemetry_writer.written >= rows,
+      async () => (await server.healthDetails<Health>()).body.components.telemetry_writer.written >= rows,
       60_000,
     )
     server.child.kill('SIGTERM')

@@ -85,8 +85,8 @@ describe.runIf(SERVER_URL)('server process: a stop that cannot finish', () => {
       await until(
         'stored readings',
         async () =>
-          (await server.getJson<{ components: { telemetry_writer: { written: number } } }>('/api/health'))
-            .body.components.telemetry_writer.written >= 1000,
+          (await server.healthDetails<{ components: { telemetry_writer: { written: number } } }>()).body
+            .components.telemetry_writer.written >= 1000,
         60_000,
       )
       // The database goes silent while the replay writes: the last batches can never finish.

@@ -60,6 +60,13 @@ export async function pickSlot(env: ChatEnv, ctx: Context, pick: SlotPick): Prom
   return book(env, ctx, choice)
 }
 
+const CONVERSATIONAL = new Set<string>([
+  'SLOT_TAKEN',
+  'SLOT_UNAVAILABLE',
+  'VEHICLE_ALREADY_BOOKED',
+  'TOO_MANY_OPEN_BOOKINGS',
+])
+
 /** Books a slot confirmed and cancels the vehicle's other live bookings, so it never holds two. */
 export async function book(env: ChatEnv, ctx: Context, c: Choice): Promise<Answer> {
   const { req } = ctx
@@ -75,9 +82,8 @@ export async function book(env: ChatEnv, ctx: Context, c: Choice): Promise<Answe
       notes: 'Booked in the chat with the Autonoma assistant',
     })
   } catch (err) {
-    // A lost race or a stale slot is part of the conversation, not an error for the owner.
-    if (!(err instanceof AppError && (err.code === 'SLOT_TAKEN' || err.code === 'SLOT_UNAVAILABLE')))
-      throw err
+    // A lost race, a stale slot or a booking limit is part of the conversation, not an error.
+    if (!(err instanceof AppError && CONVERSATIONAL.has(err.code))) throw err
     const why = err.code === 'SLOT_TAKEN' ? 'has just been taken' : 'cannot be booked'
     const what = c.service_center_id ? label(ctx, c) : slotLabel(c.start)
     return offer(env, ctx, `Sorry, ${what} ${why}.`, c.start)

@@ -205,8 +205,16 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
             bookingId = booking.id
             break
           } catch (err) {
-            // Someone took the slot between reading and booking: try the next one.
-            if (!(err instanceof AppError && err.code === 'SLOT_TAKEN')) throw err
+            // Someone took the slot between reading and booking: try the next one. At the
+            // vehicle's limit of open bookings no other slot helps: propose none.
+            if (err instanceof AppError && err.code === 'TOO_MANY_OPEN_BOOKINGS') break
+            if (
+              !(
+                err instanceof AppError &&
+                (err.code === 'SLOT_TAKEN' || err.code === 'VEHICLE_ALREADY_BOOKED')
+              )
+            )
+              throw err
           }
         }
         offered = slots.slice(0, 3).map(({ free_bays: _f, ...s }) => s)

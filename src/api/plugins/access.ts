@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { AuthUser, TokenService } from '../../auth/tokens.js'
+import type { AuthThrottle } from '../../auth/failure-throttle.js'
+import type { SessionValidator } from '../../auth/sessions.js'
+import type { AuthUser, TokenClaims, TokenService } from '../../auth/tokens.js'
 import type { Role } from '../../domain.js'
 import { AppError } from '../../errors.js'
 import type { AuthDevice } from '../../services/device.service.js'
@@ -22,7 +24,7 @@ declare module 'fastify' {
     tokenInPath?: boolean
   }
   interface FastifyRequest {
-    user: AuthUser | null
+    user: TokenClaims | null
     /** The vehicle a `device` route's token belongs to. */
     device: AuthDevice | null
   }
@@ -54,6 +56,10 @@ function extractToken(request: FastifyRequest, allowQuery: boolean): string | un
 
 export interface AccessOptions {
   tokens: TokenService
+  /** Revocation: the token's account must still exist, be enabled and have its role and version. */
+  sessions: Pick<SessionValidator, 'assertCurrent'>
+  /** Device-token failures share the sign-ins' budget (per client address). */
+  throttle: Pick<AuthThrottle, 'retryAfter' | 'fail'>
   /** Resolves a device token to its (active) vehicle; undefined when it is not valid. */
   devices: { authenticate(token: string): Promise<AuthDevice | undefined> }
   publicPrefixes?: string[]
@@ -94,14 +100,23 @@ async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
       const fromPath = config.tokenInPath ? (request.params as { token?: unknown }).token : undefined
       const token = typeof fromPath === 'string' && fromPath ? fromPath : extractToken(request, false)
       if (!token) throw new AppError('DEVICE_TOKEN_REQUIRED')
+      const attempt = { address: request.ip }
+      const wait = opts.throttle.retryAfter('device', attempt)
+      if (wait !== undefined) {
+        throw new AppError('AUTH_THROTTLED', undefined, undefined, { retryAfterSeconds: wait })
+      }
       const device = await opts.devices.authenticate(token)
-      if (!device) throw new AppError('DEVICE_TOKEN_INVALID')
+      if (!device) {
+        opts.throttle.fail('device', attempt)
+        throw new AppError('DEVICE_TOKEN_INVALID')
+      }
       request.device = device
       return
     }
     const token = extractToken(request, config.tokenInQuery === true)
     if (!token) throw new AppError('AUTH_REQUIRED')
     const user = await opts.tokens.verify(token)
+    await opts.sessions.assertCurrent(user)
     request.user = user
     if (access !== 'authenticated' && !access.includes(user.role)) throw new AppError('FORBIDDEN')
   })
@@ -116,7 +131,7 @@ export function callingDevice(request: FastifyRequest): AuthDevice {
 }
 
 /** The signed-in caller of a route whose access is not public. */
-export function caller(request: FastifyRequest): AuthUser {
+export function caller(request: FastifyRequest): TokenClaims {
   if (!request.user) throw new AppError('AUTH_REQUIRED')
   return request.user
 }

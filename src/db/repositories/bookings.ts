@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { BookingStatus } from '../../domain.js'
+import { AppError } from '../../errors.js'
 import type { Db } from '../client.js'
 import type { ServiceBooking } from '../schema.js'
 import type { Viewer } from './vehicles.js'
@@ -12,6 +13,11 @@ export interface BookingDetails {
   anomalyEventId?: string | null
   createdBy?: string | null
   idempotencyKey?: string | null
+  /**
+   * Refuse (TOO_MANY_OPEN_BOOKINGS) when the vehicle already holds `limit` live bookings after
+   * `after`. Counted under a lock on the vehicle's row, so concurrent requests cannot overshoot.
+   */
+  maxOpen?: { limit: number; after: Date }
 }
 
 /** A booking with what a person needs to read it: the vehicle, its owner and the centre's name. */
@@ -40,6 +46,32 @@ export interface TakenSlot {
   taken: number
 }
 
+function insertBooking(
+  db: Db,
+  vehicleId: string,
+  slotTime: Date | string,
+  status: BookingStatus,
+  details: BookingDetails,
+  centerId: string,
+): Promise<ServiceBooking> {
+  return db
+    .insertInto('service_bookings')
+    .values({
+      vehicle_id: vehicleId,
+      service_center_id: centerId,
+      appointment_time: slotTime,
+      status,
+      bay: details.bay ?? 1,
+      customer_notes: details.notes ?? null,
+      source: details.source ?? 'customer',
+      anomaly_event_id: details.anomalyEventId ?? null,
+      created_by: details.createdBy ?? null,
+      idempotency_key: details.idempotencyKey ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
 export function bookingsRepository(db: Db) {
   // Ownership is applied inside the query, so a customer never reads another owner's row.
   const visibleTo = (viewer: Viewer | undefined) => {
@@ -66,22 +98,25 @@ export function bookingsRepository(db: Db) {
       const centerId =
         details.serviceCenterId ??
         (await db.selectFrom('service_centers').select('id').orderBy('name').executeTakeFirstOrThrow()).id
-      return db
-        .insertInto('service_bookings')
-        .values({
-          vehicle_id: vehicleId,
-          service_center_id: centerId,
-          appointment_time: slotTime,
-          status,
-          bay: details.bay ?? 1,
-          customer_notes: details.notes ?? null,
-          source: details.source ?? 'customer',
-          anomaly_event_id: details.anomalyEventId ?? null,
-          created_by: details.createdBy ?? null,
-          idempotency_key: details.idempotencyKey ?? null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow()
+      const { maxOpen } = details
+      if (!maxOpen) return insertBooking(db, vehicleId, slotTime, status, details, centerId)
+      return db.transaction().execute(async (trx) => {
+        await trx.selectFrom('vehicles').select('id').where('id', '=', vehicleId).forUpdate().execute()
+        const open = await trx
+          .selectFrom('service_bookings')
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .where('vehicle_id', '=', vehicleId)
+          .where('status', 'in', ['PENDING', 'CONFIRMED'])
+          .where('appointment_time', '>', maxOpen.after)
+          .executeTakeFirstOrThrow()
+        if (Number(open.n) >= maxOpen.limit) {
+          throw new AppError(
+            'TOO_MANY_OPEN_BOOKINGS',
+            `That vehicle already has ${maxOpen.limit} open bookings; complete or cancel one first`,
+          )
+        }
+        return insertBooking(trx, vehicleId, slotTime, status, details, centerId)
+      })
     },
 
     /** The spec's `get_bookings(status)`: one status, several, or all; soonest first. */

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Db } from '../client.js'
 import type { NewUser, User, UserUpdate } from '../schema.js'
 
@@ -24,9 +25,24 @@ export function usersRepository(db: Db) {
         .executeTakeFirstOrThrow()
     },
 
-    updateUser(id: string, patch: UserUpdate): Promise<User | undefined> {
+    /** With `revoke`, also bumps the token version: every token issued so far stops working. */
+    updateUser(id: string, patch: UserUpdate, revoke = false): Promise<User | undefined> {
       const values = patch.email === undefined ? patch : { ...patch, email: patch.email.trim().toLowerCase() }
-      return db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst()
+      return db
+        .updateTable('users')
+        .set(revoke ? { ...values, token_version: sql<number>`token_version + 1` } : values)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst()
+    },
+
+    /** What a token is checked against on every request. */
+    sessionState(id: string) {
+      return db
+        .selectFrom('users')
+        .select(['role', 'token_version', 'disabled_at'])
+        .where('id', '=', id)
+        .executeTakeFirst()
     },
 
     async countUsers(): Promise<number> {

@@ -14,7 +14,12 @@ export class ApiError extends Error {
   }
 }
 
-const SIGN_IN_AGAIN = new Set(['AUTH_TOKEN_EXPIRED', 'AUTH_TOKEN_INVALID', 'AUTH_REQUIRED'])
+const SIGN_IN_AGAIN = new Set([
+  'AUTH_TOKEN_EXPIRED',
+  'AUTH_TOKEN_INVALID',
+  'AUTH_TOKEN_REVOKED',
+  'AUTH_REQUIRED',
+])
 
 /** A dead token ends the session everywhere: back to login, remembering where the user was. */
 export function endSession(reason: 'expired' | 'signed-out' = 'expired'): void {

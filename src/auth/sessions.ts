@@ -1,0 +1,106 @@
+import type { Role } from '../domain.js'
+import { AppError } from '../errors.js'
+import type { TokenClaims } from './tokens.js'
+
+/** What a token is checked against: the account's row, or undefined when it is gone. */
+export interface SessionSource {
+  sessionState(
+    userId: string,
+  ): Promise<{ role: Role; token_version: number; disabled_at: Date | null } | undefined>
+}
+
+type SessionRow = Awaited<ReturnType<SessionSource['sessionState']>>
+
+interface Cached {
+  state: { role: Role; version: number; disabled: boolean } | undefined
+  row: SessionRow
+  expiresAt: number
+}
+
+export interface SessionStats {
+  checks: number
+  lookups: number
+  revoked: number
+  cached: number
+}
+
+/**
+ * Is a signed, unexpired token still a live session? Only if its account exists, is not
+ * disabled, still has the token's role and still has the token's version. The answer per account
+ * is cached for `cacheMs` (one query per account per few seconds, not per request); a change made
+ * in this process drops it at once and tells the account's open WebSockets (`onRevoke`). A change
+ * made elsewhere (another instance, SQL) takes effect within `cacheMs`.
+ */
+export class SessionValidator {
+  private readonly cache = new Map<string, Cached>()
+  private readonly listeners = new Map<string, Set<() => void>>()
+  private readonly stats_ = { checks: 0, lookups: 0, revoked: 0 }
+  /** Bumped by every revocation: a lookup that raced one is answered but not cached. */
+  private generation = 0
+
+  constructor(
+    private readonly source: SessionSource,
+    private readonly options: { cacheMs: number; now?: () => number; maxEntries?: number },
+  ) {}
+
+  get stats(): SessionStats {
+    return { ...this.stats_, cached: this.cache.size }
+  }
+
+  /** Throws AUTH_TOKEN_EXPIRED or AUTH_TOKEN_REVOKED. */
+  async assertCurrent(claims: TokenClaims): Promise<void> {
+    this.stats_.checks++
+    if (claims.expiresAt <= this.now()) throw new AppError('AUTH_TOKEN_EXPIRED')
+    const state = await this.state(claims.id)
+    if (!state || state.disabled || state.role !== claims.role || state.version !== claims.tokenVersion) {
+      this.stats_.revoked++
+      throw new AppError('AUTH_TOKEN_REVOKED')
+    }
+  }
+
+  /** The account changed in a way that ends its sessions: forget it and close its sockets now. */
+  revoked(userId: string): void {
+    this.generation++
+    this.cache.delete(userId)
+    for (const listener of [...(this.listeners.get(userId) ?? [])]) listener()
+  }
+
+  /** Calls `listener` when `userId`'s sessions are revoked in this process; returns the unsubscribe. */
+  onRevoke(userId: string, listener: () => void): () => void {
+    const set = this.listeners.get(userId) ?? new Set()
+    set.add(listener)
+    this.listeners.set(userId, set)
+    return () => {
+      set.delete(listener)
+      if (set.size === 0 && this.listeners.get(userId) === set) this.listeners.delete(userId)
+    }
+  }
+
+  private async state(userId: string): Promise<Cached['state']> {
+    const now = this.now()
+    const hit = this.cache.get(userId)
+    if (hit && hit.expiresAt > now) return hit.state
+    const generation = this.generation
+    this.stats_.lookups++
+    // During a database outage the last known answer stands (a revocation made in this process
+    // has dropped it already); with none, the request fails like any other that needs the database.
+    const row = await this.source.sessionState(userId).catch((err) => {
+      if (hit && generation === this.generation) return hit.row
+      throw err
+    })
+    const state = row && { role: row.role, version: row.token_version, disabled: row.disabled_at !== null }
+    if (this.options.cacheMs > 0 && generation === this.generation) {
+      this.cache.delete(userId)
+      if (this.cache.size >= (this.options.maxEntries ?? 50_000)) {
+        const oldest = this.cache.keys().next().value
+        if (oldest !== undefined) this.cache.delete(oldest)
+      }
+      this.cache.set(userId, { state, row, expiresAt: now + this.options.cacheMs })
+    }
+    return state
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now()
+  }
+}
