@@ -25,7 +25,6 @@ interface Manifest {
 
 interface Logger {
   warn(obj: object, msg?: string): void
-  info?(obj: object, msg?: string): void
 }
 
 let installed: Promise<string> | undefined
@@ -117,6 +116,11 @@ export async function readSnapshot(path: string, log?: Logger): Promise<Blob | u
       { snapshot: path, bytes: tar.byteLength, expected_bytes: manifest.bytes },
       'PGlite snapshot corrupt (size or checksum): ignored, running initdb',
     )
+    return undefined
+  }
+  // Not a tarball at all (PGlite would take it for gzip, and zlib's error escapes as uncaught).
+  if (tar.subarray(257, 262).toString('latin1') !== 'ustar') {
+    log?.warn({ snapshot: path }, 'PGlite snapshot is not a tarball: ignored, running initdb')
     return undefined
   }
   return new Blob([tar])
