@@ -1,8 +1,10 @@
 // `npm start` runs this first: it compiles src/ to dist/ only when dist/ is missing or older
 // than a source file, and copies the SQL migrations beside the compiled code. It does the same for
 // the dashboards: web/ is built into web/dist/ when that is missing or older than a file in web/.
-import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, readdirSync, statSync } from 'node:fs'
+// And the PGlite snapshot new embedded databases start from (src/db/pglite-snapshot.ts), when it
+// is missing, from another PGlite release or older than the migrations.
+import { execFileSync, spawn } from 'node:child_process'
+import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 function newestMtime(dir, skip = new Set()) {
@@ -28,6 +30,36 @@ if (stale) {
   cpSync('src/db/migrations', 'dist/db/migrations', { recursive: true })
 }
 
+// The path src/server.ts reads (PGLITE_SNAPSHOT); `.tar` and `.json` beside each other.
+const snapshot = '.data/cache/pglite-snapshot'
+function snapshotStale() {
+  try {
+    const manifest = JSON.parse(readFileSync(`${snapshot}.json`, 'utf8'))
+    const pglite = JSON.parse(readFileSync('node_modules/@electric-sql/pglite/package.json', 'utf8'))
+    const migrations = readdirSync('src/db/migrations')
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+      .map((f) => f.replace(/\.sql$/, ''))
+    return (
+      manifest.pglite !== pglite.version ||
+      JSON.stringify(manifest.migrations) !== JSON.stringify(migrations) ||
+      statSync(`${snapshot}.tar`).size !== manifest.bytes
+    )
+  } catch {
+    return true
+  }
+}
+// Alongside the dashboards' build (it is mostly initdb, one core). A failure is only a warning:
+// the server then runs initdb itself, as it did before snapshots.
+const snapshotDone = snapshotStale()
+  ? new Promise((resolve) => {
+      process.stdout.write('writing the PGlite snapshot (initdb + migrations)...\n')
+      const child = spawn(process.execPath, ['dist/db/snapshot-cli.js', snapshot], { stdio: 'inherit' })
+      child.on('error', (err) => resolve(String(err)))
+      child.on('exit', (code) => resolve(code === 0 ? undefined : `exit code ${code}`))
+    })
+  : Promise.resolve(undefined)
+
 // web/dist/index.html is rewritten by every build, so its time says when the last one ran.
 const webStamp = 'web/dist/index.html'
 const webSkip = new Set(['web/dist', 'web/node_modules'])
@@ -45,4 +77,9 @@ if (webStale) {
       stdio: 'inherit',
     },
   )
+}
+
+const snapshotFailure = await snapshotDone
+if (snapshotFailure) {
+  process.stderr.write(`PGlite snapshot not written (${snapshotFailure}): new databases run initdb\n`)
 }

@@ -11,6 +11,9 @@ import { type DemoSeedReport, seedDemoData } from './demo.js'
 /** Where the demo vehicles' device tokens go (gitignored, like the embedded database). */
 const DEVICE_TOKENS_FILE = '.data/device-tokens.json'
 
+/** What a new embedded database starts from instead of initdb; `scripts/ensure-build.mjs` writes it. */
+const PGLITE_SNAPSHOT = '.data/cache/pglite-snapshot'
+
 /**
  * Keeps the device tokens the seed just issued, merged by VIN into what the file held: they are
  * shown nowhere else (the database has only hashes). Owner-only permissions: they are secrets.
@@ -47,7 +50,7 @@ async function main(): Promise<void> {
   const started = Date.now()
   // Its own logger: the database is open before the app (and the app's logger) exists.
   const dbLog = pino({ level: config.logLevel }).child({ component: 'db' })
-  const db = await openDatabase(config.database, { logger: dbLog })
+  const db = await openDatabase(config.database, { logger: dbLog, pgliteSnapshot: PGLITE_SNAPSHOT })
   const migrations = await migrateToLatest(db.db)
   const seeded = config.seedDemo ? await seedDemoData(db.db) : undefined
   if (seeded && seeded.deviceTokens.length > 0) await saveDeviceTokens(seeded.deviceTokens)

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
 import { BENCH_JWT_SECRET } from './app.js'
@@ -34,6 +34,12 @@ export interface ServerProcess {
   base: string
   /** From spawn to the first 200 from /api/health. */
   healthyMs: number
+  /**
+   * CPU time (user + system, every thread) the process had used by then, from /proc (Linux); on a
+   * machine shared with other work it varies less than the wall time. Undefined elsewhere, and for
+   * `npm` (the server is npm's child).
+   */
+  cpuMs: number | undefined
   stop(): Promise<void>
 }
 
@@ -46,6 +52,7 @@ export async function startServer(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
+  cwd = ROOT,
 ): Promise<ServerProcess> {
   // npm runs the server as its child: the whole process group (ours, by its id) is stopped.
   const group = command === 'npm'
@@ -53,7 +60,7 @@ export async function startServer(
   const base = `http://127.0.0.1:${port}`
   const t0 = performance.now()
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -93,13 +100,25 @@ export async function startServer(
       const res = await fetch(`${base}/api/health`)
       if (res.status === 200) {
         const healthyMs = performance.now() - t0
+        const cpuMs = group ? undefined : processCpuMs(child.pid)
         await res.arrayBuffer()
-        return { child, base, healthyMs, stop }
+        return { child, base, healthyMs, cpuMs, stop }
       }
       await res.arrayBuffer()
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** utime + stime of a process, in ms, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
+function processCpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    // Field 3 is the first after the command; ticks are 1/100 s on Linux (USER_HZ).
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
   }
 }

@@ -1,12 +1,11 @@
-import { mkdir } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
-import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import copyStreams from 'pg-copy-streams'
 import type { DatabaseTarget } from '../config.js'
 import { connectionFailure } from './errors.js'
+import { openPGlite } from './pglite-snapshot.js'
 import type { Database } from './schema.js'
 
 export type Db = Kysely<Database>
@@ -47,6 +46,11 @@ export interface OpenOptions {
   logger?: Logger
   /** How long a query waits for a pooled connection before failing as unavailable. Default 5000. */
   connectTimeoutMs?: number
+  /**
+   * PGlite only: a snapshot (`pglite-snapshot.ts`, path without extension) that a new database
+   * starts from instead of running initdb. Unusable or absent: initdb, as without it.
+   */
+  pgliteSnapshot?: string
 }
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<DbHandle> {
@@ -123,9 +127,10 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
         }),
     })
   }
-  if (target.dataDir) await mkdir(target.dataDir, { recursive: true })
-  const pglite = target.dataDir ? new PGlite(target.dataDir) : new PGlite()
-  await pglite.waitReady
+  const pglite = await openPGlite(target.dataDir, {
+    snapshot: options.pgliteSnapshot,
+    logger: options.logger,
+  })
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
   const fromBlob = (statement: string) => statement.replace('FROM STDIN', "FROM '/dev/blob'")
   return handle('pglite', db, {

@@ -40,22 +40,32 @@ export interface SeedReport {
   serviceCenters: number
 }
 
+const NOT_SEEDED: SeedReport = { seeded: false, users: 0, vehicles: 0, serviceCenters: 0 }
+
+async function hasUsers(db: Db): Promise<boolean> {
+  return (await db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined
+}
+
 /**
  * Seeds accounts, service centres and vehicles into an EMPTY database, in one transaction. A
- * database that already has users is left alone, so restarts and real data are safe.
+ * database that already has users is left alone, so restarts and real data are safe. `input` may
+ * be a function: it is then called only for an empty database, so that a restart skips building
+ * it (password hashing, slow on purpose), and before the transaction opens, so that it holds no lock.
  */
-export async function seedDatabase(db: Db, input: SeedInput): Promise<SeedReport> {
-  const { accounts, vehicles } = input
+export async function seedDatabase(
+  db: Db,
+  input: SeedInput | (() => Promise<SeedInput>),
+): Promise<SeedReport> {
+  const seed = typeof input !== 'function' ? input : (await hasUsers(db)) ? undefined : await input()
+  if (!seed) return NOT_SEEDED
+  const { accounts, vehicles } = seed
   return db.transaction().execute(async (trx) => {
-    const existing = await trx
-      .selectFrom('users')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow()
-    if (Number(existing.n) > 0) return { seeded: false, users: 0, vehicles: 0, serviceCenters: 0 }
+    // Checked again inside: another process may have seeded meanwhile.
+    if (await hasUsers(trx)) return NOT_SEEDED
 
     const centers = await trx
       .insertInto('service_centers')
-      .values([...input.serviceCenters])
+      .values([...seed.serviceCenters])
       .returningAll()
       .execute()
     const users = await trx
