@@ -31,7 +31,12 @@ const kinds: DbKind[] = (await postgresAvailable()) ? ['postgres', 'pglite'] : [
 if (!kinds.includes('postgres')) bench.note('PostgreSQL was not reachable: its rows are missing')
 bench.set('postgres', await postgresVersion())
 const built = ensureBuild()
-const serverArgs = built ? ['dist/server.js'] : ['--import', 'tsx', 'src/server.ts']
+// `--cpu-prof-dir=DIR`: the server writes a CPU profile there when it stops (read it with profile-top.ts).
+const profDir = process.argv.find((a) => a.startsWith('--cpu-prof-dir='))
+const serverArgs = [
+  ...(profDir ? ['--cpu-prof', profDir] : []),
+  ...(built ? ['dist/server.js'] : ['--import', 'tsx', 'src/server.ts']),
+]
 if (!built) bench.note('the build failed: the server ran from src/ through tsx')
 const VEHICLES = 1000
 const PER_BATCH = 1000
