@@ -25,6 +25,9 @@ if (process.argv.includes('--report')) {
 const ALL = [
   'pipeline',
   'storage',
+  'http-intake',
+  'range',
+  'mqtt',
   'latency',
   'fanout',
   'memory',
