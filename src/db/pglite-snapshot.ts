@@ -189,9 +189,9 @@ export async function openPGlite(
   if (tar) {
     let pglite: PGlite | undefined
     try {
-      if (dataDir === null) pglite = new PGlite({ loadDataDir: new Blob([tar]) })
+      if (dataDir === null) pglite = new PGlite({ loadDataDir: new Blob([new Uint8Array(tar)]) })
       else if (unpackInto(tar, dataDir)) pglite = new PGlite(dataDir)
-      else pglite = new PGlite(dataDir, { loadDataDir: new Blob([tar]) })
+      else pglite = new PGlite(dataDir, { loadDataDir: new Blob([new Uint8Array(tar)]) })
       await pglite.waitReady
       await pglite.query('SELECT 1')
       return pglite
