@@ -90,13 +90,19 @@ export function createServices(options: ServiceOptions): Services {
   })
   const devices = new DeviceService(repos)
   const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline })
-  const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate })
-  const agents = createAgents({ config, repos, bus, log, runs: options.runs })
+  const agents = createAgents({ config, repos, bus, log, runs: options.runs, telemetry: ingest.series })
+  const { analytics } = agents
+  const hooks = {
+    throttledFor: (vin: string) => analytics.throttledFor(vin),
+    onRejected: (vin: string, codes: string[]) => analytics.observeRejectedReadings(vin, codes),
+  }
+  const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate, hooks })
   ingest.pipeline.addObserver(agents.episodes)
   const health = new Map<string, () => unknown>([
     ...Object.entries(probes),
     ['agents', () => agents.episodes.stats],
     ['ueba_audit', () => agents.agents.ueba.auditStats],
+    ['ueba_analytics', () => agents.analyticsStore.stats],
     ['device_auth', () => devices.stats],
     ['device_intake', () => intake.stats],
   ])
@@ -105,6 +111,7 @@ export function createServices(options: ServiceOptions): Services {
     bus,
     log,
     devices,
+    hooks,
     onRefusal: (r) => agents.agents.ueba.record(mqttAuditEvent(r), { urgent: false }),
   })
   if (mqtt) health.set('mqtt', () => mqtt.stats)
@@ -138,6 +145,8 @@ export function createServices(options: ServiceOptions): Services {
       await ingest.maintenance.start()
       // Audit rows an earlier life left in the spool go in before any new one.
       await agents.agents.ueba.open()
+      // Baselines, scores and quarantines of the last life hold before any traffic is judged.
+      await agents.analyticsStore.start()
       void ingest.rollups.catchUp()
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
@@ -164,6 +173,7 @@ export function createServices(options: ServiceOptions): Services {
         )
         if (unwritten > 0)
           log.warn({ audit: agents.agents.ueba.auditStats }, 'audit rows not in the database at stop')
+        await agents.analyticsStore.stop()
         ingest.hub.close()
         await ingest.writer.close({
           timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
