@@ -100,7 +100,8 @@ export class AgentCapabilities {
       const spec = OPERATIONS[operation as Operation] as Ops[Operation] | undefined
       const resource = spec?.resource ?? operation
       const ctx = { ...context, details: { ...context.details, operation } }
-      if (!spec || !(await this.ueba.authorize(agent, spec.access, resource, ctx)))
+      // An operation nobody has is refused and logged like one outside the grant.
+      if (!(await this.ueba.authorize(agent, spec?.access ?? 'invoke', resource, ctx)))
         throw new CapabilityDeniedError(agent, operation, resource)
       const fn = this.impl[operation as Operation] as (...a: unknown[]) => unknown
       return fn(...args)

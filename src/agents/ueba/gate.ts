@@ -162,11 +162,14 @@ export class UebaAgent {
    */
   async authorize(
     agent: string,
-    access: 'read' | 'write',
+    access: 'read' | 'write' | 'invoke',
     resource: string,
     context: UebaAttemptContext = {},
   ): Promise<boolean> {
-    const allowed = access === 'read' ? this.checkRead(agent, resource) : this.checkWrite(agent, resource)
+    const allowed =
+      access === 'read'
+        ? this.checkRead(agent, resource)
+        : access === 'write' && this.checkWrite(agent, resource)
     const event = agentEvent(agent, resource, allowed ? 'ALLOWED' : 'BLOCKED', context, access)
     const entry = this.record(allowed ? event : { ...event, reason: 'CAPABILITY_DENIED' }, {
       urgent: !allowed,
