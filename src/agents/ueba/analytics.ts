@@ -36,7 +36,7 @@ export interface AnalyticsOptions {
   /** Active minutes a rate baseline needs before it judges volume. Default 10. */
   warmupMinutes?: number
   thresholds?: Partial<Thresholds>
-  /** False: score and report, but refuse nobody (monitor mode). Default true. */
+  /** False: score and report, but take no response (monitor mode). Default true. */
   enforce?: boolean
   now?: () => number
   /** A response took effect: the caller records it and tells staff. */
@@ -252,6 +252,7 @@ export class BehaviourAnalytics {
   }
 
   private respond(entity: Entity): void {
+    if (!this.o.enforce) return
     const { thresholds: th, halfLifeMs } = this.o
     const now = this.o.now()
     const score = decayed(entity.score, Math.max(now, entity.score.at), halfLifeMs)
