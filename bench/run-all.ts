@@ -33,6 +33,7 @@ const ALL = [
   'detection',
   'rul',
   'audit',
+  'ueba',
 ]
 const only = process.argv
   .find((a) => a.startsWith('--only='))
