@@ -30,6 +30,11 @@ export interface Thresholds {
 export interface AnalyticsOptions {
   /** The score halves in this time. Default 24 h. */
   halfLifeMs?: number
+  /**
+   * A device's score halves faster (default 1 h, at most `halfLifeMs`): a flood's throttle should
+   * lapse within hours, while an agent's or a user's history weighs for a day.
+   */
+  deviceHalfLifeMs?: number
   /** Events, and time since first seen, before "first time" activity counts. Defaults 30 and 1 h. */
   warmupEvents?: number
   warmupMs?: number
@@ -72,6 +77,7 @@ export class BehaviourAnalytics {
   constructor(private readonly options: AnalyticsOptions = {}) {
     this.o = {
       halfLifeMs: options.halfLifeMs ?? 24 * 3_600_000,
+      deviceHalfLifeMs: Math.min(options.deviceHalfLifeMs ?? 3_600_000, options.halfLifeMs ?? Infinity),
       warmupEvents: options.warmupEvents ?? 30,
       warmupMs: options.warmupMs ?? 3_600_000,
       warmupMinutes: options.warmupMinutes ?? 10,
@@ -171,7 +177,7 @@ export class BehaviourAnalytics {
 
   get(id: string): EntityView | undefined {
     const e = this.entities.get(id)
-    return e && entityView(e, this.o.now(), this.o.halfLifeMs)
+    return e && entityView(e, this.o.now(), this.halfLife(e))
   }
 
   /** Entities by risk, highest first. */
@@ -180,7 +186,7 @@ export class BehaviourAnalytics {
     const views: EntityView[] = []
     for (const e of this.entities.values()) {
       if (filter.kind && e.kind !== filter.kind) continue
-      const view = entityView(e, now, this.o.halfLifeMs)
+      const view = entityView(e, now, this.halfLife(e))
       if (view.score >= (filter.minScore ?? 0)) views.push(view)
     }
     return views.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
@@ -200,7 +206,7 @@ export class BehaviourAnalytics {
     e.reasons.push({ at: new Date(now).toISOString(), rule: 'released', points: 0, detail: `by ${by}` })
     if (e.reasons.length > MAX_REASONS) e.reasons.shift()
     e.dirty = true
-    return entityView(e, now, this.o.halfLifeMs)
+    return entityView(e, now, this.halfLife(e))
   }
 
   /** Rows changed since the last call (entities and peer groups), marked clean. */
@@ -244,16 +250,21 @@ export class BehaviourAnalytics {
     return e
   }
 
+  private halfLife(e: Entity): number {
+    return e.kind === 'device' ? this.o.deviceHalfLifeMs : this.o.halfLifeMs
+  }
+
   private hit(entity: Entity, e: SeenEvent, rule: string, base: number, detail: string): void {
     const points = Math.round(base * entity.criticality * 10) / 10
-    raise(entity.score, points, e.t, this.o.halfLifeMs)
+    raise(entity.score, points, e.t, this.halfLife(entity))
     entity.reasons.push({ at: new Date(e.t).toISOString(), rule, points, detail })
     if (entity.reasons.length > MAX_REASONS) entity.reasons.shift()
   }
 
   private respond(entity: Entity): void {
     if (!this.o.enforce) return
-    const { thresholds: th, halfLifeMs } = this.o
+    const th = this.o.thresholds
+    const halfLifeMs = this.halfLife(entity)
     const now = this.o.now()
     const score = decayed(entity.score, Math.max(now, entity.score.at), halfLifeMs)
     const before = entityState(entity, now)
