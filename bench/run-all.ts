@@ -36,6 +36,7 @@ const ALL = [
   'detection',
   'rul',
   'audit',
+  'ueba',
 ]
 const only = process.argv
   .find((a) => a.startsWith('--only='))

@@ -27,6 +27,7 @@ import { guardedValidatorCompiler } from './api/plugins/validator.js'
 import serviceCentersRoutes from './api/service-centers.js'
 import telemetryRoutes from './api/telemetry.js'
 import uebaRoutes from './api/ueba.js'
+import uebaEntitiesRoutes from './api/ueba-entities.js'
 import usersRoutes from './api/users.js'
 import vehiclesRoutes from './api/vehicles.js'
 import webRoutes, { WEB_ASSETS_PREFIX } from './api/web.js'
@@ -131,6 +132,8 @@ export async function buildApp({
     throttle: services.throttle,
     devices: services.devices,
     publicPrefixes: [WEB_ASSETS_PREFIX],
+    standing: (userId) => services.analytics.userAccess(userId),
+    stepUpDelayMs: config.ueba.stepUpDelayMs,
   })
   await app.register(auditPlugin, {
     // Nobody waits for these rows (the answer is sent): they join the next group commit.
@@ -148,6 +151,7 @@ export async function buildApp({
   await app.register(telemetryRoutes)
   await app.register(chatRoutes)
   await app.register(uebaRoutes)
+  await app.register(uebaEntitiesRoutes)
   await app.register(feedbackRoutes)
   await app.register(alarmsRoutes)
   await app.register(bookingsRoutes)

@@ -101,8 +101,13 @@ export function createServices(options: ServiceOptions): Services {
   const sessions = new SessionValidator(repos.users, { cacheMs: config.auth.sessionCacheMs })
   const throttle = new AuthThrottle(config.auth)
   const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline, sessions })
-  const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate })
-  const agents = createAgents({ config, repos, bus, log, runs: options.runs })
+  const agents = createAgents({ config, repos, bus, log, runs: options.runs, telemetry: ingest.series })
+  const { analytics } = agents
+  const hooks = {
+    throttledFor: (vin: string) => analytics.throttledFor(vin),
+    onRejected: (vin: string, codes: string[]) => analytics.observeRejectedReadings(vin, codes),
+  }
+  const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate, hooks })
   ingest.pipeline.addObserver(agents.episodes)
   const dataQuality = new DataQualityMonitor({ repos, bus, log }, config.dataQuality)
   ingest.pipeline.addObserver(dataQuality)
@@ -110,6 +115,7 @@ export function createServices(options: ServiceOptions): Services {
     ...Object.entries(probes),
     ['agents', () => agents.episodes.stats],
     ['ueba_audit', () => agents.agents.ueba.auditStats],
+    ['ueba_analytics', () => agents.analyticsStore.stats],
     ['device_auth', () => devices.stats],
     ['auth_throttle', () => throttle.stats],
     ['sessions', () => sessions.stats],
@@ -122,6 +128,7 @@ export function createServices(options: ServiceOptions): Services {
     log,
     devices,
     throttle,
+    hooks,
     onRefusal: (r) => agents.agents.ueba.record(mqttAuditEvent(r), { urgent: false }),
   })
   if (mqtt) health.set('mqtt', () => mqtt.stats)
@@ -158,6 +165,8 @@ export function createServices(options: ServiceOptions): Services {
       await ingest.maintenance.start()
       // Audit rows an earlier life left in the spool go in before any new one.
       await agents.agents.ueba.open()
+      // Baselines, scores and quarantines of the last life hold before any traffic is judged.
+      await agents.analyticsStore.start()
       void ingest.rollups.catchUp()
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
@@ -186,6 +195,7 @@ export function createServices(options: ServiceOptions): Services {
         if (unwritten > 0)
           log.warn({ audit: agents.agents.ueba.auditStats }, 'audit rows not in the database at stop')
         await dataQuality.drain()
+        await agents.analyticsStore.stop()
         ingest.hub.close()
         await ingest.writer.close({
           timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),

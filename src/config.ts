@@ -69,6 +69,14 @@ const EnvSchema = z.object({
   AUDIT_SPOOL_DIR: z.string().min(1).optional(),
   AUDIT_SPOOL_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   AUDIT_CHAIN_KEY: z.string().min(16).optional(),
+  /** Behaviour analytics: the risk score's half-life, and whether responses refuse anyone. */
+  UEBA_HALF_LIFE_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24),
+  UEBA_ENFORCE: bool.default(true),
+  UEBA_STEP_UP_DELAY_MS: z.coerce.number().int().min(0).max(30_000).default(1000),
   MQTT_SHARE_GROUP: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
@@ -162,6 +170,8 @@ export interface Config {
    * in-memory databases), how many may wait, and the hash chain's optional HMAC key.
    */
   audit: { spoolDir: string | null; spoolMaxRows: number; chainKey: string | undefined }
+  /** Behaviour analytics (agents/ueba/analytics.ts): decay, enforcement, a stepped-up user's delay. */
+  ueba: { halfLifeMs: number; enforce: boolean; stepUpDelayMs: number }
 }
 
 export class ConfigError extends Error {
@@ -253,6 +263,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       spoolDir: auditSpoolDir(e.AUDIT_SPOOL_DIR, databaseTarget(e.DATABASE_URL)),
       spoolMaxRows: e.AUDIT_SPOOL_MAX_ROWS,
       chainKey: e.AUDIT_CHAIN_KEY,
+    },
+    ueba: {
+      halfLifeMs: e.UEBA_HALF_LIFE_HOURS * 3_600_000,
+      enforce: e.UEBA_ENFORCE,
+      stepUpDelayMs: e.UEBA_STEP_UP_DELAY_MS,
     },
     mqtt: e.MQTT_ENABLED
       ? { port: e.MQTT_PORT, host: e.MQTT_HOST ?? e.HOST, url: e.MQTT_URL, shareGroup: e.MQTT_SHARE_GROUP }

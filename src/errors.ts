@@ -25,6 +25,10 @@ export const ERRORS = {
   },
   FORBIDDEN: { status: 403, message: 'Your role may not do this' },
   ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled; ask an administrator' },
+  ACCOUNT_LOCKED: {
+    status: 403,
+    message: 'This account is locked by security monitoring; staff can unlock it',
+  },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
   USER_NOT_FOUND: { status: 404, message: 'No such user' },
   VEHICLE_NOT_FOUND: { status: 404, message: 'No such vehicle' },
@@ -32,6 +36,7 @@ export const ERRORS = {
   ALARM_NOT_FOUND: { status: 404, message: 'No such alarm' },
   SERVICE_CENTER_NOT_FOUND: { status: 404, message: 'No such service centre' },
   INSIGHT_NOT_FOUND: { status: 404, message: 'No such insight' },
+  ENTITY_NOT_FOUND: { status: 404, message: 'No such monitored entity' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   URI_TOO_LONG: { status: 414, message: 'A path segment of the URL is too long' },
   WEBSOCKET_UPGRADE_REQUIRED: {
@@ -64,6 +69,10 @@ export const ERRORS = {
   CLIENT_ABORTED: {
     status: 499,
     message: 'The client closed the connection before the request was complete',
+  },
+  DEVICE_THROTTLED: {
+    status: 429,
+    message: 'This device is throttled by security monitoring (a flood or impossible readings)',
   },
   INTERNAL: { status: 500, message: 'Something went wrong on our side' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not answering' },

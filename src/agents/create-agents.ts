@@ -11,8 +11,11 @@ import { DataAnalysisAgent } from './detection/data-agent.js'
 import { loadRules } from './detection/rules.js'
 import { EpisodeManager } from './episodes/episode-manager.js'
 import { Notifier } from './episodes/notifier.js'
+import { AgentCapabilities, type TelemetryReader } from './graph/capabilities.js'
 import type { AgentDeps } from './graph/nodes.js'
 import { buildMasterGraph, type MasterGraph } from './master.js'
+import { BehaviourAnalytics } from './ueba/analytics.js'
+import { AnalyticsPersistence } from './ueba/analytics-store.js'
 import { UebaAgent, type UebaAttemptContext } from './ueba/gate.js'
 import { DiskSpool, MemorySpool } from './ueba/spool.js'
 import { DiagnosisAgent } from './workers/diagnosis-agent.js'
@@ -35,6 +38,10 @@ export interface AgentSystem {
   scheduling: SchedulingAgent
   /** Chat turns, from REST or the WebSocket. */
   conversation: Conversation
+  /** Behaviour analytics per entity, fed by the audit stream; its responses guard the agents, users, devices. */
+  analytics: BehaviourAnalytics
+  /** Loads analytics at start, writes it periodically and at stop. */
+  analyticsStore: AnalyticsPersistence
 }
 
 export interface AgentSystemDeps {
@@ -44,13 +51,15 @@ export interface AgentSystemDeps {
   log: FastifyBaseLogger
   /** Concurrent agent runs, see `EpisodeDeps`. */
   runs?: { maxConcurrentRuns?: number; maxConcurrentFollowUps?: number }
+  /** Raw telemetry reads, granted to the agents whose policy lists `telemetry_logs`. */
+  telemetry?: TelemetryReader
 }
 
 /**
  * Builds the agents, compiles the master graph and the episode manager. Every UEBA attempt is
  * pushed to manufacturers; blocked ones also go to all staff as a security event.
  */
-export function createAgents({ config, repos, bus, log, runs }: AgentSystemDeps): AgentSystem {
+export function createAgents({ config, repos, bus, log, runs, telemetry }: AgentSystemDeps): AgentSystem {
   const bookings = new BookingService({ repos, bus, log, limits: config.booking })
   const scheduling = new SchedulingAgent(repos, bookings)
   const notifier = new Notifier({ bus, repos })
@@ -68,6 +77,26 @@ export function createAgents({ config, repos, bus, log, runs }: AgentSystemDeps)
       onError: (err, attempt) => log.error({ err, attempt }, 'UEBA log write failed'),
     },
   )
+  const analytics = new BehaviourAnalytics({
+    halfLifeMs: config.ueba.halfLifeMs,
+    enforce: config.ueba.enforce,
+    // A response is itself on record (by the system, BLOCKED), which tells staff.
+    onResponse: (entity, response) =>
+      ueba.record({
+        actor: { kind: 'system', id: 'ueba', label: 'ueba' },
+        action: 'ueba_response',
+        resource: entity.id,
+        decision: 'BLOCKED',
+        reason: response.toUpperCase(),
+        details: { score: entity.score, band: entity.band, reasons: entity.reasons.slice(0, 5) },
+      }),
+  })
+  ueba.subscribe((entry) => analytics.observeLog(entry))
+  ueba.useGuard(analytics)
+  const analyticsStore = new AnalyticsPersistence(analytics, repos.uebaEntities, {
+    onError: (err) => log.error({ err }, 'UEBA analytics write failed; will retry'),
+  })
+  const rca = new RCAAgent(repos.rca)
   const agents: AgentDeps = {
     analyzer: new DataAnalysisAgent(loadRules(config.rulesPath)),
     diagnoser: new DiagnosisAgent(),
@@ -76,13 +105,14 @@ export function createAgents({ config, repos, bus, log, runs }: AgentSystemDeps)
     }),
     scheduling,
     bookings,
-    rca: new RCAAgent(repos.rca),
+    rca,
     ueba,
+    capabilities: new AgentCapabilities(ueba, { repos, bookings, scheduling, rca, telemetry }),
     repos,
   }
   const graph = buildMasterGraph(agents)
   const episodes = new EpisodeManager({ analyzer: agents.analyzer, graph, repos, notifier, log, ...runs })
   const chat = new ChatAgent({ repos, scheduling, bookings, engagement: agents.engagement })
   const conversation = new Conversation({ agent: chat, bookings, repos })
-  return { agents, graph, episodes, notifier, bookings, scheduling, conversation }
+  return { agents, graph, episodes, notifier, bookings, scheduling, conversation, analytics, analyticsStore }
 }

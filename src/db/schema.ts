@@ -170,6 +170,24 @@ export interface UebaChainTable {
   hash: string | null
 }
 
+/** Behaviour analytics of one entity or peer group (see agents/ueba/entity.ts for `model`). */
+export interface UebaEntitiesTable {
+  id: string
+  kind: 'agent' | 'user' | 'device' | 'peer_group'
+  label: string
+  state: 'active' | 'quarantined' | 'locked'
+  score: number
+  score_at: Timestamp
+  reasons: Json<unknown[]>
+  model: Json<Record<string, unknown>>
+  events: ColumnType<string, string | number, string | number>
+  first_seen: Timestamp
+  last_seen: Timestamp
+  released_at: Date | null
+  released_by: string | null
+  updated_at: DefaultTimestamp
+}
+
 export interface ChatMessagesTable {
   id: Generated<string>
   vehicle_id: string
@@ -207,6 +225,7 @@ export interface Database {
   manufacturing_insights: ManufacturingInsightsTable
   ueba_logs: UebaLogsTable
   ueba_chain: UebaChainTable
+  ueba_entities: UebaEntitiesTable
   chat_messages: ChatMessagesTable
   booking_feedback: BookingFeedbackTable
 }

@@ -117,6 +117,9 @@ const SECURITY_TEXT: Record<string, string> = {
   transition: SECURITY_MESSAGE,
   write: 'SECURITY: Unauthorized write blocked',
   api_request: 'SECURITY: Unauthorized request blocked',
+  read: 'SECURITY: Unauthorized read blocked',
+  run: 'SECURITY: Quarantined agent refused',
+  ueba_response: 'SECURITY: Risk threshold crossed; response taken',
 }
 
 /** The one builder of each fan-out message: its shape and its audience. */

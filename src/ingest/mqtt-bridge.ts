@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { EventBus } from './event-bus.js'
+import type { IntakeHooks } from './intake-hooks.js'
 import { MqttIntakeBase } from './mqtt-intake.js'
 import { vinOfTelemetryTopic } from './mqtt-payload.js'
 import type { IngestionPipeline } from './pipeline.js'
@@ -20,7 +21,7 @@ export class MqttBridge extends MqttIntakeBase {
   private client: MqttClient | undefined
 
   constructor(
-    deps: { pipeline: IngestionPipeline; bus: EventBus; log: FastifyBaseLogger },
+    deps: { pipeline: IngestionPipeline; bus: EventBus; log: FastifyBaseLogger; hooks?: IntakeHooks },
     private readonly url: string,
     private readonly shareGroup: string,
     private readonly clientId = `autonoma-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,

@@ -3,6 +3,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes'
 import type { FastifyBaseLogger } from 'fastify'
 import type { AuthThrottle } from '../auth/failure-throttle.js'
 import type { EventBus } from './event-bus.js'
+import type { IntakeHooks } from './intake-hooks.js'
 import { errorReport, type PayloadOutcome, takePayload, topics, vinOfTelemetryTopic } from './mqtt-payload.js'
 import type { IngestionPipeline } from './pipeline.js'
 
@@ -40,6 +41,8 @@ export interface MqttStats {
   refusedConnections: number
   refusedPublishes: number
   refusedSubscriptions: number
+  /** Messages of throttled devices (not acknowledged: sent again later). */
+  throttled: number
   alertsPublished: number
 }
 
@@ -49,7 +52,12 @@ export abstract class MqttIntakeBase {
   private readonly unsubscribe: () => void
 
   constructor(
-    protected readonly deps: { pipeline: IngestionPipeline; bus: EventBus; log: FastifyBaseLogger },
+    protected readonly deps: {
+      pipeline: IngestionPipeline
+      bus: EventBus
+      log: FastifyBaseLogger
+      hooks?: IntakeHooks
+    },
     mode: MqttStats['mode'],
   ) {
     this.stats_ = {
@@ -65,6 +73,7 @@ export abstract class MqttIntakeBase {
       refusedConnections: 0,
       refusedPublishes: 0,
       refusedSubscriptions: 0,
+      throttled: 0,
       alertsPublished: 0,
     }
     // Every alert of a vehicle also goes to its unit, on vehicles/{vin}/alerts.
@@ -98,16 +107,22 @@ export abstract class MqttIntakeBase {
    */
   protected async take(vin: string, payload: Buffer): Promise<void> {
     this.stats_.messages++
+    const wait = this.deps.hooks?.throttledFor?.(vin) ?? 0
+    if (wait > 0 && ++this.stats_.throttled)
+      throw new Error(`device throttled for ${wait} s; not acknowledged`)
     const outcome: PayloadOutcome = await takePayload(this.deps.pipeline, vin, payload)
     let later = 0
+    const impossible: string[] = []
     for (const r of outcome.results) {
       if (r.status === 'stored') this.stats_.stored++
       else if (r.status === 'duplicate') this.stats_.duplicates++
       else {
         this.stats_.rejected++
         if (SEND_AGAIN.has(r.code)) later++
+        else impossible.push(r.code)
       }
     }
+    if (impossible.length > 0) this.deps.hooks?.onRejected?.(vin, impossible)
     if (outcome.refused) this.stats_.rejected++
     if (later > 0) {
       this.deps.log.info({ vin, readings: later }, 'mqtt message not acknowledged: readings refused for now')
@@ -143,6 +158,7 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
       bus: EventBus
       log: FastifyBaseLogger
       devices: DeviceAuthenticator
+      hooks?: IntakeHooks
       /** Told of every refusal (the composition root records them in the audit log). */
       onRefusal?: (refusal: MqttRefusal) => void
       /** Failed CONNECTs share the HTTP device routes' budget: per VIN and per client address. */

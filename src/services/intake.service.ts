@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js'
+import type { IntakeHooks } from '../ingest/intake-hooks.js'
 import type { SubmitResult } from '../ingest/pipeline.js'
 import { TokenBuckets } from '../lib/token-bucket.js'
 import { type IntakeResult, MAX_READINGS_PER_REQUEST, type ReadingRejection } from '../schemas/intake.js'
@@ -13,6 +14,8 @@ export interface ReadingSink {
 export interface IntakeOptions {
   rate: { perSecond: number; burst: number }
   now?: () => number
+  /** Behaviour analytics: seconds a throttled device waits, and readings refused as impossible. */
+  hooks?: IntakeHooks
 }
 
 /** Counts of one device's intake, shown by `/api/health` (`device_intake.devices[vin]`). */
@@ -38,6 +41,9 @@ export interface IntakeStats {
   devices: Record<string, DeviceIntakeCounts>
 }
 
+/** Refusals for now, not the device's fault: not fed to behaviour analytics. */
+const TRANSIENT: ReadonlySet<string> = new Set(['SHUTTING_DOWN', 'OVERLOADED'])
+
 /** Seconds a client is told to wait when the pipeline is full. */
 const BUSY_RETRY_SECONDS = 1
 
@@ -50,6 +56,7 @@ const BUSY_RETRY_SECONDS = 1
 export class IntakeService {
   private readonly buckets: TokenBuckets
   private readonly now: () => number
+  private readonly hooks: IntakeHooks
   private readonly totals = { requests: 0, accepted: 0, duplicates: 0, rejected: 0, rate_limited: 0, busy: 0 }
   private readonly perDevice = new Map<string, DeviceIntakeCounts>()
 
@@ -58,6 +65,7 @@ export class IntakeService {
     options: IntakeOptions,
   ) {
     this.now = options.now ?? Date.now
+    this.hooks = options.hooks ?? {}
     this.buckets = new TokenBuckets(options.rate.perSecond, options.rate.burst, this.now)
   }
 
@@ -92,6 +100,12 @@ export class IntakeService {
       this.totals.busy++
       throw new AppError('INTAKE_BUSY', undefined, undefined, { retryAfterSeconds: BUSY_RETRY_SECONDS })
     }
+    const throttled = this.hooks.throttledFor?.(device.vin) ?? 0
+    if (throttled > 0) {
+      this.totals.rate_limited++
+      counts.rate_limited++
+      throw new AppError('DEVICE_THROTTLED', undefined, undefined, { retryAfterSeconds: throttled })
+    }
     const wait = this.buckets.take(device.vin, items.length)
     if (wait > 0) {
       this.totals.rate_limited++
@@ -124,6 +138,8 @@ export class IntakeService {
     counts.duplicates += duplicates
     counts.rejected += rejected.length
     for (const r of rejected) counts.rejected_by_code[r.code] = (counts.rejected_by_code[r.code] ?? 0) + 1
+    const impossible = rejected.filter((r) => !TRANSIENT.has(r.code)).map((r) => r.code)
+    if (impossible.length > 0) this.hooks.onRejected?.(device.vin, impossible)
     this.totals.accepted += accepted
     this.totals.duplicates += duplicates
     this.totals.rejected += rejected.length

@@ -243,8 +243,10 @@ export class EpisodeManager implements ReadingObserver {
       { onDiagnosed: (diagnosed) => notifier.alert(diagnosed, vehicle) },
     )
     if (!final) return
-    if (final.error)
+    if (final.error) {
       this.deps.log.warn({ vin: vehicle.vin, error: final.error }, 'agent run ended with an error')
+      await notifier.fallback(final, vehicle)
+    }
     await notifier.announce(final, vehicle)
   }
 

@@ -8,6 +8,10 @@ import type { VehicleState } from '../graph/state.js'
 
 type Vehicle = VehicleLiveState['vehicle']
 
+export const FALLBACK_TEXT =
+  'We have noticed a possible issue with your vehicle. Our service team will contact you shortly ' +
+  'to arrange a check; no action is needed from you right now.'
+
 /**
  * What the agents tell people, in one place: the episode manager decides when, this builds the
  * messages (through the contract's builders) and publishes them.
@@ -50,6 +54,24 @@ export class Notifier {
     }
   }
 
+  /**
+   * A run the UEBA gate stopped: the owner still hears, in fixed words no agent wrote, that
+   * people will take it from here (once per episode and severity).
+   */
+  async fallback(final: VehicleState, vehicle: Vehicle): Promise<void> {
+    const eventId = final.anomaly_event_id
+    if (!eventId) return
+    const message = await this.deps.repos.chat.addMessage({
+      vehicleId: vehicle.id,
+      sender: 'agent',
+      content: FALLBACK_TEXT,
+      intent: 'fallback',
+      anomalyEventId: eventId,
+      dedupeKey: `fallback:${eventId}:${final.severity}`,
+    })
+    this.deps.bus.publish(messages.chat(message, vehicle))
+  }
+
   /** The readings recovered and the episode closed. */
   resolved(event: AnomalyEvent, vehicle: Vehicle): void {
     this.deps.bus.publish(
@@ -72,7 +94,8 @@ export class Notifier {
    */
   uebaLogged(log: UebaLogEntry, vin: string | null): void {
     this.deps.bus.publish(messages.ueba(log, vin))
-    const alarming = log.actor_kind === 'agent' || log.reason === 'FORBIDDEN'
+    const alarming =
+      log.actor_kind === 'agent' || log.reason === 'FORBIDDEN' || log.action_type === 'ueba_response'
     if (log.status === 'BLOCKED' && alarming) this.deps.bus.publish(messages.security(log, vin))
   }
 }

@@ -11,6 +11,7 @@ import type { DiagnosisAgent } from '../workers/diagnosis-agent.js'
 import type { CustomerEngagementAgent } from '../workers/engagement-agent.js'
 import type { RCAAgent } from '../workers/rca-agent.js'
 import type { SchedulingAgent } from '../workers/scheduling-agent.js'
+import { type AgentCapabilities, CapabilityDeniedError } from './capabilities.js'
 import { DEFAULT_ROUTERS, type NodeName, type Router } from './routers.js'
 import type { OfferedSlot, VehicleState, VehicleStateUpdate } from './state.js'
 
@@ -22,6 +23,8 @@ export interface AgentDeps {
   bookings: BookingService
   rca: RCAAgent
   ueba: UebaAgent
+  /** Each node's data access: only what its policy grants, checked and logged. */
+  capabilities: AgentCapabilities
   repos: Repositories
   /** Replaces routing decisions; used to prove that the gate stops a forced illegal transition. */
   routers?: Partial<Record<NodeName, Router>>
@@ -43,11 +46,7 @@ async function transition(
 ) {
   const router = deps.routers?.[source] ?? DEFAULT_ROUTERS[source]
   const target = router({ ...state, ...update } as VehicleState)
-  const verdict = await deps.ueba.gate(source, target, {
-    vehicleId: state.vehicle_id || null,
-    runId: state.run_id || null,
-    vin: state.vin || null,
-  })
+  const verdict = await deps.ueba.gate(source, target, runContext(state))
   if (!verdict.allowed) {
     return finish(deps, {
       ...update,
@@ -56,6 +55,27 @@ async function transition(
   }
   if (target === END) return finish(deps, update)
   return new Command({ update, goto: target })
+}
+
+function runContext(state: VehicleState) {
+  return { vehicleId: state.vehicle_id || null, runId: state.run_id || null, vin: state.vin || null }
+}
+
+/**
+ * A node as the graph runs it: refused outright while its agent is quarantined, and ended with
+ * `error` (not a crash) when it tries an operation outside its capability handle.
+ */
+function guarded(deps: AgentDeps, name: NodeName, node: GraphNode): GraphNode {
+  return async (state, config) => {
+    if (!(await deps.ueba.admit(name, runContext(state))))
+      return finish(deps, { error: `${SECURITY_MESSAGE}: ${name} is quarantined` })
+    try {
+      return await node(state, config)
+    } catch (err) {
+      if (!(err instanceof CapabilityDeniedError)) throw err
+      return finish(deps, { error: `${SECURITY_MESSAGE}: ${err.agent} -> ${err.resource}` })
+    }
+  }
 }
 
 async function finish(deps: AgentDeps, update: VehicleStateUpdate): Promise<Command> {
@@ -97,7 +117,15 @@ function slotLabel(iso: string): string {
 }
 
 export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
+  const nodes = plainNodes(deps)
+  const names = Object.keys(nodes) as NodeName[]
+  return Object.fromEntries(names.map((n) => [n, guarded(deps, n, nodes[n])])) as Record<NodeName, GraphNode>
+}
+
+function plainNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
   const now = deps.now ?? (() => new Date())
+  const can = <A extends NodeName>(agent: A, state: VehicleState) =>
+    deps.capabilities.for(agent, runContext(state))
   return {
     async data_analysis(state) {
       const a = analysisOf(deps, state)
@@ -114,6 +142,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
     },
 
     async diagnosis(state) {
+      const data = can('diagnosis', state)
       const d = deps.diagnoser.diagnose(
         {
           type: state.anomaly_type,
@@ -126,7 +155,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
       const severity = maxSeverity(state.severity, d.severity)
       let eventId = state.anomaly_event_id
       if (!eventId) {
-        const event = await deps.repos.anomalies.createAnomalyEvent(
+        const event = await data.createAnomaly(
           state.vehicle_id,
           state.anomaly_type ?? 'unclassified',
           severity,
@@ -140,9 +169,9 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
         )
         eventId = event.id
       } else if (SEVERITY_RANK[severity] > SEVERITY_RANK[state.severity]) {
-        await deps.repos.anomalies.raiseSeverity(eventId, severity)
+        await data.raiseSeverity(eventId, severity)
       }
-      await deps.repos.diagnoses.createDiagnosis(eventId, d.diagnosis_text, d.confidence, {
+      await data.createDiagnosis(eventId, d.diagnosis_text, d.confidence, {
         severity,
         component: d.component,
         recommendedAction: d.recommended_action,
@@ -171,7 +200,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
           rul: state.rul,
         },
       )
-      const message = await deps.repos.chat.addMessage({
+      const message = await can('customer_engagement', state).addMessage({
         vehicleId: state.vehicle_id,
         sender: 'agent',
         content,
@@ -187,15 +216,16 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
     },
 
     async scheduling(state) {
+      const data = can('scheduling', state)
       // One proposal per vehicle at a time: an upcoming booking already covers this episode.
-      const existing = await deps.repos.bookings.findUpcomingForVehicle(state.vehicle_id, now())
+      const existing = await data.findUpcomingBooking(state.vehicle_id, now())
       let bookingId = existing?.id ?? null
       let offered: OfferedSlot[] = []
       if (!existing) {
-        const slots = await deps.scheduling.checkAvailability(undefined, now(), { days: 14, limit: 12 })
+        const slots = await data.availableSlots(undefined, now(), { days: 14, limit: 12 })
         for (const slot of slots) {
           try {
-            const { booking } = await deps.bookings.book(slot.start, state.vehicle_id, {
+            const { booking } = await data.book(slot.start, state.vehicle_id, {
               serviceCenterId: slot.service_center_id,
               source: 'agent',
               anomalyEventId: state.anomaly_event_id,
@@ -221,7 +251,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
       }
       if (state.chat_message_id && bookingId) {
         const booked = offered[0]
-        await deps.repos.chat.setActions(
+        await data.setActions(
           state.chat_message_id,
           [
             {
@@ -252,10 +282,9 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
     },
 
     async rca(state) {
-      const ctx = { vehicleId: state.vehicle_id || null, runId: state.run_id || null, vin: state.vin || null }
-      const write = await deps.ueba.authorizeWrite('rca', 'manufacturing_insights', ctx)
-      if (!write.allowed) return finish(deps, { error: `${SECURITY_MESSAGE}: rca -> manufacturing_insights` })
-      const result = await deps.rca.analyzeFailure({ anomalyType: state.anomaly_type ?? 'unclassified' })
+      const result = await can('rca', state).analyzeFailure({
+        anomalyType: state.anomaly_type ?? 'unclassified',
+      })
       return transition(deps, 'rca', state, {
         insight_id: result.insight?.id ?? null,
         messages: result.insight

@@ -5,27 +5,17 @@ import type { NewUebaLog, UebaContext, UebaRepository } from '../../db/repositor
 import type { AuditActorKind, UebaLogEntry } from '../../db/schema.js'
 import type { UebaStatus } from '../../domain.js'
 import { AuditTrail, type AuditTrailOptions, type AuditTrailStats, auditTimestamp } from './audit.js'
+import { type AgentGuard, ALLOWED_READS, ALLOWED_TRANSITIONS, ALLOWED_WRITES } from './policy.js'
 
-/** The only transitions an agent run may take (the requirements' table). END is written `END`. */
-export const ALLOWED_TRANSITIONS: Readonly<Record<string, readonly string[]>> = {
-  data_analysis: ['diagnosis', END],
-  diagnosis: ['customer_engagement'],
-  customer_engagement: ['scheduling', END],
-  scheduling: ['rca', END],
-  rca: [END],
-}
-
-/**
- * What each agent may write. The customer-facing agent may write the conversation but never
- * manufacturing data; only RCA writes insights.
- */
-export const ALLOWED_WRITES: Readonly<Record<string, readonly string[]>> = {
-  data_analysis: ['anomaly_events'],
-  diagnosis: ['anomaly_events', 'diagnoses'],
-  customer_engagement: ['chat_messages'],
-  scheduling: ['service_bookings', 'chat_messages'],
-  rca: ['manufacturing_insights'],
-}
+export {
+  type AgentGuard,
+  type AgentName,
+  type AgentReads,
+  type AgentWrites,
+  ALLOWED_READS,
+  ALLOWED_TRANSITIONS,
+  ALLOWED_WRITES,
+} from './policy.js'
 
 export interface UebaVerdict {
   allowed: boolean
@@ -120,6 +110,7 @@ function storable(row: NewUebaLog, force = false): NewUebaLog {
 export class UebaAgent {
   private readonly trail: AuditTrail<NewUebaLog>
   private readonly listeners = new Set<UebaListener['onLogged']>()
+  private guard: AgentGuard | undefined
 
   constructor(
     repo: Pick<UebaRepository, 'insertUebaLogs'>,
@@ -143,6 +134,48 @@ export class UebaAgent {
   subscribe(listener: UebaListener['onLogged']): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** Consulted before each agent node runs; set once analytics exists. */
+  useGuard(guard: AgentGuard): void {
+    this.guard = guard
+  }
+
+  /**
+   * May `agent`'s node run now? A quarantined agent's node is refused, with a BLOCKED row on
+   * record before the answer; an admitted one leaves no row (its transitions do).
+   */
+  async admit(agent: string, context: UebaAttemptContext = {}): Promise<boolean> {
+    if (!this.guard?.isQuarantined(agent)) return true
+    const event = agentEvent(agent, agent, 'BLOCKED', context, 'run')
+    await this.record({ ...event, reason: 'QUARANTINED' }).recorded.catch(() => undefined)
+    return false
+  }
+
+  checkRead(agent: string, resource: string): boolean {
+    return ALLOWED_READS[agent]?.includes(resource) ?? false
+  }
+
+  /**
+   * Checks and logs one data access of an agent's capability handle. An allowed one joins the
+   * next group commit (nobody waits); a refused one is on record before the answer.
+   */
+  async authorize(
+    agent: string,
+    access: 'read' | 'write' | 'invoke',
+    resource: string,
+    context: UebaAttemptContext = {},
+  ): Promise<boolean> {
+    const allowed =
+      access === 'read'
+        ? this.checkRead(agent, resource)
+        : access === 'write' && this.checkWrite(agent, resource)
+    const event = agentEvent(agent, resource, allowed ? 'ALLOWED' : 'BLOCKED', context, access)
+    const entry = this.record(allowed ? event : { ...event, reason: 'CAPABILITY_DENIED' }, {
+      urgent: !allowed,
+    })
+    if (!allowed) await entry.recorded.catch(() => undefined)
+    return allowed
   }
 
   /** Writes first what an earlier process left in the spool. */

@@ -63,7 +63,15 @@ export interface AccessOptions {
   /** Resolves a device token to its (active) vehicle; undefined when it is not valid. */
   devices: { authenticate(token: string): Promise<AuthDevice | undefined> }
   publicPrefixes?: string[]
+  /**
+   * A signed-in user's standing in behaviour analytics (an in-memory lookup, so it runs on every
+   * request): stepped up users wait `stepUpDelayMs` first, locked ones are refused until released.
+   */
+  standing?: (userId: string) => 'ok' | 'slow' | 'locked'
+  stepUpDelayMs?: number
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
   const publicPrefixes = [...LIBRARY_PUBLIC_PREFIXES, ...(opts.publicPrefixes ?? [])]
@@ -118,6 +126,9 @@ async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
     const user = await opts.tokens.verify(token)
     await opts.sessions.assertCurrent(user)
     request.user = user
+    const standing = opts.standing?.(user.id)
+    if (standing === 'locked') throw new AppError('ACCOUNT_LOCKED')
+    if (standing === 'slow' && opts.stepUpDelayMs) await sleep(opts.stepUpDelayMs)
     if (access !== 'authenticated' && !access.includes(user.role)) throw new AppError('FORBIDDEN')
   })
 }

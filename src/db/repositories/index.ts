@@ -11,6 +11,7 @@ import { rcaRepository } from './rca.js'
 import { serviceCentersRepository } from './service-centers.js'
 import { telemetryRepository } from './telemetry.js'
 import { uebaRepository } from './ueba.js'
+import { uebaEntitiesRepository } from './ueba-entities.js'
 import { usersRepository } from './users.js'
 import { vehiclesRepository } from './vehicles.js'
 
@@ -26,6 +27,7 @@ export function createRepositories(db: Db) {
     insights: insightsRepository(db),
     rca: rcaRepository(db),
     ueba: uebaRepository(db),
+    uebaEntities: uebaEntitiesRepository(db),
     serviceCenters: serviceCentersRepository(db),
     chat: chatRepository(db),
     feedback: feedbackRepository(db),
