@@ -162,6 +162,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
     async customer_engagement(state, config) {
       // The alert is out once diagnosis ended; the follow-ups take their turn behind other alerts.
       await followUpTurn(config)
+      if (!state.notify_owner) return transition(deps, 'customer_engagement', state, {})
       const content = await deps.engagement.phraseMessage(
         state.diagnosis_detail ?? state.diagnosis_text ?? '',
         state.severity,
@@ -191,6 +192,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
       const existing = await deps.repos.bookings.findUpcomingForVehicle(state.vehicle_id, now())
       let bookingId = existing?.id ?? null
       let offered: OfferedSlot[] = []
+      let proposed = false
       if (!existing) {
         const slots = await deps.scheduling.checkAvailability(undefined, now(), { days: 14, limit: 12 })
         for (const slot of slots) {
@@ -203,6 +205,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
               notes: `Proposed by Autonoma: ${state.diagnosis_text ?? state.anomaly_reason ?? 'anomaly'}`,
             })
             bookingId = booking.id
+            proposed = true
             break
           } catch (err) {
             // Someone took the slot between reading and booking: try the next one.
@@ -236,6 +239,7 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
       }
       return transition(deps, 'scheduling', state, {
         booking_id: bookingId,
+        booking_proposed: proposed,
         offered_slots: offered,
         messages: bookingId
           ? [{ role: 'system', node: 'scheduling', content: `Service proposed (booking ${bookingId})` }]
