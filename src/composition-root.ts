@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
-import { type AgentSystem, createAgents } from './agents/create-agents.js'
+import { type AgentSystem, createAgents, type RunOptions } from './agents/create-agents.js'
 import { createTokenService, type TokenService } from './auth/tokens.js'
 import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
@@ -71,7 +71,7 @@ export interface ServiceOptions {
   /** Defaults to an in-process bus. */
   bus?: EventBus
   hub?: HubOptions
-  runs?: { maxConcurrentRuns?: number; maxConcurrentFollowUps?: number }
+  runs?: RunOptions
 }
 
 export function createServices(options: ServiceOptions): Services {

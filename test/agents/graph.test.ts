@@ -38,7 +38,9 @@ describe('UEBA gate (pure)', () => {
     expect(routeAfterEngagement({ severity: 'Critical' } as VehicleState)).toBe('scheduling')
     expect(routeAfterEngagement({ severity: 'Medium' } as VehicleState)).toBe('__end__')
     // An owner past their notification limit is not offered a booking on top of the held alert.
-    expect(routeAfterEngagement({ severity: 'Critical', notify_owner: false } as VehicleState)).toBe('__end__')
+    expect(routeAfterEngagement({ severity: 'Critical', notify_owner: false } as VehicleState)).toBe(
+      '__end__',
+    )
   })
 })
 

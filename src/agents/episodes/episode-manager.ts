@@ -150,9 +150,7 @@ export class EpisodeManager implements ReadingObserver {
         episode.quietSince ??= at
         continue
       }
-      episodes.delete(type)
-      this.counts.resolved++
-      this.runs.enqueue(vehicle.id, () => this.effects.resolve(vehicle, episode, reading.timestamp))
+      this.end(vehicle, episodes, type, episode, reading.timestamp)
     }
   }
 
@@ -204,11 +202,20 @@ export class EpisodeManager implements ReadingObserver {
   private resolveQuiet(vehicle: Vehicle, episodes: Map<string, Episode>, at: number): void {
     for (const [type, episode] of episodes) {
       if (episode.quietSince === null || at - episode.quietSince < this.flaps.quietMs) continue
-      const since = new Date(episode.quietSince).toISOString()
-      episodes.delete(type)
-      this.counts.resolved++
-      this.runs.enqueue(vehicle.id, () => this.effects.resolve(vehicle, episode, since))
+      this.end(vehicle, episodes, type, episode, new Date(episode.quietSince).toISOString())
     }
+  }
+
+  /** Resolves the episode; a run still queued for it is dropped (it recovered before anyone looked). */
+  private end(vehicle: Vehicle, episodes: Map<string, Episode>, type: string, episode: Episode, at: string) {
+    episodes.delete(type)
+    this.counts.resolved++
+    if (episode.flapping) this.flaps.ended(vehicle.id, type, Date.parse(at))
+    if (episode.request) {
+      episode.request = null
+      this.runs.cancel(vehicle.id, episode.runKey)
+    }
+    this.runs.enqueue(vehicle.id, () => this.effects.resolve(vehicle, episode, at))
   }
 
   /**

@@ -19,9 +19,13 @@ export interface EpisodeStats {
   maxQueuedRuns: number
   /** Row writes waiting in vehicles' lanes. */
   queuedOps: number
-  /** Requests folded into a queued run, shed because the queue was full, dropped when stopping. */
+  /**
+   * Requests folded into a queued run, shed because the queue was full, cancelled because the
+   * episode resolved before its run started, dropped when stopping.
+   */
   foldedRuns: number
   shedRuns: number
+  cancelledRuns: number
   droppedAtStop: number
   maxPendingSeen: number
   /** Episodes flagged as flapping; notices held back for digests; digests sent. */
@@ -56,7 +60,7 @@ export interface EpisodeDeps {
   maxConcurrentFollowUps?: number
   /** Agent runs waiting over all vehicles before the least severe are shed. Default 64. */
   maxQueuedRuns?: number
-  /** When an episode counts as flapping (reading time). Default 3 openings in 24 h. */
+  /** When an episode counts as flapping (reading time). Default 3 openings in 7 days; resolved after 24 h clear. */
   flap?: FlapOptions
   /** Owner messages per vehicle (wall time). Default 4 an hour, then a digest; Critical always. */
   ownerLimit?: OwnerLimitOptions

@@ -50,7 +50,13 @@ export class VehicleRunQueue {
   private pending = 0
   private ops = 0
   private seq = 0
-  private readonly counts = { foldedRuns: 0, shedRuns: 0, droppedAtStop: 0, maxPendingSeen: 0 }
+  private readonly counts = {
+    foldedRuns: 0,
+    shedRuns: 0,
+    cancelledRuns: 0,
+    droppedAtStop: 0,
+    maxPendingSeen: 0,
+  }
 
   constructor(private readonly opts: RunQueueOptions) {
     this.admission = new RunAdmission({ urgent: opts.urgent, followUps: opts.followUps })
@@ -95,6 +101,14 @@ export class VehicleRunQueue {
     this.counts.maxPendingSeen = Math.max(this.counts.maxPendingSeen, this.pending)
     this.pump(vehicleId)
     return true
+  }
+
+  /** The episode ended before its queued run started: the run is not news any more. */
+  cancel(vehicleId: string, key: string): void {
+    const lane = this.lanes.get(vehicleId)
+    if (!lane?.runs.delete(key)) return
+    this.pending--
+    this.counts.cancelledRuns++
   }
 
   /** Drops the least severe queued entry below `rank`, oldest first; false when there is none. */

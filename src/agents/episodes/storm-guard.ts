@@ -8,13 +8,15 @@ export interface FlapOptions {
   quietMs: number
 }
 
-export const DEFAULT_FLAP: FlapOptions = { opens: 3, windowMs: 24 * 3_600_000, quietMs: 24 * 3_600_000 }
+export const DEFAULT_FLAP: FlapOptions = { opens: 3, windowMs: 7 * 24 * 3_600_000, quietMs: 24 * 3_600_000 }
 
 interface Series {
   /** Reading times of the latest openings, oldest first (at most `opens`). */
   opens: number[]
   /** The highest severity the owner was told about in this series (-1: none). */
   notifiedRank: number
+  /** When the last flapping episode of the series resolved (NaN: none yet). */
+  flapEnded: number
 }
 
 /**
@@ -36,9 +38,18 @@ export class FlapTracker {
     const s = this.of(vehicleId, type)
     s.opens.push(at)
     if (s.opens.length > this.opts.opens) s.opens.shift()
-    const flaps = s.opens.length >= this.opts.opens && at - s.opens[0]! <= this.opts.windowMs
+    // A flapping episode held open for days leaves old openings: the series still flaps if it
+    // opens again within a window of the last flapping one's end.
+    const flaps =
+      (s.opens.length >= this.opts.opens && at - s.opens[0]! <= this.opts.windowMs) ||
+      at - s.flapEnded <= this.opts.windowMs
     if (flaps) this.flagged++
     return flaps
+  }
+
+  /** A flapping episode resolved at `at` (epoch ms). */
+  ended(vehicleId: string, type: string, at: number): void {
+    this.of(vehicleId, type).flapEnded = at
   }
 
   /** Whether the owner should hear of a flapping episode at `severity`: only above what they were told. */
@@ -55,7 +66,7 @@ export class FlapTracker {
     const key = `${vehicleId}\u0000${type}`
     let s = this.series.get(key)
     if (!s) {
-      s = { opens: [], notifiedRank: -1 }
+      s = { opens: [], notifiedRank: -1, flapEnded: Number.NaN }
       this.series.set(key, s)
     }
     return s
