@@ -21,8 +21,11 @@ describe.each(DB_KINDS)('an alarm storm replayed at no delay (%s)', (kind) => {
   const peak = { queuedRuns: 0, queuedOps: 0 }
   let rows = 0
 
+  // The owner limit counts wall time: the test moves it on to let the digest out.
+  let clock = Date.now()
+
   beforeAll(async () => {
-    t = await createTestApp(kind)
+    t = await createTestApp(kind, {}, { runs: { now: () => clock } })
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     const { port } = t.app.server.address() as { port: number }
     staffToken = await login(t.app, DEMO.service)
@@ -77,8 +80,6 @@ describe.each(DB_KINDS)('an alarm storm replayed at no delay (%s)', (kind) => {
     expect(alerts.length).toBeLessThanOrEqual(chats.length)
     const s = t.app.services.episodes.stats
     expect(s.heldNotices).toBeGreaterThan(0)
-    const digests = chats.filter((m) => m.data.intent === 'digest')
-    expect(digests).toHaveLength(s.digests)
     // The storm breaks battery temperature past its critical level: the owner hears of it.
     expect(alerts.some((m) => m.data.severity === 'Critical')).toBe(true)
     // Staff are alerted of every run, told to the owner or not.
@@ -117,5 +118,16 @@ describe.each(DB_KINDS)('an alarm storm replayed at no delay (%s)', (kind) => {
     expect(new Set(alarms.map((a) => a.anomaly_type)).size).toBe(alarms.length)
     expect(staff.of('alarm').some((m) => m.data.flapping === true)).toBe(true)
     expect(owner.of('alarm').some((m) => m.data.flapping === true)).toBe(false)
+  })
+
+  it('sends what was held back as one digest once the hour has room, and nothing else', async () => {
+    const before = owner.of('chat').length
+    const held = t.app.services.episodes.stats.heldNotices
+    clock += 3_600_000
+    await t.app.services.episodes.drain()
+    const digest = await owner.waitFor((m) => m.type === 'chat' && m.data.intent === 'digest')
+    expect(digest.data.content).toContain(`${held} more alerts`)
+    expect(owner.of('chat').length).toBe(before + 1)
+    expect(t.app.services.episodes.stats.digests).toBe(1)
   })
 })

@@ -37,6 +37,7 @@ export class EpisodeManager implements ReadingObserver {
   private readonly effects: EpisodeEffects
   private readonly flushTimer: NodeJS.Timeout
   private nextKey = 0
+  private readonly now: () => number
   private readonly counts = {
     analyzed: 0,
     opened: 0,
@@ -49,6 +50,7 @@ export class EpisodeManager implements ReadingObserver {
 
   constructor(private readonly deps: EpisodeDeps) {
     this.store = new EpisodeStore(deps.repos)
+    this.now = deps.now ?? Date.now
     this.runs = new VehicleRunQueue({
       urgent: deps.maxConcurrentRuns ?? 16,
       followUps: deps.maxConcurrentFollowUps ?? 3,
@@ -59,7 +61,7 @@ export class EpisodeManager implements ReadingObserver {
       },
     })
     this.flaps = new FlapTracker(deps.flap ?? DEFAULT_FLAP)
-    this.budget = new OwnerBudget(deps.ownerLimit ?? DEFAULT_OWNER_LIMIT, deps.now)
+    this.budget = new OwnerBudget(deps.ownerLimit ?? DEFAULT_OWNER_LIMIT, this.now)
     this.effects = new EpisodeEffects({
       ...deps,
       store: this.store,
@@ -147,7 +149,10 @@ export class EpisodeManager implements ReadingObserver {
       if (!episode) continue
       if (episode.flapping) {
         // Held open: a recovery of a flapping signal is not news; a long one resolves it.
-        episode.quietSince ??= at
+        if (episode.quietSince === null) {
+          episode.quietSince = at
+          episode.quietWall = this.now()
+        }
         continue
       }
       this.end(vehicle, episodes, type, episode, reading.timestamp)
@@ -201,8 +206,9 @@ export class EpisodeManager implements ReadingObserver {
   /** Flapping episodes whose signal has stayed recovered long enough are resolved. */
   private resolveQuiet(vehicle: Vehicle, episodes: Map<string, Episode>, at: number): void {
     for (const [type, episode] of episodes) {
-      if (episode.quietSince === null || at - episode.quietSince < this.flaps.quietMs) continue
-      this.end(vehicle, episodes, type, episode, new Date(episode.quietSince).toISOString())
+      const since = episode.quietSince
+      if (since === null || !this.flaps.quietEnough(since, at, episode.quietWall, this.now())) continue
+      this.end(vehicle, episodes, type, episode, new Date(since).toISOString())
     }
   }
 

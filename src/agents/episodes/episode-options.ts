@@ -60,10 +60,13 @@ export interface EpisodeDeps {
   maxConcurrentFollowUps?: number
   /** Agent runs waiting over all vehicles before the least severe are shed. Default 64. */
   maxQueuedRuns?: number
-  /** When an episode counts as flapping (reading time). Default 3 openings in 7 days; resolved after 24 h clear. */
+  /**
+   * When an episode counts as flapping (reading time): default 3 openings in 7 days; resolved
+   * after 24 h of readings and 5 minutes clear.
+   */
   flap?: FlapOptions
   /** Owner messages per vehicle (wall time). Default 4 an hour, then a digest; Critical always. */
   ownerLimit?: OwnerLimitOptions
-  /** Wall clock for the owner limit (tests). */
+  /** Wall clock for the owner limit and flapping recoveries (tests). */
   now?: () => number
 }

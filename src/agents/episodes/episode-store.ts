@@ -19,6 +19,8 @@ export interface Episode {
   flapping: boolean
   /** A flapping episode's signal recovered at this reading time (epoch ms); null while active. */
   quietSince: number | null
+  /** ... and the wall time it did (see `FlapOptions.quietWallMs`). */
+  quietWall: number
   /** Its row was already there (an earlier life): its run is not the first telling. */
   settled?: boolean
   /** The agent run waiting for this episode, if any: later readings fold into it. */
@@ -59,6 +61,7 @@ export class EpisodeStore {
         unfinished: unfinished.has(e.id) && e.status === 'OPEN',
         flapping: e.flapping,
         quietSince: null,
+        quietWall: 0,
         request: null,
         runKey: `${e.anomaly_type}#${e.id}`,
       })
@@ -118,6 +121,7 @@ export function freshEpisode(anomaly: Anomaly, at: string, runKey: string, flapp
   return {
     flapping,
     quietSince: null,
+    quietWall: 0,
     request: null,
     runKey,
     eventId: null,

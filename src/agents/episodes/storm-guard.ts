@@ -6,9 +6,19 @@ export interface FlapOptions {
   windowMs: number
   /** A flapping episode stays open through short recoveries; it resolves after this long clear. */
   quietMs: number
+  /**
+   * ... and this long clear in wall time: a replay at no delay covers a day of readings in a
+   * fraction of a second, and a flapping episode must not open and resolve rows at that pace.
+   */
+  quietWallMs: number
 }
 
-export const DEFAULT_FLAP: FlapOptions = { opens: 3, windowMs: 7 * 24 * 3_600_000, quietMs: 24 * 3_600_000 }
+export const DEFAULT_FLAP: FlapOptions = {
+  opens: 3,
+  windowMs: 7 * 24 * 3_600_000,
+  quietMs: 24 * 3_600_000,
+  quietWallMs: 5 * 60_000,
+}
 
 interface Series {
   /** Reading times of the latest openings, oldest first (at most `opens`). */
@@ -29,8 +39,9 @@ export class FlapTracker {
 
   constructor(private readonly opts: FlapOptions = DEFAULT_FLAP) {}
 
-  get quietMs(): number {
-    return this.opts.quietMs
+  /** Whether a flapping episode clear since `since` (reading time) and `sinceWall` may resolve. */
+  quietEnough(since: number, at: number, sinceWall: number, now: number): boolean {
+    return at - since >= this.opts.quietMs && now - sinceWall >= this.opts.quietWallMs
   }
 
   /** Records an opening at `at` (epoch ms); true when the type now flaps on this vehicle. */

@@ -42,7 +42,7 @@ describe('OwnerBudget', () => {
 
 describe('FlapTracker', () => {
   it('flags a type that opens three times within the window, and keeps it flagged after a flapping episode ends', () => {
-    const flaps = new FlapTracker({ opens: 3, windowMs: 10 * HOUR, quietMs: HOUR })
+    const flaps = new FlapTracker({ opens: 3, windowMs: 10 * HOUR, quietMs: HOUR, quietWallMs: 60_000 })
     expect(flaps.opened('v', 'brake_wear', 0)).toBe(false)
     expect(flaps.opened('v', 'brake_wear', 4 * HOUR)).toBe(false)
     expect(flaps.opened('v', 'tire_pressure', 5 * HOUR)).toBe(false)
