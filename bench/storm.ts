@@ -92,7 +92,7 @@ try {
     await client.end()
     for (const r of chats.rows as { vin: string; n: number; digests: number }[])
       bench.note(
-        `${r.vin}: ${r.n} agent messages to the owner (${r.digests} digests) in ${Math.round(wallHours * 60)} min = ${Math.round((r.n / wallHours) * 10) / 10} an hour`,
+        `${r.vin}: ${r.n} agent messages to the owner (${r.digests} digests) in ${Math.round(wallHours * 60)} min of storm`,
       )
     bench.set('ownerMessages', chats.rows)
     bench.set('agentBookings', bookings.rows[0]?.n ?? 0)
