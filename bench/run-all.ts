@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in turn, each in its own process, then the results section of
  * BENCHMARKS.md is rewritten from bench/results/*.json.
  *   --quick          a smaller version of each (a few minutes; results go to the temp directory)
- *   --only=a,b       just these (pipeline, storage, latency, fanout, memory, startup, api, detection, rul)
+ *   --only=a,b       just these (pipeline, storage, latency, fanout, memory, startup, api, detection, rul, storm)
  *   --wait-quiet     first wait (up to 10 minutes) for the machine's 1-minute load to drop below 1
  *   --report         only rewrite BENCHMARKS.md from the results already in bench/results/
  * Load tests only ever target 127.0.0.1, with bounded counts and durations.
@@ -22,7 +22,18 @@ if (process.argv.includes('--report')) {
   process.exit(0)
 }
 
-const ALL = ['pipeline', 'storage', 'latency', 'fanout', 'memory', 'startup', 'api', 'detection', 'rul']
+const ALL = [
+  'pipeline',
+  'storage',
+  'latency',
+  'fanout',
+  'memory',
+  'startup',
+  'api',
+  'detection',
+  'rul',
+  'storm',
+]
 const only = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
