@@ -3,6 +3,7 @@ import type { Repositories } from '../../db/repositories/index.js'
 import { maxSeverity, SEVERITY_RANK } from '../../domain.js'
 import { AppError } from '../../errors.js'
 import { SECURITY_MESSAGE } from '../../ingest/messages.js'
+import { slotLabel } from '../../lib/zoned-time.js'
 import type { AnalysisResult } from '../../schemas/analysis.js'
 import type { BookingService } from '../../services/booking.service.js'
 import type { DataAnalysisAgent } from '../detection/data-agent.js'
@@ -79,21 +80,6 @@ function analysisOf(deps: AgentDeps, state: VehicleState): AnalysisResult | null
   const history = deps.analyzer.createHistory()
   for (const reading of state.history) deps.analyzer.analyze(reading, history)
   return deps.analyzer.analyze(state.current_data, history)
-}
-
-// `toLocaleString` with options builds a formatter per call (~0.1 ms); one is enough.
-const SLOT_LABEL = new Intl.DateTimeFormat('en-GB', {
-  weekday: 'short',
-  day: 'numeric',
-  month: 'short',
-  hour: '2-digit',
-  minute: '2-digit',
-  timeZone: 'UTC',
-  timeZoneName: 'short',
-})
-
-function slotLabel(iso: string): string {
-  return SLOT_LABEL.format(new Date(iso))
 }
 
 export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
@@ -223,14 +209,14 @@ export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
               type: 'confirm_booking',
               booking_id: bookingId,
               label: booked
-                ? `Approve service on ${slotLabel(booked.start)}`
+                ? `Approve service on ${slotLabel(booked.start, booked.timezone)}`
                 : 'Approve the proposed service',
             },
             ...offered.slice(1).map((s) => ({
               type: 'book_slot',
               slot_time: s.start,
               service_center_id: s.service_center_id,
-              label: `${slotLabel(s.start)} at ${s.service_center_name}`,
+              label: `${slotLabel(s.start, s.timezone)} at ${s.service_center_name}`,
             })),
             { type: 'decline', booking_id: bookingId, label: 'Not now' },
           ],
