@@ -37,6 +37,7 @@ const ALL = [
   'rul',
   'audit',
   'ueba',
+  'storm',
 ]
 const only = process.argv
   .find((a) => a.startsWith('--only='))

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyBaseLogger } from 'fastify'
-import { type AgentSystem, createAgents } from './agents/create-agents.js'
+import { type AgentSystem, createAgents, type RunOptions } from './agents/create-agents.js'
 import type { AuditEvent } from './agents/ueba/gate.js'
 import { AuthThrottle } from './auth/failure-throttle.js'
 import { SessionValidator } from './auth/sessions.js'
@@ -81,7 +81,7 @@ export interface ServiceOptions {
   /** Defaults to an in-process bus. */
   bus?: EventBus
   hub?: HubOptions
-  runs?: { maxConcurrentRuns?: number; maxConcurrentFollowUps?: number }
+  runs?: RunOptions
 }
 
 export function createServices(options: ServiceOptions): Services {

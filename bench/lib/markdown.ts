@@ -99,6 +99,18 @@ function targets(): Row[] {
       verdict: verdict(Math.abs(growth.rssMb) <= 50 && growth.heapSpreadMb <= 50),
     })
   }
+  const storm = read('storm')
+  const sg = storm?.growth as { fromS: number; toS: number; rssMb: number; rssSpreadMb: number } | undefined
+  const stop = storm?.stop as { code: number | null; ms: number } | undefined
+  if (sg && stop) {
+    rows.push({
+      target: `alarm storm at no delay: memory flat within 100 MB (${sg.fromS} -> ${sg.toS} s), stop exits 0`,
+      measured:
+        `RSS ${sg.rssMb >= 0 ? '+' : ''}${fmt(sg.rssMb, 1)} MB (spread ${fmt(sg.rssSpreadMb, 1)} MB), ` +
+        `stop ${fmt(stop.ms)} ms, exit ${stop.code}`,
+      verdict: verdict(Math.abs(sg.rssMb) <= 100 && stop.code === 0),
+    })
+  }
   const startup = read('startup')
   for (const r of Object.values(startup?.tables ?? {})[0] ?? []) {
     if (
@@ -254,6 +266,7 @@ export function renderResults(): string {
     ['startup', '4. Start to healthy'],
     ['api', '5. API'],
     ['audit', '5b. What the audit log costs'],
+    ['storm', '8. Alarm storm (bench/storm.ts)'],
   ]
   for (const [name, title] of sections) {
     const r = read(name)

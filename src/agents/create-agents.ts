@@ -9,7 +9,7 @@ import { ChatAgent } from './chat/chat-agent.js'
 import { Conversation } from './chat/conversation.js'
 import { DataAnalysisAgent } from './detection/data-agent.js'
 import { loadRules } from './detection/rules.js'
-import { EpisodeManager } from './episodes/episode-manager.js'
+import { type EpisodeDeps, EpisodeManager } from './episodes/episode-manager.js'
 import { Notifier } from './episodes/notifier.js'
 import { AgentCapabilities, type TelemetryReader } from './graph/capabilities.js'
 import type { AgentDeps } from './graph/nodes.js'
@@ -22,6 +22,13 @@ import { DiagnosisAgent } from './workers/diagnosis-agent.js'
 import { CustomerEngagementAgent, createChatModelFromEnv } from './workers/engagement-agent.js'
 import { RCAAgent } from './workers/rca-agent.js'
 import { SchedulingAgent } from './workers/scheduling-agent.js'
+
+export type RunOptions = Partial<
+  Pick<
+    EpisodeDeps,
+    'maxConcurrentRuns' | 'maxConcurrentFollowUps' | 'maxQueuedRuns' | 'flap' | 'ownerLimit' | 'now'
+  >
+>
 
 /** Every agent, built once, and what runs them. */
 export interface AgentSystem {
@@ -49,8 +56,8 @@ export interface AgentSystemDeps {
   repos: Repositories
   bus: EventBus
   log: FastifyBaseLogger
-  /** Concurrent agent runs, see `EpisodeDeps`. */
-  runs?: { maxConcurrentRuns?: number; maxConcurrentFollowUps?: number }
+  /** Concurrent and queued agent runs, owner limits, flapping: see `EpisodeDeps`. */
+  runs?: RunOptions
   /** Raw telemetry reads, granted to the agents whose policy lists `telemetry_logs`. */
   telemetry?: TelemetryReader
 }

@@ -24,6 +24,7 @@ export async function toAlarmDtos(app: FastifyInstance, rows: AlarmRow[], role: 
     vin: r.vin,
     vehicle_model: r.vehicle_model,
     batch: r.batch,
+    flapping: r.flapping,
     detected_at: iso(r.detected_at),
     last_seen_at: iso(r.last_seen_at),
     anomaly_type: r.anomaly_type,

@@ -88,6 +88,8 @@ export interface AnomalyEventsTable {
   rul_method: ColumnType<RulMethod | null, RulMethod | null | undefined, RulMethod | null>
   rul_limit: ColumnType<number | null, number | null | undefined, number | null>
   rul_estimated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  /** Opened and resolved again and again: flagged for staff, not re-notified (migration 0010). */
+  flapping: Generated<boolean>
   status: Generated<AnomalyStatus>
   last_seen_at: DefaultTimestamp
   occurrences: Generated<number>

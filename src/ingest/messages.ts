@@ -40,6 +40,8 @@ export const AlarmNoticeSchema = z.object({
   status: z.enum(ANOMALY_STATUSES),
   severity: SeveritySchema,
   anomaly_type: z.string(),
+  /** The episode keeps opening and resolving: staff are told, the owner is not told again. */
+  flapping: z.boolean().optional(),
 })
 
 export const SecurityNoticeSchema = z.object({

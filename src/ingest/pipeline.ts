@@ -25,6 +25,10 @@ export type {
   VehicleLiveState,
   VehicleRef,
 } from './pipeline-types.js'
+
+/** Readings the replay lets wait for the database: a few seconds of the writer's work at most. */
+const REPLAY_BACKLOG = 10_000
+
 export type { SubmitResult } from './reading-intake.js'
 
 /**
@@ -236,8 +240,9 @@ export class IngestionPipeline {
     this.running = (async () => {
       for await (const reading of source.streamData(hooks)) {
         this.ingest(reading)
-        // The replay waits for the database rather than overflowing the writer's buffer.
-        if (this.deps.writer.saturated) await this.deps.writer.whenDrained()
+        // The replay waits for the database, and keeps its backlog to what a stop can still write
+        // in a few seconds (at no delay it would fill the buffer, 200 MB, and outlast the timeout).
+        if (this.deps.writer.pending >= REPLAY_BACKLOG) await this.deps.writer.whenBelow(REPLAY_BACKLOG / 2)
       }
     })()
       .catch((err) => this.deps.log.error({ err }, 'telemetry stream failed'))

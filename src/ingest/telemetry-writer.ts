@@ -78,7 +78,7 @@ export class TelemetryWriter {
   private inFlight = 0
   private retryDelayMs = 0
   private closed = false
-  private readonly drainWaiters: (() => void)[] = []
+  private drainWaiters: { below: number; wake: () => void }[] = []
   private readonly batchSize: number
   private readonly flushIntervalMs: number
   private readonly maxBuffered: number
@@ -116,8 +116,18 @@ export class TelemetryWriter {
 
   /** Resolves once the buffer is back under half full (at once if it is). */
   whenDrained(): Promise<void> {
-    if (this.buffer.length < this.maxBuffered / 2) return Promise.resolve()
-    return new Promise((resolve) => this.drainWaiters.push(resolve))
+    return this.whenBelow(this.maxBuffered / 2)
+  }
+
+  /** Readings waiting to be written. */
+  get pending(): number {
+    return this.buffer.length
+  }
+
+  /** Resolves once fewer than `rows` readings wait (at once if they do). */
+  whenBelow(rows: number): Promise<void> {
+    if (this.buffer.length < rows) return Promise.resolve()
+    return new Promise((wake) => this.drainWaiters.push({ below: rows, wake }))
   }
 
   add(row: TelemetryRow): void {
@@ -249,8 +259,10 @@ export class TelemetryWriter {
   }
 
   private wakeDrainWaiters(): void {
-    if (this.drainWaiters.length === 0 || this.buffer.length >= this.maxBuffered / 2) return
-    for (const wake of this.drainWaiters.splice(0)) wake()
+    if (this.drainWaiters.length === 0) return
+    const waiting = this.drainWaiters
+    this.drainWaiters = waiting.filter((w) => this.buffer.length >= w.below)
+    for (const w of waiting) if (this.buffer.length < w.below) w.wake()
   }
 
   private async insert(batch: Waiting[]): Promise<Set<string>> {

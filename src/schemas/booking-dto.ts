@@ -1,6 +1,7 @@
 import type { BookingView } from '../db/repositories/bookings.js'
 import type { BookingFeedback } from '../db/schema.js'
 import type { Role } from '../domain.js'
+import { slotLabel } from '../lib/zoned-time.js'
 import { allowedTransitions } from './booking-rules.js'
 import type { BookingDto, FeedbackDto } from './bookings.js'
 import { iso } from './common.js'
@@ -15,7 +16,9 @@ export function toBookingDto(row: BookingView, role: Role | null): BookingDto {
     owner_id: row.owner_id,
     service_center_id: row.service_center_id,
     service_center_name: row.service_center_name,
+    service_center_timezone: row.service_center_timezone,
     appointment_time: iso(row.appointment_time),
+    appointment_label: slotLabel(row.appointment_time, row.service_center_timezone),
     bay: row.bay,
     status: row.status,
     customer_notes: row.customer_notes,

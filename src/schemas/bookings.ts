@@ -14,7 +14,11 @@ export const BookingSchema = z
     owner_id: z.uuid(),
     service_center_id: z.uuid(),
     service_center_name: z.string(),
+    service_center_timezone: z.string(),
     appointment_time: z.string(),
+    appointment_label: z
+      .string()
+      .describe("The appointment as people read it, in the centre's time zone: 'Tue 5 Mar, 10:00 CET'"),
     bay: z.number().int(),
     status: BookingStatusSchema,
     customer_notes: z.string().nullable(),
@@ -107,6 +111,8 @@ export const SlotSchema = z
   .object({
     service_center_id: z.uuid(),
     service_center_name: z.string(),
+    /** The centre's time zone: slots are shown to people in it, with its label. */
+    timezone: z.string(),
     start: z.string(),
     end: z.string(),
     free_bays: z.number().int(),

@@ -52,6 +52,11 @@ export const AlarmSchema = HistoryEventSchema.extend({
   vin: z.string(),
   vehicle_model: z.string(),
   batch: z.string().nullable(),
+  flapping: z
+    .boolean()
+    .describe(
+      'opened and resolved again and again: kept open through short recoveries, owner not re-notified',
+    ),
 }).meta({ id: 'Alarm' })
 
 /** `OPEN` or `OPEN,ACKNOWLEDGED`: a bad value is a 400 naming it. */

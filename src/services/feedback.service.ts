@@ -30,8 +30,7 @@ export class FeedbackService {
   async requestFeedback(booking: BookingView): Promise<void> {
     const { repos, bus, log } = this.deps
     try {
-      const center = await repos.serviceCenters.getCenter(booking.service_center_id)
-      const when = slotLabel(booking.appointment_time, center?.timezone)
+      const when = slotLabel(booking.appointment_time, booking.service_center_timezone)
       const message = await repos.chat.addMessage({
         vehicleId: booking.vehicle_id,
         sender: 'agent',

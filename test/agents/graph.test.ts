@@ -37,6 +37,10 @@ describe('UEBA gate (pure)', () => {
     expect(routeAfterAnalysis({ anomaly_detected: false } as VehicleState)).toBe('__end__')
     expect(routeAfterEngagement({ severity: 'Critical' } as VehicleState)).toBe('scheduling')
     expect(routeAfterEngagement({ severity: 'Medium' } as VehicleState)).toBe('__end__')
+    // An owner past their notification limit is not offered a booking on top of the held alert.
+    expect(routeAfterEngagement({ severity: 'Critical', notify_owner: false } as VehicleState)).toBe(
+      '__end__',
+    )
   })
 })
 

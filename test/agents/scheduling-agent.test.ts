@@ -96,6 +96,7 @@ describe.each(DB_KINDS)('SchedulingAgent on %s', (kind) => {
     expect(slots[0]).toEqual({
       service_center_id: north.id,
       service_center_name: north.name,
+      timezone: north.timezone,
       start: '2030-01-07T07:00:00.000Z',
       end: '2030-01-07T08:00:00.000Z',
       free_bays: 2,

@@ -62,6 +62,7 @@ describe.each(DB_KINDS)('service centres API on %s', (kind) => {
     expect(slots[0]).toEqual({
       service_center_id: north.id,
       service_center_name: north.name,
+      timezone: north.timezone,
       start: `${DAY}T07:00:00.000Z`,
       end: `${DAY}T08:00:00.000Z`,
       free_bays: 2,

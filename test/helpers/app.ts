@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
+import { type BuildAppOptions, buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
 import type { DbHandle } from '../../src/db/client.js'
 import { seedDemoData } from '../../src/demo.js'
@@ -26,10 +26,11 @@ export interface TestApp {
 export async function createTestApp(
   kind: DbKind = 'pglite',
   env: Record<string, string> = {},
+  options: Pick<BuildAppOptions, 'runs'> = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(kind)
   await seedDemoData(db.db)
-  const app = await buildApp({ config: testConfig(env), db, logger: false })
+  const app = await buildApp({ config: testConfig(env), db, logger: false, ...options })
   await app.ready()
   return {
     app,

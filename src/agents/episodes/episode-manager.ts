@@ -1,91 +1,86 @@
-import type { FastifyBaseLogger } from 'fastify'
-import type { Repositories } from '../../db/repositories/index.js'
-import { SEVERITY_RANK } from '../../domain.js'
+import { SEVERITY_RANK, type Severity } from '../../domain.js'
 import type { ReadingObserver, VehicleLiveState } from '../../ingest/pipeline.js'
 import type { AnalysisResult, Anomaly } from '../../schemas/analysis.js'
 import type { RulEstimate } from '../../schemas/rul.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 import type { DataAnalysisAgent } from '../detection/data-agent.js'
-import type { MasterGraph } from '../master.js'
-import { continueEpisode, type Episode, EpisodeStore, freshEpisode } from './episode-store.js'
-import { runEpisodeGraph } from './graph-runner.js'
-import type { Notifier } from './notifier.js'
+import { EpisodeEffects } from './episode-effects.js'
+import type { EpisodeDeps, EpisodeStats } from './episode-options.js'
+import {
+  continueEpisode,
+  type Episode,
+  EpisodeStore,
+  freshEpisode,
+  type RunRequest,
+} from './episode-store.js'
 import { VehicleRunQueue } from './run-queue.js'
-import type { RunTurn } from './run-slots.js'
+import { DEFAULT_FLAP, DEFAULT_OWNER_LIMIT, FlapTracker, OwnerBudget } from './storm-guard.js'
+
+export type { EpisodeDeps, EpisodeStats } from './episode-options.js'
 
 type History = ReturnType<DataAnalysisAgent['createHistory']>
-
-export interface EpisodeStats {
-  analyzed: number
-  opened: number
-  escalated: number
-  resolved: number
-  graphRuns: number
-  graphFailures: number
-  queuedRuns: number
-  /** Runs in their urgent phase (up to the alert) and past it, and runs waiting for either. */
-  urgentRuns: number
-  urgentWaiting: number
-  followUpRuns: number
-  followUpWaiting: number
-}
-
-export interface EpisodeDeps {
-  analyzer: DataAnalysisAgent
-  graph: MasterGraph
-  repos: Repositories
-  notifier: Notifier
-  log: FastifyBaseLogger
-  flushIntervalMs?: number
-  /**
-   * Agent runs (of different vehicles) in their urgent phase at once: creating the anomaly event
-   * and the diagnosis, up to the alert. Two round trips each, so a burst's alerts go out together.
-   * Default 16.
-   */
-  maxConcurrentRuns?: number
-  /**
-   * Runs past their alert (the owner's message, the booking, RCA) at once; more wait their turn
-   * in order. A burst's follow-ups then complete one after another, and leave pool connections
-   * to the alerts and the telemetry writer. Default 3.
-   */
-  maxConcurrentFollowUps?: number
-}
+type Vehicle = VehicleLiveState['vehicle']
 
 /**
  * Alarms, not floods, and the one owner of when people are told. Every reading is analysed here
  * as a plain call; the agent graph runs only when a reading opens a new episode or escalates an
- * open one. Readings that continue an episode only bump its counters, written in batches.
+ * open one, and then at most once queued per episode (see `VehicleRunQueue` for the bounds).
+ * Readings that continue an episode only bump its counters, written in batches. An episode that
+ * flaps is held open and told to staff; the owner hears of it again only at a higher severity.
  */
 export class EpisodeManager implements ReadingObserver {
   private readonly histories = new Map<string, History>()
   private readonly store: EpisodeStore
   private readonly runs: VehicleRunQueue
+  private readonly flaps: FlapTracker
+  private readonly budget: OwnerBudget<Vehicle>
+  private readonly effects: EpisodeEffects
   private readonly flushTimer: NodeJS.Timeout
+  private nextKey = 0
+  private readonly now: () => number
   private readonly counts = {
     analyzed: 0,
     opened: 0,
     escalated: 0,
     resolved: 0,
     graphRuns: 0,
+    quietRuns: 0,
     graphFailures: 0,
   }
 
   constructor(private readonly deps: EpisodeDeps) {
     this.store = new EpisodeStore(deps.repos)
+    this.now = deps.now ?? Date.now
     this.runs = new VehicleRunQueue({
       urgent: deps.maxConcurrentRuns ?? 16,
       followUps: deps.maxConcurrentFollowUps ?? 3,
+      maxPending: deps.maxQueuedRuns ?? 64,
       onFailure: (err, vehicleId) => {
         this.counts.graphFailures++
         this.deps.log.error({ err, vehicleId }, 'anomaly workflow failed')
       },
+    })
+    this.flaps = new FlapTracker(deps.flap ?? DEFAULT_FLAP)
+    this.budget = new OwnerBudget(deps.ownerLimit ?? DEFAULT_OWNER_LIMIT, this.now)
+    this.effects = new EpisodeEffects({
+      ...deps,
+      store: this.store,
+      flaps: this.flaps,
+      budget: this.budget,
+      counts: this.counts,
     })
     this.flushTimer = setInterval(() => void this.flush(), deps.flushIntervalMs ?? 2000)
     this.flushTimer.unref()
   }
 
   get stats(): EpisodeStats {
-    return { ...this.counts, ...this.runs.stats }
+    return {
+      ...this.counts,
+      ...this.runs.stats,
+      flapping: this.flaps.flagged,
+      heldNotices: this.budget.heldTotal,
+      digests: this.budget.digests,
+    }
   }
 
   /** Picks up the episodes left open by a previous run of the service. */
@@ -113,26 +108,25 @@ export class EpisodeManager implements ReadingObserver {
     }
     const result = this.deps.analyzer.analyze(reading, history)
     this.counts.analyzed++
+    const at = Date.parse(reading.timestamp)
+    const open = this.store.peek(vehicle.id)
+    if (open && open.size > 0) this.resolveQuiet(vehicle, open, at)
     if (!result.anomaly_detected && result.cleared.length === 0) return
 
-    const episodes = this.store.of(vehicle.id)
+    const episodes = open ?? this.store.of(vehicle.id)
     for (const anomaly of result.anomalies) {
       const episode = episodes.get(anomaly.type)
       if (!episode) {
-        const fresh = freshEpisode(anomaly, reading.timestamp)
-        episodes.set(anomaly.type, fresh)
-        this.counts.opened++
-        const analysis = focus(result, anomaly, this.estimate(state, anomaly))
-        this.runs.enqueue(vehicle.id, (turn) => this.open(state, fresh, reading, analysis, turn))
+        this.open(state, episodes, result, anomaly, reading, at)
         continue
       }
+      episode.quietSince = null
       continueEpisode(episode, anomaly, reading.timestamp)
       if (episode.unfinished) {
         episode.unfinished = false
         const analysis = focus(result, anomaly, this.estimate(state, anomaly))
-        this.runs.enqueue(vehicle.id, (turn) =>
-          this.run(state, episode, reading, analysis, 'opened', turn, true),
-        )
+        this.runs.enqueue(vehicle.id, () => this.effects.restate(episode, analysis, reading.timestamp))
+        this.request(vehicle, episode, { trigger: 'opened', reading, analysis })
         continue
       }
       if (SEVERITY_RANK[anomaly.severity] > SEVERITY_RANK[episode.severity]) {
@@ -141,25 +135,93 @@ export class EpisodeManager implements ReadingObserver {
         // Re-estimated on the escalating reading, and stored with the new severity even when
         // nobody is re-notified (an acknowledged alarm's row still tells staff the truth).
         const analysis = focus(result, anomaly, this.estimate(state, anomaly))
-        if (!episode.acknowledged) {
-          this.runs.enqueue(vehicle.id, (turn) =>
-            this.run(state, episode, reading, analysis, 'escalated', turn),
-          )
-        } else if (episode.eventId) {
-          const id = episode.eventId
-          this.runs.enqueue(vehicle.id, () =>
-            this.deps.repos.anomalies.raiseSeverity(id, anomaly.severity, analysis.rul!, reading.timestamp),
-          )
-        }
+        this.runs.enqueue(vehicle.id, () => this.effects.escalate(episode, analysis, reading.timestamp))
+        if (!episode.acknowledged && this.worthTelling(vehicle, episode, anomaly.type, anomaly.severity))
+          this.request(vehicle, episode, {
+            trigger: episode.settled ? 'escalated' : 'opened',
+            reading,
+            analysis,
+          })
       }
     }
     for (const type of result.cleared) {
       const episode = episodes.get(type)
       if (!episode) continue
-      episodes.delete(type)
-      this.counts.resolved++
-      this.runs.enqueue(vehicle.id, () => this.resolve(state, episode, reading.timestamp))
+      if (episode.flapping) {
+        // Held open: a recovery of a flapping signal is not news; a long one resolves it.
+        if (episode.quietSince === null) {
+          episode.quietSince = at
+          episode.quietWall = this.now()
+        }
+        continue
+      }
+      this.end(vehicle, episodes, type, episode, reading.timestamp)
     }
+  }
+
+  private open(
+    state: VehicleLiveState,
+    episodes: Map<string, Episode>,
+    result: AnalysisResult,
+    anomaly: Anomaly,
+    reading: TelemetryReading,
+    at: number,
+  ): void {
+    const { vehicle } = state
+    const flapping = this.flaps.opened(vehicle.id, anomaly.type, at)
+    const fresh = freshEpisode(anomaly, reading.timestamp, `${anomaly.type}#${this.nextKey++}`, flapping)
+    episodes.set(anomaly.type, fresh)
+    this.counts.opened++
+    const analysis = focus(result, anomaly, this.estimate(state, anomaly))
+    this.runs.enqueue(vehicle.id, () => this.effects.open(vehicle, fresh, reading, analysis))
+    if (this.worthTelling(vehicle, fresh, anomaly.type, anomaly.severity))
+      this.request(vehicle, fresh, { trigger: 'opened', reading, analysis })
+  }
+
+  private worthTelling(vehicle: Vehicle, episode: Episode, type: string, severity: Severity): boolean {
+    return !episode.flapping || this.flaps.worthTelling(vehicle.id, type, severity)
+  }
+
+  /** Queues the episode's agent run, or folds this request into the one already queued. */
+  private request(vehicle: Vehicle, episode: Episode, req: RunRequest): void {
+    const queued = episode.request
+    // The first telling stays the first telling, with the newest reading and estimate.
+    episode.request = queued?.trigger === 'opened' ? { ...req, trigger: 'opened' } : req
+    const queuedNow = this.runs.request(
+      vehicle.id,
+      episode.runKey,
+      SEVERITY_RANK[episode.severity],
+      (turn) => {
+        const next = episode.request
+        episode.request = null
+        return next ? this.effects.run(vehicle, episode, next, turn) : Promise.resolve()
+      },
+      () => {
+        episode.request = null
+      },
+    )
+    if (!queuedNow) episode.request = null
+  }
+
+  /** Flapping episodes whose signal has stayed recovered long enough are resolved. */
+  private resolveQuiet(vehicle: Vehicle, episodes: Map<string, Episode>, at: number): void {
+    for (const [type, episode] of episodes) {
+      const since = episode.quietSince
+      if (since === null || !this.flaps.quietEnough(since, at, episode.quietWall, this.now())) continue
+      this.end(vehicle, episodes, type, episode, new Date(since).toISOString())
+    }
+  }
+
+  /** Resolves the episode; a run still queued for it is dropped (it recovered before anyone looked). */
+  private end(vehicle: Vehicle, episodes: Map<string, Episode>, type: string, episode: Episode, at: string) {
+    episodes.delete(type)
+    this.counts.resolved++
+    if (episode.flapping) this.flaps.ended(vehicle.id, type, Date.parse(at))
+    if (episode.request) {
+      episode.request = null
+      this.runs.cancel(vehicle.id, episode.runKey)
+    }
+    this.runs.enqueue(vehicle.id, () => this.effects.resolve(vehicle, episode, at))
   }
 
   /**
@@ -175,89 +237,24 @@ export class EpisodeManager implements ReadingObserver {
     this.histories.get(state.vehicle.vin)?.rebase()
   }
 
-  /** Waits for every queued run; then writes pending counters. */
+  /** Waits for every queued run; then writes pending counters and sends due digests. */
   async drain(): Promise<void> {
     await this.runs.drain()
     await this.flush()
+    await this.runs.drain()
   }
 
+  /** Stopping: runs not yet started are dropped (the next start finishes them), the rest drain. */
   async close(): Promise<void> {
     clearInterval(this.flushTimer)
+    const dropped = this.runs.dropQueuedRuns()
+    if (dropped > 0) this.deps.log.info({ dropped }, 'queued agent runs left for the next start')
     await this.drain()
   }
 
-  private async open(
-    state: VehicleLiveState,
-    episode: Episode,
-    reading: TelemetryReading,
-    analysis: AnalysisResult,
-    turn: RunTurn,
-  ) {
-    const { vehicle } = state
-    const anomaly = analysis.anomalies[0]!
-    const { anomalies } = this.deps.repos
-    const created = await anomalies.openEpisode(vehicle.id, anomaly.type, anomaly.severity, reading, {
-      detectedAt: reading.timestamp,
-      reason: anomaly.reason,
-      signals: anomaly.signals,
-      rul: analysis.rul,
-      peakValues: episode.peaks,
-    })
-    episode.eventId = created.event.id
-    if (!created.opened) {
-      // Another run (or an earlier life of the service) opened it: continue that episode, and
-      // finish its run if that life ended before the diagnosis (its effects are keyed on the
-      // episode, so nothing happens twice).
-      episode.acknowledged = created.event.status === 'ACKNOWLEDGED'
-      episode.dirty = true
-      const diagnosed = (await this.deps.repos.diagnoses.listForEvent(created.event.id)).length > 0
-      if (diagnosed || episode.acknowledged) return
-      await this.run(state, episode, reading, analysis, 'opened', turn, true)
-      return
-    }
-    await this.run(state, episode, reading, analysis, 'opened', turn)
-  }
-
-  private async run(
-    state: VehicleLiveState,
-    episode: Episode,
-    reading: TelemetryReading,
-    analysis: AnalysisResult,
-    trigger: 'opened' | 'escalated',
-    turn: RunTurn,
-    /** The row was written by an earlier run: store the estimate this run tells people. */
-    restate = false,
-  ) {
-    const { vehicle } = state
-    if (!episode.eventId) return
-    const { anomalies } = this.deps.repos
-    const rul = analysis.rul ?? undefined
-    if (trigger === 'escalated')
-      await anomalies.raiseSeverity(episode.eventId, episode.severity, rul, reading.timestamp)
-    else if (restate && rul) await anomalies.updateRul(episode.eventId, rul, reading.timestamp)
-    this.counts.graphRuns++
-    const { notifier } = this.deps
-    const final = await runEpisodeGraph(
-      this.deps.graph,
-      { vehicle, eventId: episode.eventId, reading, analysis, trigger, turn },
-      { onDiagnosed: (diagnosed) => notifier.alert(diagnosed, vehicle) },
-    )
-    if (!final) return
-    if (final.error) {
-      this.deps.log.warn({ vin: vehicle.vin, error: final.error }, 'agent run ended with an error')
-      await notifier.fallback(final, vehicle)
-    }
-    await notifier.announce(final, vehicle)
-  }
-
-  private async resolve(state: VehicleLiveState, episode: Episode, at: string) {
-    if (!episode.eventId) return
-    await this.store.writeCounters(episode)
-    const event = await this.deps.repos.anomalies.resolveEpisode(episode.eventId, at, 'recovered')
-    if (event) this.deps.notifier.resolved(event, state.vehicle)
-  }
-
   private async flush(): Promise<void> {
+    for (const d of this.budget.due())
+      this.runs.enqueue(d.vehicleId, () => this.deps.notifier.digest(d.vehicle, d.notices, d.count))
     const { failed, firstError } = await this.store.flush()
     if (failed > 0) this.deps.log.error({ failed, err: firstError }, 'episode update failed; will retry')
   }

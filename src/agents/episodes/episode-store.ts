@@ -1,6 +1,7 @@
 import type { Repositories } from '../../db/repositories/index.js'
 import type { Severity } from '../../domain.js'
-import type { Anomaly } from '../../schemas/analysis.js'
+import type { AnalysisResult, Anomaly } from '../../schemas/analysis.js'
+import type { TelemetryReading } from '../../schemas/telemetry.js'
 
 /** An unresolved episode, as the hot path tracks it between database writes. */
 export interface Episode {
@@ -14,6 +15,25 @@ export interface Episode {
   dirty: boolean
   /** Open, but its run ended before the diagnosis (an earlier life of the service): run it again. */
   unfinished?: boolean
+  /** Opens and resolves again and again: held open through short recoveries, not re-notified. */
+  flapping: boolean
+  /** A flapping episode's signal recovered at this reading time (epoch ms); null while active. */
+  quietSince: number | null
+  /** ... and the wall time it did (see `FlapOptions.quietWallMs`). */
+  quietWall: number
+  /** Its row was already there (an earlier life): its run is not the first telling. */
+  settled?: boolean
+  /** The agent run waiting for this episode, if any: later readings fold into it. */
+  request: RunRequest | null
+  /** Tells this episode's queued run apart from an earlier episode's of the same type. */
+  runKey: string
+}
+
+/** What the next agent run of an episode is about (the newest escalation wins). */
+export interface RunRequest {
+  trigger: 'opened' | 'escalated'
+  reading: TelemetryReading
+  analysis: AnalysisResult
 }
 
 /**
@@ -39,6 +59,11 @@ export class EpisodeStore {
         peaks: e.peak_values,
         dirty: false,
         unfinished: unfinished.has(e.id) && e.status === 'OPEN',
+        flapping: e.flapping,
+        quietSince: null,
+        quietWall: 0,
+        request: null,
+        runKey: `${e.anomaly_type}#${e.id}`,
       })
     }
   }
@@ -54,6 +79,11 @@ export class EpisodeStore {
 
   get(vehicleId: string, anomalyType: string): Episode | undefined {
     return this.byVehicle.get(vehicleId)?.get(anomalyType)
+  }
+
+  /** The vehicle's open episodes, without creating an entry for a vehicle that has none. */
+  peek(vehicleId: string): Map<string, Episode> | undefined {
+    return this.byVehicle.get(vehicleId)
   }
 
   delete(vehicleId: string, anomalyType: string): void {
@@ -87,8 +117,13 @@ export class EpisodeStore {
 }
 
 /** A new episode opened by `anomaly` on a reading at `at`, not yet stored. */
-export function freshEpisode(anomaly: Anomaly, at: string): Episode {
+export function freshEpisode(anomaly: Anomaly, at: string, runKey: string, flapping = false): Episode {
   return {
+    flapping,
+    quietSince: null,
+    quietWall: 0,
+    request: null,
+    runKey,
     eventId: null,
     severity: anomaly.severity,
     acknowledged: false,

@@ -14,6 +14,8 @@ export interface GraphRun {
   analysis: AnalysisResult
   trigger: 'opened' | 'escalated'
   turn: RunTurn
+  /** False: staff are alerted and the diagnosis stored, the owner is not told (see `OwnerBudget`). */
+  notifyOwner?: boolean
 }
 
 export interface GraphRunHooks {
@@ -43,6 +45,7 @@ export async function runEpisodeGraph(
       analysis: run.analysis,
       anomaly_event_id: run.eventId,
       trigger: run.trigger,
+      notify_owner: run.notifyOwner ?? true,
       run_id: randomUUID(),
     },
     // The graph's first follow-up node calls `followUp` (see `followUpTurn` in graph/nodes.ts).

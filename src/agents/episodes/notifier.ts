@@ -5,6 +5,7 @@ import { messages } from '../../ingest/messages.js'
 import type { VehicleLiveState } from '../../ingest/pipeline.js'
 import { UNKNOWN_RUL } from '../../schemas/rul.js'
 import type { VehicleState } from '../graph/state.js'
+import type { HeldNotice } from './storm-guard.js'
 
 type Vehicle = VehicleLiveState['vehicle']
 
@@ -37,7 +38,8 @@ export class Notifier {
           signals: state.signals,
           trigger: state.trigger,
         },
-        vehicle.ownerId,
+        // A run the owner is not told of (past their limit) still alerts staff.
+        state.notify_owner ? vehicle.ownerId : null,
       ),
     )
   }
@@ -48,7 +50,8 @@ export class Notifier {
       const message = await this.deps.repos.chat.getMessage(final.chat_message_id)
       if (message) this.deps.bus.publish(messages.chat(message, vehicle))
     }
-    if (final.booking_id) {
+    // Only the run that proposed the booking sends it: later runs of the vehicle find it upcoming.
+    if (final.booking_id && final.booking_proposed) {
       const booking = await this.deps.repos.bookings.findVisible(undefined, final.booking_id)
       if (booking) this.deps.bus.publish(messages.booking(booking))
     }
@@ -70,6 +73,38 @@ export class Notifier {
       dedupeKey: `fallback:${eventId}:${final.severity}`,
     })
     this.deps.bus.publish(messages.chat(message, vehicle))
+  }
+
+  /** What the owner was not told one by one (past their limit), in one message. */
+  async digest(vehicle: Vehicle, notices: readonly HeldNotice[], count: number): Promise<void> {
+    const lines = notices.map((n) => `- ${n.headline} (${n.severity})`)
+    const content =
+      `${count === 1 ? 'One more alert' : `${count} more alerts`} about your ${vehicle.model} ` +
+      `since my last messages:\n${lines.join('\n')}\nOpen the vehicle's alarms for the details.`
+    const message = await this.deps.repos.chat.addMessage({
+      vehicleId: vehicle.id,
+      sender: 'agent',
+      content,
+      intent: 'digest',
+    })
+    this.deps.bus.publish(messages.chat(message, vehicle))
+  }
+
+  /** An episode flagged as flapping: staff hear of it, the owner is not told again. */
+  flapping(event: AnomalyEvent, vehicle: Vehicle): void {
+    this.deps.bus.publish(
+      messages.alarm(
+        {
+          id: event.id,
+          vin: vehicle.vin,
+          status: event.status,
+          severity: event.severity,
+          anomaly_type: event.anomaly_type,
+          flapping: true,
+        },
+        null,
+      ),
+    )
   }
 
   /** The readings recovered and the episode closed. */

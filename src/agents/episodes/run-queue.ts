@@ -5,41 +5,188 @@ export interface RunQueueOptions {
   urgent: number
   /** Runs past their alert (the owner's message, the booking, RCA) at once. */
   followUps: number
+  /**
+   * Agent runs waiting to start, over all vehicles. Critical runs are never shed, so only they can
+   * take the count past this (one per vehicle and episode at most).
+   */
+  maxPending: number
   onFailure(err: unknown, vehicleId: string): void
 }
 
+export type AgentJob = (turn: RunTurn) => Promise<void>
+
+interface PendingRun {
+  /** Severity rank of what the run is about (0 Low .. 3 Critical): who is shed first. */
+  rank: number
+  job: AgentJob
+  /** Arrival order, so that among equals the oldest waiting run is shed. */
+  seq: number
+  onShed?: () => void
+}
+
+/** One vehicle's work: bookkeeping in order, then its one queued agent run (an entry per episode). */
+interface Lane {
+  ops: (() => Promise<void>)[]
+  runs: Map<string, PendingRun>
+  active: boolean
+}
+
+const CRITICAL = 3
+
 /**
- * Agent runs, one vehicle's in reading order and different vehicles' side by side within the
- * admission limits (see `RunAdmission`).
+ * A vehicle's work runs in order, different vehicles' side by side within the admission limits
+ * (see `RunAdmission`). Bookkeeping (opening and resolving rows) always runs; agent runs are
+ * bounded, with this policy:
+ *  - fold: a vehicle has at most one queued agent run, with one entry per episode; a later request
+ *    for the same episode (an escalation before the run started) replaces its entry;
+ *  - shed: past `maxPending` queued entries over all vehicles, the least severe (oldest first) is
+ *    dropped, or the new one when nothing queued is less severe; Critical is never shed.
+ * A vehicle's queued run starts after its bookkeeping, so an episode's row exists when its run does.
  */
 export class VehicleRunQueue {
-  private readonly queues = new Map<string, Promise<void>>()
+  private readonly lanes = new Map<string, Lane>()
   private readonly admission: RunAdmission
-  private queued = 0
+  private readonly idle: (() => void)[] = []
+  private pending = 0
+  private ops = 0
+  private seq = 0
+  private readonly counts = {
+    foldedRuns: 0,
+    shedRuns: 0,
+    cancelledRuns: 0,
+    droppedAtStop: 0,
+    maxPendingSeen: 0,
+  }
 
   constructor(private readonly opts: RunQueueOptions) {
     this.admission = new RunAdmission({ urgent: opts.urgent, followUps: opts.followUps })
   }
 
   get stats() {
-    return { queuedRuns: this.queued, ...this.admission.stats }
+    return {
+      queuedRuns: this.pending,
+      queuedOps: this.ops,
+      maxQueuedRuns: this.opts.maxPending,
+      ...this.counts,
+      ...this.admission.stats,
+    }
   }
 
-  enqueue(vehicleId: string, job: (turn: RunTurn) => Promise<void>): void {
-    this.queued++
-    const previous = this.queues.get(vehicleId) ?? Promise.resolve()
-    const next = previous
-      .then(() => this.admission.run(job))
-      .catch((err) => this.opts.onFailure(err, vehicleId))
-      .finally(() => {
-        this.queued--
-        if (this.queues.get(vehicleId) === next) this.queues.delete(vehicleId)
-      })
-    this.queues.set(vehicleId, next)
+  /** Bookkeeping for a vehicle, in order with its other work; never shed. */
+  enqueue(vehicleId: string, op: () => Promise<void>): void {
+    this.ops++
+    this.lane(vehicleId).ops.push(op)
+    this.pump(vehicleId)
   }
 
-  /** Resolves once every queued run (including runs queued meanwhile) has ended. */
-  async drain(): Promise<void> {
-    while (this.queues.size > 0) await Promise.all([...this.queues.values()])
+  /**
+   * Asks for an agent run about `key` (an episode) of a vehicle. Returns false when the request
+   * was shed. `onShed` is told about an earlier entry shed to make room.
+   */
+  request(vehicleId: string, key: string, rank: number, job: AgentJob, onShed?: () => void): boolean {
+    const lane = this.lane(vehicleId)
+    const queued = lane.runs.get(key)
+    if (queued) {
+      this.counts.foldedRuns++
+      lane.runs.set(key, { rank: Math.max(rank, queued.rank), job, seq: queued.seq, onShed })
+      return true
+    }
+    if (this.pending >= this.opts.maxPending && rank < CRITICAL && !this.shedBelow(rank)) {
+      this.counts.shedRuns++
+      if (!lane.active && lane.ops.length === 0 && lane.runs.size === 0) this.lanes.delete(vehicleId)
+      return false
+    }
+    lane.runs.set(key, { rank, job, seq: this.seq++, onShed })
+    this.pending++
+    this.counts.maxPendingSeen = Math.max(this.counts.maxPendingSeen, this.pending)
+    this.pump(vehicleId)
+    return true
+  }
+
+  /** The episode ended before its queued run started: the run is not news any more. */
+  cancel(vehicleId: string, key: string): void {
+    const lane = this.lanes.get(vehicleId)
+    if (!lane?.runs.delete(key)) return
+    this.pending--
+    this.counts.cancelledRuns++
+  }
+
+  /** Drops the least severe queued entry below `rank`, oldest first; false when there is none. */
+  private shedBelow(rank: number): boolean {
+    let victim: { lane: Lane; key: string; run: PendingRun } | undefined
+    for (const lane of this.lanes.values()) {
+      for (const [key, run] of lane.runs) {
+        if (run.rank >= rank) continue
+        if (
+          !victim ||
+          run.rank < victim.run.rank ||
+          (run.rank === victim.run.rank && run.seq < victim.run.seq)
+        )
+          victim = { lane, key, run }
+      }
+    }
+    if (!victim) return false
+    victim.lane.runs.delete(victim.key)
+    this.pending--
+    this.counts.shedRuns++
+    victim.run.onShed?.()
+    return true
+  }
+
+  private lane(vehicleId: string): Lane {
+    let lane = this.lanes.get(vehicleId)
+    if (!lane) {
+      lane = { ops: [], runs: new Map(), active: false }
+      this.lanes.set(vehicleId, lane)
+    }
+    return lane
+  }
+
+  private pump(vehicleId: string): void {
+    const lane = this.lanes.get(vehicleId)
+    if (!lane || lane.active) return
+    lane.active = true
+    void this.work(vehicleId, lane)
+  }
+
+  private async work(vehicleId: string, lane: Lane): Promise<void> {
+    for (;;) {
+      const op = lane.ops.shift()
+      if (op) {
+        await op().catch((err) => this.opts.onFailure(err, vehicleId))
+        this.ops--
+        continue
+      }
+      // The most severe of the vehicle's queued episodes first.
+      const next = [...lane.runs.entries()].sort((a, b) => b[1].rank - a[1].rank || a[1].seq - b[1].seq)[0]
+      if (!next) break
+      lane.runs.delete(next[0])
+      this.pending--
+      await this.admission.run(next[1].job).catch((err) => this.opts.onFailure(err, vehicleId))
+    }
+    lane.active = false
+    this.lanes.delete(vehicleId)
+    if (this.lanes.size === 0) for (const resolve of this.idle.splice(0)) resolve()
+  }
+
+  /**
+   * Stopping: queued agent runs are dropped (their episodes stay undiagnosed and are run again
+   * by the next start, see `EpisodeStore.loadOpen`); bookkeeping and runs already started finish.
+   */
+  dropQueuedRuns(): number {
+    let dropped = 0
+    for (const lane of this.lanes.values()) {
+      dropped += lane.runs.size
+      lane.runs.clear()
+    }
+    this.pending -= dropped
+    this.counts.droppedAtStop += dropped
+    return dropped
+  }
+
+  /** Resolves once every vehicle's work (including work queued meanwhile) has ended. */
+  drain(): Promise<void> {
+    if (this.lanes.size === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idle.push(resolve))
   }
 }

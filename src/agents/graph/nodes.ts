@@ -3,6 +3,7 @@ import type { Repositories } from '../../db/repositories/index.js'
 import { maxSeverity, SEVERITY_RANK } from '../../domain.js'
 import { AppError } from '../../errors.js'
 import { SECURITY_MESSAGE } from '../../ingest/messages.js'
+import { slotLabel } from '../../lib/zoned-time.js'
 import type { AnalysisResult } from '../../schemas/analysis.js'
 import type { BookingService } from '../../services/booking.service.js'
 import type { DataAnalysisAgent } from '../detection/data-agent.js'
@@ -101,21 +102,6 @@ function analysisOf(deps: AgentDeps, state: VehicleState): AnalysisResult | null
   return deps.analyzer.analyze(state.current_data, history)
 }
 
-// `toLocaleString` with options builds a formatter per call (~0.1 ms); one is enough.
-const SLOT_LABEL = new Intl.DateTimeFormat('en-GB', {
-  weekday: 'short',
-  day: 'numeric',
-  month: 'short',
-  hour: '2-digit',
-  minute: '2-digit',
-  timeZone: 'UTC',
-  timeZoneName: 'short',
-})
-
-function slotLabel(iso: string): string {
-  return SLOT_LABEL.format(new Date(iso))
-}
-
 export function createNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
   const nodes = plainNodes(deps)
   const names = Object.keys(nodes) as NodeName[]
@@ -191,6 +177,7 @@ function plainNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
     async customer_engagement(state, config) {
       // The alert is out once diagnosis ended; the follow-ups take their turn behind other alerts.
       await followUpTurn(config)
+      if (!state.notify_owner) return transition(deps, 'customer_engagement', state, {})
       const content = await deps.engagement.phraseMessage(
         state.diagnosis_detail ?? state.diagnosis_text ?? '',
         state.severity,
@@ -221,6 +208,7 @@ function plainNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
       const existing = await data.findUpcomingBooking(state.vehicle_id, now())
       let bookingId = existing?.id ?? null
       let offered: OfferedSlot[] = []
+      let proposed = false
       if (!existing) {
         const slots = await data.availableSlots(undefined, now(), { days: 14, limit: 12 })
         for (const slot of slots) {
@@ -233,6 +221,7 @@ function plainNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
               notes: `Proposed by Autonoma: ${state.diagnosis_text ?? state.anomaly_reason ?? 'anomaly'}`,
             })
             bookingId = booking.id
+            proposed = true
             break
           } catch (err) {
             // Someone took the slot between reading and booking: try the next one. At the
@@ -258,14 +247,14 @@ function plainNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
               type: 'confirm_booking',
               booking_id: bookingId,
               label: booked
-                ? `Approve service on ${slotLabel(booked.start)}`
+                ? `Approve service on ${slotLabel(booked.start, booked.timezone)}`
                 : 'Approve the proposed service',
             },
             ...offered.slice(1).map((s) => ({
               type: 'book_slot',
               slot_time: s.start,
               service_center_id: s.service_center_id,
-              label: `${slotLabel(s.start)} at ${s.service_center_name}`,
+              label: `${slotLabel(s.start, s.timezone)} at ${s.service_center_name}`,
             })),
             { type: 'decline', booking_id: bookingId, label: 'Not now' },
           ],
@@ -274,6 +263,7 @@ function plainNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
       }
       return transition(deps, 'scheduling', state, {
         booking_id: bookingId,
+        booking_proposed: proposed,
         offered_slots: offered,
         messages: bookingId
           ? [{ role: 'system', node: 'scheduling', content: `Service proposed (booking ${bookingId})` }]

@@ -17,8 +17,12 @@ export function routeAfterDiagnosis(_state: VehicleState): 'customer_engagement'
   return 'customer_engagement'
 }
 
-/** A service visit is proposed only when it is urgent enough to be worth the owner's time. */
+/**
+ * A service visit is proposed only when it is urgent enough to be worth the owner's time, and
+ * only to an owner who is being told of the run.
+ */
 export function routeAfterEngagement(state: VehicleState): 'scheduling' | typeof END {
+  if (state.notify_owner === false) return END
   return state.severity === 'High' || state.severity === 'Critical' ? 'scheduling' : END
 }
 

@@ -82,6 +82,13 @@ export const VehicleStateAnnotation = Annotation.Root({
   offered_slots: replace<OfferedSlot[]>(() => []),
   /** The proposed (PENDING) booking, if any. */
   booking_id: replace<string | null>(() => null),
+  /** Whether this run proposed `booking_id` (an earlier proposal is never sent again). */
+  booking_proposed: replace<boolean>(() => false),
+  /**
+   * False when the owner is not to be told of this run (past their notification limit, see
+   * `OwnerBudget`): the diagnosis is stored for staff, no message or booking goes to the owner.
+   */
+  notify_owner: replace<boolean>(() => true),
   /** The manufacturing insight RCA wrote or updated, if any. */
   insight_id: replace<string | null>(() => null),
   /** Correlates the run's UEBA log rows. */

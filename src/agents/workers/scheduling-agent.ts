@@ -57,6 +57,7 @@ export class SchedulingAgent {
           at: start.getTime(),
           service_center_id: center.id,
           service_center_name: center.name,
+          timezone: center.timezone,
           start: start.toISOString(),
           end: new Date(start.getTime() + center.slot_minutes * 60_000).toISOString(),
           free_bays: free,

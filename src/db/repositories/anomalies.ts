@@ -27,6 +27,8 @@ export interface NewAnomalyDetails {
   signals?: unknown[]
   rul?: RulColumns | null
   peakValues?: Record<string, number>
+  /** The episode opens flapping (see `FlapTracker`). */
+  flapping?: boolean
 }
 
 interface RulRow {
@@ -72,6 +74,7 @@ export function anomaliesRepository(db: Db) {
           signals: json(details.signals ?? []),
           peak_values: json(details.peakValues ?? {}),
           rul_prediction: null,
+          flapping: details.flapping ?? false,
           ...rulRow(details.rul, details.detectedAt),
           ...(details.detectedAt
             ? { detected_at: details.detectedAt, last_seen_at: details.detectedAt }
@@ -117,6 +120,11 @@ export function anomaliesRepository(db: Db) {
     /** The estimate re-made for an episode whose severity did not change (a run picked up again). */
     async updateRul(id: string, rul: RulColumns, at?: string): Promise<void> {
       await db.updateTable('anomaly_events').set(rulRow(rul, at)).where('id', '=', id).execute()
+    },
+
+    /** The open episode turned out to flap (an earlier life opened it): flag it for staff. */
+    async markFlapping(id: string): Promise<void> {
+      await db.updateTable('anomaly_events').set({ flapping: true }).where('id', '=', id).execute()
     },
 
     /** Every maintenance episode not yet resolved, to pick up tracking after a restart. */

@@ -26,6 +26,8 @@ export interface BookingView extends ServiceBooking {
   vehicle_model: string
   owner_id: string
   service_center_name: string
+  /** The centre's time zone: the one its appointments are shown in. */
+  service_center_timezone: string
 }
 
 export interface BookingFilter {
@@ -80,7 +82,13 @@ export function bookingsRepository(db: Db) {
       .innerJoin('vehicles as v', 'v.id', 'b.vehicle_id')
       .innerJoin('service_centers as c', 'c.id', 'b.service_center_id')
       .selectAll('b')
-      .select(['v.vin', 'v.model as vehicle_model', 'v.owner_id', 'c.name as service_center_name'])
+      .select([
+        'v.vin',
+        'v.model as vehicle_model',
+        'v.owner_id',
+        'c.name as service_center_name',
+        'c.timezone as service_center_timezone',
+      ])
     return viewer?.role === 'customer' ? q.where('v.owner_id', '=', viewer.id) : q
   }
 

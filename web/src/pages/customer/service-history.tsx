@@ -1,7 +1,6 @@
 import { BookingActions, StatusPill } from '../../components/booking-actions'
 import { FeedbackForm } from '../../components/feedback-form'
 import { ListStates } from '../../components/states'
-import { formatDateTime } from '../../lib/format'
 import type { AsyncState } from '../../lib/hooks'
 import type { Booking } from '../../lib/types'
 
@@ -25,7 +24,7 @@ export function ServiceHistory({ bookings }: { bookings: AsyncState<Booking[]> }
               <li key={b.id} class="booking" data-booking-id={b.id} data-status={b.status}>
                 <div class="booking-main">
                   <StatusPill status={b.status} />
-                  <strong>{formatDateTime(b.appointment_time)}</strong>
+                  <strong>{b.appointment_label}</strong>
                   <span class="muted">
                     {b.service_center_name}
                     {b.bay ? `, bay ${b.bay}` : ''} · {b.vehicle_model}

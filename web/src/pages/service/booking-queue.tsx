@@ -3,7 +3,7 @@ import { forRole } from '../../../../src/schemas/booking-rules.js'
 import { BookingActions, StatusPill } from '../../components/booking-actions'
 import { ListStates } from '../../components/states'
 import { api, query } from '../../lib/api'
-import { dayRange, formatDateTime } from '../../lib/format'
+import { dayRange } from '../../lib/format'
 import { useAsync, useSocketMessage } from '../../lib/hooks'
 import { linkClick } from '../../lib/router'
 import type { Booking, ServiceCenter } from '../../lib/types'
@@ -114,7 +114,7 @@ export function BookingQueue() {
                   data-status={b.status}
                 >
                   <div class="queue-when">
-                    <strong>{formatDateTime(b.appointment_time)}</strong>
+                    <strong>{b.appointment_label}</strong>
                     <span class="muted small">
                       {b.service_center_name}
                       {b.bay ? ` · bay ${b.bay}` : ''}

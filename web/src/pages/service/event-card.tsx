@@ -148,7 +148,7 @@ export function EventCard({ vin, event }: { vin: string; event: HistoryEvent }) 
           Bookings:{' '}
           {event.bookings.map((b) => (
             <span key={b.id} class="booking-ref">
-              <StatusPill status={b.status} /> {formatDateTime(b.appointment_time)}
+              <StatusPill status={b.status} /> {b.appointment_label}
             </span>
           ))}
         </p>
