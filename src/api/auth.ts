@@ -42,6 +42,8 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       throttle.succeed('login', email)
       if (user.disabled_at) throw new AppError('ACCOUNT_DISABLED')
+      // Locked by security monitoring: a new token would be refused on its first use anyway.
+      if (app.services.analytics.userAccess(user.id) === 'locked') throw new AppError('ACCOUNT_LOCKED')
       const { token, expiresIn } = await app.services.tokens.sign({
         id: user.id,
         email: user.email,

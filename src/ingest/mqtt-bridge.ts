@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { EventBus } from './event-bus.js'
 import type { IntakeHooks } from './intake-hooks.js'
-import { MqttIntakeBase } from './mqtt-intake.js'
+import { MqttIntakeBase } from './mqtt-intake-base.js'
 import { vinOfTelemetryTopic } from './mqtt-payload.js'
 import type { IngestionPipeline } from './pipeline.js'
 

@@ -31,9 +31,7 @@ export interface StreamDataOptions {
    * loaded (units sending their own telemetry must not move the replay's resume point).
    */
   resumeAfter?: Date | null | ((vins: readonly string[]) => Promise<Date | null>)
-  /**
-   * Called when the replay wraps around, before the next pass's first reading: the readings jump
-   * back to the file's first state (pads new again), a discontinuity, not a change. */
+  /** At a wrap-around, before the next pass's first reading: a discontinuity, not a change. */
   onDiscontinuity?: () => void
 }
 

@@ -231,6 +231,10 @@ describe('a user stepped up, locked and unlocked; a flooding device throttled', 
     const entity = t.app.services.analytics.get(`user:${userId}`)!
     expect(entity).toMatchObject({ state: 'locked', label: 'customer' })
     expect(entity.reasons.map((r) => r.rule)).toContain('vin_enumeration')
+    // Nor does signing in again get round it.
+    const again = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: DEMO.customer })
+    expect(again.statusCode).toBe(403)
+    expect(again.json().error.code).toBe('ACCOUNT_LOCKED')
     const res = await t.app.inject({
       method: 'POST',
       url: `/api/ueba/entities/user:${userId}/release`,

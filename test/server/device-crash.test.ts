@@ -120,6 +120,16 @@ describe(`server process: kill -9 and SIGTERM during an MQTT stream and the repl
   // the stream itself is 2,000 readings over some 10 s of measuring.
   it('stores every reading once, loses nothing acknowledged and repeats no episode effect', async () => {
     server = await startServerProcess(env)
+    // The units start once the replay has opened an episode (later on a loaded machine), so that
+    // its effects (diagnosis, chat, booking) are in flight when the crashes come.
+    await until(
+      'an episode opened by the replay',
+      async () => {
+        const { body } = await server!.healthDetails<{ components: { agents: { opened: number } } }>()
+        return body.components.agents.opened > 0
+      },
+      60_000,
+    )
     let acked = 0
     let units: readonly Unit[] = []
     const parsed = parseSimArgs([
