@@ -5,6 +5,7 @@ import { decayed, fallsBelowAt, raise } from './risk.js'
 import {
   criticality,
   type EntityKind,
+  misused,
   POINTS,
   RESPONSE_REASONS,
   type RuleSubject,
@@ -272,7 +273,7 @@ export class BehaviourAnalytics {
     if (entity.kind === 'agent') {
       if (score >= th.quarantine && !entity.held) entity.held = response = 'quarantined'
     } else if (entity.kind === 'user') {
-      if (score >= th.lock && !entity.held) entity.held = response = 'locked'
+      if (score >= th.lock && !entity.held && misused(entity)) entity.held = response = 'locked'
       else if (score >= th.stepUp) {
         entity.slowedUntil = fallsBelowAt(entity.score, th.stepUp, halfLifeMs)
         if (before === 'active') response = 'stepped_up'

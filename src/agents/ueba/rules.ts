@@ -137,3 +137,21 @@ export function criticality(kind: EntityKind, label: string): number {
   if (kind === 'user') return label === 'manufacturer' ? 1.5 : label === 'service' ? 1.2 : 1
   return 1
 }
+
+/**
+ * Rules that only say "busier or newer than usual". They may slow a person down, but a lock
+ * needs evidence of misuse as well (a refusal, a sequence rule): a manufacturer provisioning a
+ * fleet is busy, not hostile, and locking them out is an outage of its own.
+ */
+const ACTIVITY_ONLY: ReadonlySet<string> = new Set([
+  'burst',
+  'uncommon_volume',
+  'uncommon_vs_peers',
+  'first_seen_action',
+  'first_seen_resource',
+  'released',
+])
+
+export function misused(entity: { reasons: readonly { rule: string }[] }): boolean {
+  return entity.reasons.some((r) => !ACTIVITY_ONLY.has(r.rule))
+}

@@ -148,6 +148,16 @@ describe('behaviour analytics', () => {
     expect(a.userAccess('u2')).toBe('ok')
   })
 
+  it('at most slows a manufacturer provisioning a fleet: volume alone never locks a person out', () => {
+    const { a, responses } = analytics()
+    const oem: RuleSubject = { kind: 'user', actorId: 'oem', label: 'manufacturer' }
+    for (let i = 0; i < 1000; i++)
+      a.observe(oem, event(NOW + i * 300, { action: 'create', resource: 'vehicles', vin: null }))
+    expect(a.get('user:oem')!.reasons.map((r) => r.rule)).toContain('burst')
+    expect(responses.map(([, r]) => r)).not.toContain('locked')
+    expect(a.userAccess('oem')).not.toBe('locked')
+  })
+
   it('compares a user with no baseline of their own with their role’s peers', () => {
     const { a } = analytics()
     const refused = {
