@@ -21,6 +21,9 @@ export const AlertDataSchema = z.object({
   vin: z.string(),
   anomaly_event_id: z.uuid(),
   anomaly_type: z.string(),
+  /** Plain words for the owner ("Battery running hot: 46 °C, limit 45 °C"), from `signals`. */
+  headline: z.string(),
+  /** The detector's own account (scores, deviations): details for staff. */
   reason: z.string(),
   severity: SeveritySchema,
   diagnosis: z.string(),

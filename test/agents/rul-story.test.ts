@@ -89,6 +89,8 @@ describe.each(DB_KINDS)('the RUL of one episode on every surface (%s)', (kind) =
     expect(opened.health.rul_alarm_id).toBe(opened.alarm.id)
     expect(pick(opened.alert)).toEqual(first)
     expect(opened.alert.rul).toBe(first.rul_days)
+    // The owner reads plain words with units; the detector's account stays in `reason`.
+    expect(opened.alert.headline).toMatch(/^Battery running hot: \d+ °C, limit 45 °C$/)
     expect(opened.reply).toContain(formatRul(first)!)
 
     for (let temp = 47; temp <= 57; temp++) feed(temp)

@@ -3,6 +3,7 @@ import type { AnomalyEvent, UebaLogEntry } from '../../db/schema.js'
 import type { EventBus } from '../../ingest/event-bus.js'
 import { messages } from '../../ingest/messages.js'
 import type { VehicleLiveState } from '../../ingest/pipeline.js'
+import { alertHeadline } from '../../lib/alert-headline.js'
 import { UNKNOWN_RUL } from '../../schemas/rul.js'
 import type { VehicleState } from '../graph/state.js'
 import type { HeldNotice } from './storm-guard.js'
@@ -29,6 +30,7 @@ export class Notifier {
           vin: vehicle.vin,
           anomaly_event_id: state.anomaly_event_id,
           anomaly_type: state.anomaly_type ?? '',
+          headline: alertHeadline(state.anomaly_type ?? '', state.signals),
           reason: state.anomaly_reason ?? '',
           severity: state.severity,
           diagnosis: state.diagnosis_text ?? '',

@@ -20,7 +20,9 @@ export function AlertBadge({
     >
       <div class="alert-head">
         <span class={severityClass(alert.severity)}>{alert.severity}</span>
-        <strong class="alert-reason">{alert.reason}</strong>
+        <strong class="alert-reason" title={alert.reason}>
+          {alert.headline}
+        </strong>
         <button type="button" class="btn btn-ghost btn-small" onClick={onDismiss} aria-label="Dismiss alert">
           ✕
         </button>

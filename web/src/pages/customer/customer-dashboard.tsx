@@ -95,7 +95,7 @@ export function CustomerDashboard() {
             return (
               <p key={alert.vin} class="alert-elsewhere" role="status">
                 <span class={severityClass(alert.severity)}>{alert.severity}</span>{' '}
-                {alert.diagnosis || alert.reason} on {other ? `${other.model} (${alert.vin})` : alert.vin}
+                {alert.diagnosis || alert.headline} on {other ? `${other.model} (${alert.vin})` : alert.vin}
                 <button type="button" class="btn btn-small" onClick={() => selectVin(alert.vin)}>
                   Show
                 </button>
