@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from './fleet.js'
 import { type BenchResult, markdownTable, type Row } from './report.js'
+import type { RulGroup } from './rul-eval.js'
 
 const START = '<!-- bench:results:start -->'
 const END = '<!-- bench:results:end -->'
@@ -135,18 +136,8 @@ function targets(): Row[] {
   return rows
 }
 
-interface RulGroupFile {
-  events: number
-  estimated: number
-  unknown: number
-  scored: number
-  medianApe: number | null
-  coverage: number | null
-  censored: number
-}
-
 interface RulFile {
-  results: { fleet: string; tunedOn: boolean; firstAlert: RulGroupFile; escalation: RulGroupFile }[]
+  results: { fleet: string; tunedOn: boolean; firstAlert: RulGroup; escalation: RulGroup }[]
   cost: { microsecondsEach: number }
 }
 

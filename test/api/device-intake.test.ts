@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { bearer, createTestApp, DEMO, healthDetails, login, type TestApp } from '../helpers/app.js'
+import {
+  bearer,
+  createTestApp,
+  DEMO,
+  healthDetails,
+  login,
+  onboardVehicle,
+  type TestApp,
+} from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 import { makeReading, step } from '../helpers/readings.js'
 
@@ -18,21 +26,8 @@ describe.each(DB_KINDS)('HTTP telemetry intake on %s', (kind) => {
   const prefix = kind === 'pglite' ? 'ZZDEVPG' : 'ZZDEVSV'
 
   /** A fresh vehicle of the demo owner, with its device token. */
-  async function onboard(): Promise<{ vin: string; id: string; token: string }> {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/vehicles',
-      headers: bearer(oem),
-      payload: {
-        vin: `${prefix}${String(vinSeq++).padStart(10, '0')}`,
-        owner: DEMO.customer.email,
-        model: 'Intake EV',
-      },
-    })
-    expect(res.statusCode).toBe(201)
-    const body = res.json()
-    return { vin: body.vin, id: body.id, token: body.device_token }
-  }
+  const onboard = () =>
+    onboardVehicle(t.app, oem, `${prefix}${String(vinSeq++).padStart(10, '0')}`, 'Intake EV')
   const send = (token: string, payload: unknown, headers: Record<string, string> = {}) =>
     t.app.inject({
       method: 'POST',

@@ -69,3 +69,21 @@ export async function healthDetails(app: FastifyInstance) {
   }
   return app.inject({ method: 'GET', url: '/api/health/details', headers: bearer(token) })
 }
+
+/** A new vehicle of the demo owner, onboarded through the API as the manufacturer, with its device token. */
+export async function onboardVehicle(
+  app: FastifyInstance,
+  manufacturerToken: string,
+  vin: string,
+  model: string,
+): Promise<{ vin: string; id: string; token: string }> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/vehicles',
+    headers: bearer(manufacturerToken),
+    payload: { vin, owner: DEMO.customer.email, model },
+  })
+  if (res.statusCode !== 201) throw new Error(`onboarding ${vin}: ${res.statusCode} ${res.body}`)
+  const body = res.json()
+  return { vin: body.vin, id: body.id, token: body.device_token }
+}

@@ -4,7 +4,15 @@ import { NUMERIC_FIELDS } from '../../src/schemas/telemetry.js'
 import { FLEET_VEHICLES } from '../../src/simulation/fleet.js'
 import { StreamEngine } from '../../src/simulation/stream-engine.js'
 import { fixture, tempFiles } from '../fixtures/telemetry-csv.js'
-import { bearer, createTestApp, DEMO, healthDetails, login, type TestApp } from '../helpers/app.js'
+import {
+  bearer,
+  createTestApp,
+  DEMO,
+  healthDetails,
+  login,
+  onboardVehicle,
+  type TestApp,
+} from '../helpers/app.js'
 import { DB_KINDS } from '../helpers/db.js'
 import { makeReading, step } from '../helpers/readings.js'
 
@@ -27,21 +35,7 @@ describe.each(DB_KINDS)('data-quality guards on %s', (kind) => {
       .orderBy('ts')
       .execute()
   }
-  async function onboard(): Promise<{ vin: string; id: string; token: string }> {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/vehicles',
-      headers: bearer(oem),
-      payload: {
-        vin: `${prefix}${String(seq++).padStart(11, '0')}`,
-        owner: DEMO.customer.email,
-        model: 'DQ EV',
-      },
-    })
-    expect(res.statusCode).toBe(201)
-    const body = res.json()
-    return { vin: body.vin, id: body.id, token: body.device_token }
-  }
+  const onboard = () => onboardVehicle(t.app, oem, `${prefix}${String(seq++).padStart(11, '0')}`, 'DQ EV')
 
   beforeAll(async () => {
     t = await createTestApp(kind)
