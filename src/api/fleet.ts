@@ -8,6 +8,7 @@ import {
   VehicleSchema,
   VehicleUpdateSchema,
 } from '../schemas/vehicles.js'
+import { caller } from './plugins/access.js'
 import { toVehicleDtos } from './vehicle-dto.js'
 
 const VinParams = z.object({ vin: VinSchema })
@@ -35,7 +36,7 @@ const fleetRoutes: FastifyPluginAsyncZod = async (app) => {
         batch: b.batch,
         vehicleType: b.vehicle_type,
       })
-      const [dto] = await toVehicleDtos(app, [vehicle])
+      const [dto] = await toVehicleDtos(app, [vehicle], caller(request).role)
       return reply.code(201).send({ ...dto!, device_token: deviceToken })
     },
   )
@@ -61,7 +62,7 @@ const fleetRoutes: FastifyPluginAsyncZod = async (app) => {
         batch: b.batch,
         vehicleType: b.vehicle_type,
       })
-      const [dto] = await toVehicleDtos(app, [vehicle])
+      const [dto] = await toVehicleDtos(app, [vehicle], caller(request).role)
       return dto!
     },
   )
@@ -82,7 +83,7 @@ const fleetRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const vehicle = await app.services.onboarding.decommission(request.params.vin)
-      const [dto] = await toVehicleDtos(app, [vehicle])
+      const [dto] = await toVehicleDtos(app, [vehicle], caller(request).role)
       return dto!
     },
   )

@@ -32,10 +32,9 @@ export const TelemetryQuerySchema = z
       .describe(
         `recent mode: 1-${MAX_RECENT}, default 120; raw range: 1-${MAX_RAW_ROWS}, default ${MAX_RAW_ROWS}`,
       ),
-    from: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .describe('start of the range (inclusive); without it, the recent readings held in memory'),
+    from: DateTimeSchema.optional().describe(
+      'start of the range (inclusive); without it, the recent readings held in memory',
+    ),
     to: DateTimeSchema.optional().describe('end of the range (exclusive); default now'),
     bucket: z
       .enum(TELEMETRY_BUCKETS)

@@ -13,7 +13,7 @@ const NO_RUL = { rul_days: null, rul_low_days: null, rul_high_days: null, rul_me
 export async function toVehicleDtos(
   app: FastifyInstance,
   vehicles: Vehicle[],
-  role: Role = 'customer',
+  role: Role,
 ): Promise<VehicleDto[]> {
   const staff = STAFF.includes(role)
   const summary = await app.services.repos.anomalies.openSummary(vehicles.map((v) => v.id))

@@ -64,7 +64,7 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
   private readonly onRefusal: ((refusal: MqttRefusal) => void) | undefined
 
   private refused(client: Client | null, refusal: Omit<MqttRefusal, 'address'>): void {
-    const address = (client?.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null
+    const address = client ? addressOf(client) : null
     this.onRefusal?.({ ...refusal, address })
   }
 
@@ -176,7 +176,7 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
       err.returnCode = returnCode
       done(err, null)
     }
-    const address = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? 'unknown'
+    const address = addressOf(client) ?? 'unknown'
     const attempt = { account: username, address }
     if (this.throttle?.retryAfter('device', attempt) !== undefined) return refuse(3, true)
     if (!username || !password) {
@@ -198,4 +198,9 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
     this.vinOf.set(client, device.vin)
     done(null, true)
   }
+}
+
+/** The unit's network address, for the audit log and the failure throttle. */
+function addressOf(client: Client): string | null {
+  return (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null
 }

@@ -205,15 +205,16 @@ export class IngestionPipeline {
       }
       return 'unknown_vehicle'
     }
-    // Before anything keeps it: an implausible value is stored, analysed and shown as null.
-    state.quality.inspect(reading)
     const ts = Date.parse(reading.timestamp)
+    // A resent copy of the newest reading: dropped before it counts anywhere (MQTT redelivers).
+    if (ts === state.lastTs) {
+      this.stats_.duplicate++
+      return 'duplicate'
+    }
+    // Before anything keeps it: an implausible value is stored, analysed and shown as null.
+    state.quality.inspect(reading, ts > state.lastTs)
     const row = { vehicleId: state.vehicle.id, ts: reading.timestamp, vals: readingValues(reading), done }
-    if (ts <= state.lastTs) {
-      if (ts === state.lastTs) {
-        this.stats_.duplicate++
-        return 'duplicate'
-      }
+    if (ts < state.lastTs) {
       // Stored (the database skips it if it is there already), never analysed out of order.
       this.stats_.late++
       this.deps.writer.add(row)

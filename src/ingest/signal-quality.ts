@@ -51,10 +51,11 @@ export class SignalQuality {
   }
 
   /**
-   * Replaces every implausible value of `reading` by null, in place, and counts it; then folds
-   * the reading into the stuck-sensor runs. Returns how many values were replaced.
+   * Replaces every implausible value of `reading` by null, in place, and counts it; then, for a
+   * reading in order (`ordered`), folds it into the recent share and the stuck-sensor runs, which
+   * assume timestamp order. Returns how many values were replaced.
    */
-  inspect(reading: TelemetryReading): number {
+  inspect(reading: TelemetryReading, ordered = true): number {
     const values = reading as unknown as Record<string, number | null>
     let bad = 0
     for (let i = 0; i < FIELDS.length; i++) {
@@ -67,6 +68,7 @@ export class SignalQuality {
       bad++
     }
     this.invalidTotal += bad
+    if (!ordered) return bad
     this.readings++
     const flag = bad > 0 ? 1 : 0
     if (this.recentFilled === this.recent.length) this.recentInvalid -= this.recent[this.recentHead]!

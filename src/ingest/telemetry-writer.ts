@@ -114,11 +114,6 @@ export class TelemetryWriter {
     return this.buffer.length >= this.maxBuffered * 0.8
   }
 
-  /** Resolves once the buffer is back under half full (at once if it is). */
-  whenDrained(): Promise<void> {
-    return this.whenBelow(this.maxBuffered / 2)
-  }
-
   /** Readings waiting to be written. */
   get pending(): number {
     return this.buffer.length

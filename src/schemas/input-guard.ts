@@ -30,13 +30,24 @@ function describe(char: string): string {
 export function forbiddenCharacterError(part: string, data: unknown): AppError | undefined {
   const found = findForbiddenCharacter(data)
   if (!found) return undefined
+  if (found === 'unchecked') {
+    const message = 'too many values to check; send fewer'
+    return new AppError('VALIDATION_FAILED', `Invalid ${part}: ${message}`, {
+      fields: [{ field: part, message }],
+    })
+  }
   const field = found.path ? `${part}.${found.path}` : part
   const message = `control characters are not allowed (found ${describe(found.char)})`
   return new AppError('VALIDATION_FAILED', `Invalid ${field}: ${message}`, { fields: [{ field, message }] })
 }
 
-/** The path of the first string (value or key) with a forbidden character, and that character. */
-export function findForbiddenCharacter(value: unknown): { path: string; char: string } | undefined {
+/**
+ * The path of the first string (value or key) with a forbidden character, and that character;
+ * 'unchecked' when the input holds more values than are checked (it is refused, never let through).
+ */
+export function findForbiddenCharacter(
+  value: unknown,
+): { path: string; char: string } | 'unchecked' | undefined {
   // Iterative, so a deeply nested body cannot overflow the stack.
   const stack: Array<{ value: unknown; path: string }> = [{ value, path: '' }]
   let visited = 0
@@ -57,5 +68,5 @@ export function findForbiddenCharacter(value: unknown): { path: string; char: st
       }
     }
   }
-  return undefined
+  return stack.length > 0 ? 'unchecked' : undefined
 }

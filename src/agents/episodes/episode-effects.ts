@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Repositories } from '../../db/repositories/index.js'
 import type { VehicleLiveState } from '../../ingest/pipeline.js'
+import { alertHeadline } from '../../lib/alert-headline.js'
 import type { AnalysisResult } from '../../schemas/analysis.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 import type { MasterGraph } from '../master.js'
@@ -84,7 +85,7 @@ export class EpisodeEffects {
       budget.hold(vehicle.id, vehicle, {
         anomalyType: type,
         severity: episode.severity,
-        headline: req.analysis.anomaly_reason ?? type,
+        headline: alertHeadline(type, req.analysis.signals),
       })
     }
     counts.graphRuns++

@@ -108,7 +108,8 @@ export class EpisodeManager implements ReadingObserver {
     }
     const result = this.deps.analyzer.analyze(reading, history)
     this.counts.analyzed++
-    const at = Date.parse(reading.timestamp)
+    // The pipeline has parsed it already (a reading in order only reaches observers once it has).
+    const at = state.lastTs
     const open = this.store.peek(vehicle.id)
     if (open && open.size > 0) this.resolveQuiet(vehicle, open, at)
     if (!result.anomaly_detected && result.cleared.length === 0) return

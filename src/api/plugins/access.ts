@@ -5,6 +5,7 @@ import type { SessionValidator } from '../../auth/sessions.js'
 import type { TokenClaims, TokenService } from '../../auth/tokens.js'
 import type { Role } from '../../domain.js'
 import { AppError } from '../../errors.js'
+import { errorResponses } from '../../schemas/common.js'
 import type { AuthDevice } from '../../services/device.service.js'
 
 /**
@@ -93,6 +94,13 @@ async function accessPlugin(app: FastifyInstance, opts: AccessOptions) {
     // @fastify/websocket hides its routes from OpenAPI; ours are part of the API and documented.
     if (route.websocket && route.schema?.tags) route.schema.hide = false
     if (route.schema && access !== 'public') {
+      // Every guarded route can answer 401, and every user route 403 (a role it does not allow,
+      // an account locked by UEBA): declared here once, so no route's contract misses them.
+      if (route.schema.response)
+        route.schema.response = {
+          ...errorResponses(...(access === 'device' ? [401] : [401, 403])),
+          ...(route.schema.response as object),
+        }
       route.schema.security = [access === 'device' ? { deviceToken: [] } : { bearerAuth: [] }]
       route.schema.description = [route.schema.description, describeAccess(access)]
         .filter(Boolean)

@@ -103,7 +103,8 @@ async function auditPlugin(app: FastifyInstance, opts: AuditPluginOptions) {
     }
     if (status >= 300) return
     if (route === LOGIN) {
-      const user = (request.body as { email?: unknown } | undefined)?.email
+      const body = request.body as { email?: unknown; username?: unknown } | undefined
+      const user = body?.email || body?.username
       opts.record({
         ...base,
         action: 'login',

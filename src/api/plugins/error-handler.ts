@@ -18,7 +18,6 @@ const FASTIFY_CLIENT_ERRORS: Record<string, ErrorCode> = {
  */
 function isClientAbort(error: FastifyError, request: FastifyRequest): boolean {
   const raw = request.raw
-  if (error instanceof AppError) return false
   return (raw.destroyed && !raw.complete) || error.message === 'aborted' || error.code === 'ECONNABORTED'
 }
 
