@@ -101,7 +101,16 @@ export function createServices(options: ServiceOptions): Services {
   const sessions = new SessionValidator(repos.users, { cacheMs: config.auth.sessionCacheMs })
   const throttle = new AuthThrottle(config.auth)
   const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline, sessions })
-  const agents = createAgents({ config, repos, bus, log, runs: options.runs, telemetry: ingest.series })
+  const agents = createAgents({
+    config,
+    repos,
+    bus,
+    log,
+    runs: options.runs,
+    telemetry: ingest.series,
+    // A lock ends the user's open sockets at once, not at their next message or recheck.
+    onUserLocked: (userId) => sessions.suspended(userId, 'account locked'),
+  })
   const { analytics } = agents
   const hooks = {
     throttledFor: (vin: string) => analytics.throttledFor(vin),

@@ -60,13 +60,16 @@ export interface AgentSystemDeps {
   runs?: RunOptions
   /** Raw telemetry reads, granted to the agents whose policy lists `telemetry_logs`. */
   telemetry?: TelemetryReader
+  /** A user was just locked by behaviour analytics: their open sessions should end now. */
+  onUserLocked?: (userId: string) => void
 }
 
 /**
  * Builds the agents, compiles the master graph and the episode manager. Every UEBA attempt is
  * pushed to manufacturers; blocked ones also go to all staff as a security event.
  */
-export function createAgents({ config, repos, bus, log, runs, telemetry }: AgentSystemDeps): AgentSystem {
+export function createAgents(deps: AgentSystemDeps): AgentSystem {
+  const { config, repos, bus, log, runs, telemetry } = deps
   const bookings = new BookingService({ repos, bus, log, limits: config.booking })
   const scheduling = new SchedulingAgent(repos, bookings)
   const notifier = new Notifier({ bus, repos })
@@ -88,7 +91,8 @@ export function createAgents({ config, repos, bus, log, runs, telemetry }: Agent
     halfLifeMs: config.ueba.halfLifeMs,
     enforce: config.ueba.enforce,
     // A response is itself on record (by the system, BLOCKED), which tells staff.
-    onResponse: (entity, response) =>
+    onResponse: (entity, response) => {
+      if (response === 'locked' && entity.kind === 'user') deps.onUserLocked?.(entity.actor_id)
       ueba.record({
         actor: { kind: 'system', id: 'ueba', label: 'ueba' },
         action: 'ueba_response',
@@ -96,7 +100,8 @@ export function createAgents({ config, repos, bus, log, runs, telemetry }: Agent
         decision: 'BLOCKED',
         reason: response.toUpperCase(),
         details: { score: entity.score, band: entity.band, reasons: entity.reasons.slice(0, 5) },
-      }),
+      })
+    },
   })
   ueba.subscribe((entry) => analytics.observeLog(entry))
   ueba.useGuard(analytics)

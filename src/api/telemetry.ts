@@ -64,7 +64,12 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
       // of the database is not a revocation: that message is refused and the socket stays.
       const live = () =>
         sessions.assertCurrent(user).then(
-          () => true,
+          () => {
+            // A lock made by another process reaches this one through its analytics, not the row.
+            if (app.services.analytics.userAccess(user.id) !== 'locked') return true
+            end('account locked')
+            return false
+          },
           (err) => {
             const code = err instanceof AppError ? err.code : 'INTERNAL'
             if (code === 'AUTH_TOKEN_EXPIRED') end('token expired')
@@ -77,7 +82,7 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
         () => end('token expired'),
         Math.min(MAX_TIMER_MS, user.expiresAt - Date.now()),
       )
-      const unwatch = sessions.onRevoke(user.id, () => end('session revoked'))
+      const unwatch = sessions.onRevoke(user.id, end)
       const recheck = setInterval(() => void live(), SESSION_RECHECK_MS)
       recheck.unref()
       socket.once('close', () => {

@@ -33,7 +33,7 @@ export interface SessionStats {
  */
 export class SessionValidator {
   private readonly cache = new Map<string, Cached>()
-  private readonly listeners = new Map<string, Set<() => void>>()
+  private readonly listeners = new Map<string, Set<(reason: string) => void>>()
   private readonly stats_ = { checks: 0, lookups: 0, revoked: 0 }
   /** Bumped by every revocation: a lookup that raced one is answered but not cached. */
   private generation = 0
@@ -62,11 +62,19 @@ export class SessionValidator {
   revoked(userId: string): void {
     this.generation++
     this.cache.delete(userId)
-    for (const listener of [...(this.listeners.get(userId) ?? [])]) listener()
+    this.notify(userId, 'session revoked')
   }
 
-  /** Calls `listener` when `userId`'s sessions are revoked in this process; returns the unsubscribe. */
-  onRevoke(userId: string, listener: () => void): () => void {
+  /**
+   * The account's sessions must stop although its row did not change (UEBA locked it): its open
+   * sockets close now with `reason`; its requests are refused by the access plugin's standing check.
+   */
+  suspended(userId: string, reason: string): void {
+    this.notify(userId, reason)
+  }
+
+  /** Calls `listener` when `userId`'s sessions end in this process; returns the unsubscribe. */
+  onRevoke(userId: string, listener: (reason: string) => void): () => void {
     const set = this.listeners.get(userId) ?? new Set()
     set.add(listener)
     this.listeners.set(userId, set)
@@ -74,6 +82,10 @@ export class SessionValidator {
       set.delete(listener)
       if (set.size === 0 && this.listeners.get(userId) === set) this.listeners.delete(userId)
     }
+  }
+
+  private notify(userId: string, reason: string): void {
+    for (const listener of [...(this.listeners.get(userId) ?? [])]) listener(reason)
   }
 
   private async state(userId: string): Promise<Cached['state']> {
