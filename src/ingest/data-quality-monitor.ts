@@ -40,7 +40,8 @@ const MIN_WINDOW = 16
 
 interface Tracked {
   state: VehicleLiveState
-  issues: DataQualityIssue[]
+  /** The issues present now; their wording is built only when the alarm changes or is asked for. */
+  kinds: DataQualityIssueKind[]
   stuck: boolean
   implausible: boolean
   stale: boolean
@@ -90,7 +91,7 @@ export class DataQualityMonitor implements ReadingObserver {
       this.carried.delete(state.vehicle.id)
       t = {
         state,
-        issues: [],
+        kinds: [],
         stuck: false,
         implausible: false,
         stale: false,
@@ -125,8 +126,9 @@ export class DataQualityMonitor implements ReadingObserver {
     if (!t) return null
     const q = t.state.quality
     return {
-      status: t.issues.length > 0 ? 'degraded' : 'ok',
-      issues: t.issues,
+      status: t.kinds.length > 0 ? 'degraded' : 'ok',
+      // Worded when asked, not per reading: the counts in the wording move with every reading.
+      issues: t.kinds.length > 0 ? this.describe(t) : [],
       invalid_values: { ...q.invalid },
       invalid_share: Math.round(q.invalidShare * 1000) / 1000,
       alarm_id: t.eventId,
@@ -141,15 +143,15 @@ export class DataQualityMonitor implements ReadingObserver {
     let invalid = 0
     for (const [vin, t] of this.tracked) {
       invalid += t.state.quality.invalidTotal
-      if (t.issues.length > 0 || t.state.quality.invalidTotal > 0) {
+      if (t.kinds.length > 0 || t.state.quality.invalidTotal > 0) {
         vehicles[vin] = {
-          issues: t.issues.map((i) => i.kind),
+          issues: [...t.kinds],
           invalid_values: { ...t.state.quality.invalid },
         }
       }
     }
     return {
-      vehicles_with_issues: [...this.tracked.values()].filter((t) => t.issues.length > 0).length,
+      vehicles_with_issues: [...this.tracked.values()].filter((t) => t.kinds.length > 0).length,
       invalid_values: invalid,
       alarms_opened: this.counts.opened,
       alarms_resolved: this.counts.resolved,
@@ -179,11 +181,15 @@ export class DataQualityMonitor implements ReadingObserver {
    * every reading: the counts in the wording move all the time).
    */
   private settle(t: Tracked, at: string): void {
-    const issues = this.describe(t)
-    const changed = issues.map((i) => i.kind).join() !== t.issues.map((i) => i.kind).join()
-    t.issues = issues
+    const kinds: DataQualityIssueKind[] = []
+    if (t.stale) kinds.push('stale')
+    if (t.stuck) kinds.push('stuck')
+    if (t.implausible) kinds.push('implausible')
+    const changed = kinds.join() !== t.kinds.join()
+    t.kinds = kinds
     if (!changed && !t.rejudge) return
     t.rejudge = false
+    const issues = this.describe(t)
     const reason = issues.length > 0 ? issues.map((i) => `${i.kind}: ${i.detail}`).join('; ') : null
     t.chain = t.chain
       .then(() => this.write(t, reason, at))
