@@ -12,7 +12,6 @@ export interface SessionSource {
 type SessionRow = Awaited<ReturnType<SessionSource['sessionState']>>
 
 interface Cached {
-  state: { role: Role; version: number; disabled: boolean } | undefined
   row: SessionRow
   expiresAt: number
 }
@@ -51,8 +50,13 @@ export class SessionValidator {
   async assertCurrent(claims: TokenClaims): Promise<void> {
     this.stats_.checks++
     if (claims.expiresAt <= this.now()) throw new AppError('AUTH_TOKEN_EXPIRED')
-    const state = await this.state(claims.id)
-    if (!state || state.disabled || state.role !== claims.role || state.version !== claims.tokenVersion) {
+    const row = await this.row(claims.id)
+    if (
+      !row ||
+      row.disabled_at !== null ||
+      row.role !== claims.role ||
+      row.token_version !== claims.tokenVersion
+    ) {
       this.stats_.revoked++
       throw new AppError('AUTH_TOKEN_REVOKED')
     }
@@ -88,10 +92,10 @@ export class SessionValidator {
     for (const listener of [...(this.listeners.get(userId) ?? [])]) listener(reason)
   }
 
-  private async state(userId: string): Promise<Cached['state']> {
+  private async row(userId: string): Promise<SessionRow> {
     const now = this.now()
     const hit = this.cache.get(userId)
-    if (hit && hit.expiresAt > now) return hit.state
+    if (hit && hit.expiresAt > now) return hit.row
     const generation = this.generation
     this.stats_.lookups++
     // During a database outage the last known answer stands (a revocation made in this process
@@ -100,16 +104,15 @@ export class SessionValidator {
       if (hit && generation === this.generation) return hit.row
       throw err
     })
-    const state = row && { role: row.role, version: row.token_version, disabled: row.disabled_at !== null }
     if (this.options.cacheMs > 0 && generation === this.generation) {
       this.cache.delete(userId)
       if (this.cache.size >= (this.options.maxEntries ?? 50_000)) {
         const oldest = this.cache.keys().next().value
         if (oldest !== undefined) this.cache.delete(oldest)
       }
-      this.cache.set(userId, { state, row, expiresAt: now + this.options.cacheMs })
+      this.cache.set(userId, { row, expiresAt: now + this.options.cacheMs })
     }
-    return state
+    return row
   }
 
   private now(): number {

@@ -170,12 +170,7 @@ export class UebaAgent {
       access === 'read'
         ? this.checkRead(agent, resource)
         : access === 'write' && this.checkWrite(agent, resource)
-    const event = agentEvent(agent, resource, allowed ? 'ALLOWED' : 'BLOCKED', context, access)
-    const entry = this.record(allowed ? event : { ...event, reason: 'CAPABILITY_DENIED' }, {
-      urgent: !allowed,
-    })
-    if (!allowed) await entry.recorded.catch(() => undefined)
-    return allowed
+    return (await this.verdict(allowed, agent, resource, context, access, 'CAPABILITY_DENIED')).allowed
   }
 
   /** Writes first what an earlier process left in the spool. */
@@ -267,9 +262,11 @@ export class UebaAgent {
     target: string,
     context: UebaAttemptContext,
     actionType: string,
+    refusal?: string,
   ): Promise<UebaVerdict> {
     const status = allowed ? 'ALLOWED' : 'BLOCKED'
-    const entry = this.record(agentEvent(source, target, status, context, actionType))
+    const event = agentEvent(source, target, status, context, actionType)
+    const entry = this.record(allowed || !refusal ? event : { ...event, reason: refusal })
     // The refusal stands whether or not its row could be kept (a loss is counted).
     if (!allowed) await entry.recorded.catch(() => undefined)
     return { allowed, ...entry }
