@@ -5,6 +5,7 @@
  * bench scripts from a detached worktree, so a bench that changed since is measured as it was.
  *   --base=<commit>     the earlier commit (default BASE below)
  *   --rounds=<n>        pipeline rounds per side (default 3; latency runs once per side)
+ *   --latency-rounds=<n> latency runs per side, alternated too (default 1)
  *   --no-latency        only the pipeline
  * Writes bench/results/same-run.json; prints the medians and the change in per cent.
  */
@@ -23,6 +24,7 @@ const base = execFileSync('git', ['rev-parse', '--short', arg('base') ?? BASE], 
   .trim()
 const rounds = Number(arg('rounds') ?? 3)
 const latency = !process.argv.includes('--no-latency')
+const latencyRounds = Number(arg('latency-rounds') ?? 1)
 
 const baseDir = join(tmpdir(), `autonoma-base-${base}`)
 if (!existsSync(baseDir)) {
@@ -64,10 +66,11 @@ for (let i = 0; i < rounds; i++) {
   }
 }
 
-const latencyRows: { base: Row[]; head: Row[] } = { base: [], head: [] }
-if (latency) {
-  latencyRows.base = Object.values(runBench(baseDir, 'latency', []))[0] ?? []
-  latencyRows.head = Object.values(runBench(ROOT, 'latency', []))[0] ?? []
+// Rows per side and round; each latency row is one (db, fleet, offered rate) window.
+const latencyRuns: { base: Row[][]; head: Row[][] } = { base: [], head: [] }
+for (let i = 0; latency && i < latencyRounds; i++) {
+  latencyRuns.base.push(Object.values(runBench(baseDir, 'latency', []))[0] ?? [])
+  latencyRuns.head.push(Object.values(runBench(ROOT, 'latency', []))[0] ?? [])
 }
 
 const pct = (b: number, h: number) => Math.round(((h - b) / b) * 1000) / 10
@@ -87,27 +90,28 @@ for (const [c, { base: b, head: h }] of Object.entries(pipeline)) {
     })
   }
 }
-for (const [i, hr] of latencyRows.head.entries()) {
-  const br = latencyRows.base[i]
-  if (!br) continue
+for (const [i, hr] of (latencyRuns.head[0] ?? []).entries()) {
   for (const metric of ['p50 ms', 'p99 ms']) {
-    const bv = br[metric]
-    const hv = hr[metric]
-    if (typeof bv !== 'number' || typeof hv !== 'number') continue
+    const pick = (runs: Row[][]) =>
+      runs.map((rows) => rows[i]?.[metric]).filter((v): v is number => typeof v === 'number')
+    const bs = pick(latencyRuns.base)
+    const hs = pick(latencyRuns.head)
+    if (!bs.length || !hs.length) continue
+    const alerts = (runs: Row[][]) => runs.map((rows) => rows[i]?.alerts).join(', ')
     summary.push({
       case: `latency ${hr.db} ${hr.fleet} @${hr['offered readings/s']}/s`,
       metric,
-      base: bv,
-      head: hv,
-      'change %': pct(bv, hv),
-      runs: `alerts ${br.alerts} | ${hr.alerts}`,
+      base: median(bs),
+      head: median(hs),
+      'change %': pct(median(bs), median(hs)),
+      runs: `${bs.join(', ')} | ${hs.join(', ')} (alerts ${alerts(latencyRuns.base)} | ${alerts(latencyRuns.head)})`,
     })
   }
 }
 console.table(summary)
 writeFileSync(
   join(ROOT, 'bench', 'results', 'same-run.json'),
-  `${JSON.stringify({ name: 'same-run', base, machine: machineInfo(), rounds, summary, pipeline, latency: latencyRows }, null, 2)}\n`,
+  `${JSON.stringify({ name: 'same-run', base, machine: machineInfo(), rounds, summary, pipeline, latency: latencyRuns }, null, 2)}\n`,
 )
 if (process.argv.includes('--clean')) {
   execFileSync('git', ['worktree', 'remove', '--force', baseDir], { cwd: ROOT })
