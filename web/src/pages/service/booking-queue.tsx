@@ -2,8 +2,9 @@ import { useEffect, useState } from 'preact/hooks'
 import { forRole } from '../../../../src/schemas/booking-rules.js'
 import { BookingActions, StatusPill } from '../../components/booking-actions'
 import { ListStates } from '../../components/states'
+import { priorityOf } from '../../lib/alarm-filters'
 import { api, query } from '../../lib/api'
-import { dayRange } from '../../lib/format'
+import { dayRange, severityClass } from '../../lib/format'
 import { useAsync, useSocketMessage } from '../../lib/hooks'
 import { linkClick } from '../../lib/router'
 import type { Booking, ServiceCenter } from '../../lib/types'
@@ -127,9 +128,25 @@ export function BookingQueue() {
                     >
                       {b.vehicle_model} · {b.vin}
                     </a>
+                    <span class="small" data-testid="owner-contact">
+                      {b.owner_name} · <a href={`mailto:${b.owner_email}`}>{b.owner_email}</a>
+                    </span>
                     {b.customer_notes && <span class="muted small">{b.customer_notes}</span>}
+                    {b.service_notes && <span class="small">Done: {b.service_notes}</span>}
                   </div>
                   <div class="queue-status">
+                    <span
+                      class="pill pill-priority"
+                      data-testid="priority"
+                      title="Priority from the alarm's severity"
+                    >
+                      P{priorityOf(b.anomaly_severity)}
+                    </span>
+                    {b.anomaly_severity ? (
+                      <span class={severityClass(b.anomaly_severity)}>{b.anomaly_severity}</span>
+                    ) : (
+                      <span class="small muted">no alarm</span>
+                    )}
                     <StatusPill status={b.status} />
                     {fresh.has(b.id) && <span class="pill pill-new">new</span>}
                   </div>

@@ -1,10 +1,12 @@
 import { useState } from 'preact/hooks'
 import { ErrorState, ListStates, Loading } from '../../components/states'
+import { TelemetryPanel } from '../../components/telemetry-panel'
 import { ApiError, api, query } from '../../lib/api'
 import { formatDateTime, formatRul } from '../../lib/format'
 import { useAsync, useSocketMessage, useThrottled } from '../../lib/hooks'
 import { linkClick } from '../../lib/router'
 import type { HistoryEvent, Page, Vehicle } from '../../lib/types'
+import { VehicleTimeline } from '../staff/vehicle-timeline'
 import { EventCard } from './event-card'
 import { LiveReadout } from './live-readout'
 
@@ -16,6 +18,8 @@ export function FleetList({ selected }: { selected: string | null }) {
   const refresh = useThrottled(vehicles.reload, 2000)
   useSocketMessage('alert', refresh)
   useSocketMessage('alarm', refresh)
+  // A completed booking resolves its alarm: the count must drop without a reload.
+  useSocketMessage('booking', refresh)
   return (
     <section class="card" aria-labelledby="fleet-title">
       <h2 id="fleet-title">Vehicles</h2>
@@ -129,6 +133,10 @@ export function VehicleDrilldown({ vin }: { vin: string }) {
       )}
       <h3 class="subhead">Live</h3>
       <LiveReadout vin={vin} initial={v?.latest ?? null} />
+      <h3 class="subhead">Telemetry</h3>
+      <TelemetryPanel vin={vin} />
+      <h3 class="subhead">Timeline</h3>
+      <VehicleTimeline vin={vin} />
       <h3 class="subhead">Anomaly history</h3>
       <ListStates
         state={{ ...history, data: history.data?.items }}
