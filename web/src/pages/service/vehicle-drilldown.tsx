@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { ErrorState, ListStates, Loading } from '../../components/states'
 import { TelemetryPanel } from '../../components/telemetry-panel'
 import { ApiError, api, query } from '../../lib/api'
@@ -72,6 +72,12 @@ export function VehicleDrilldown({ vin }: { vin: string }) {
   useSocketMessage('alert', (a) => {
     if (a.vin === vin) history.reload()
   })
+  // "Last reading" follows the stream instead of staying at the time the page loaded.
+  const [lastReading, setLastReading] = useState<string | null>(null)
+  useEffect(() => setLastReading(null), [vin])
+  useSocketMessage('telemetry', (r) => {
+    if (r.vin === vin) setLastReading(r.timestamp)
+  })
 
   const loadMore = async () => {
     const cursor = history.data?.next_cursor
@@ -125,7 +131,7 @@ export function VehicleDrilldown({ vin }: { vin: string }) {
           </div>
           <div>
             <dt>Last reading</dt>
-            <dd>{formatDateTime(v.last_reading_at)}</dd>
+            <dd data-testid="last-reading">{formatDateTime(lastReading ?? v.last_reading_at)}</dd>
           </div>
         </dl>
       ) : (
