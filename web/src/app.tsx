@@ -9,7 +9,7 @@ import { CustomerDashboard } from './pages/customer/customer-dashboard'
 import { LoginPage } from './pages/login-page'
 import { ManufacturingDashboard } from './pages/manufacturing/manufacturing-dashboard'
 import { ServiceDashboard } from './pages/service/service-dashboard'
-import { ManufacturingAlarms } from './pages/staff/manufacturing-alarms'
+import { ManufacturingAlarms, ManufacturingNav } from './pages/staff/manufacturing-alarms'
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to])
@@ -96,7 +96,12 @@ export function App() {
   if (mfg) {
     return (
       <Dashboard needs="manufacturer" title="Quality insights" path={path}>
-        {() => <ManufacturingDashboard insightId={mfg.id ?? null} />}
+        {() => (
+          <>
+            <ManufacturingNav />
+            <ManufacturingDashboard insightId={mfg.id ?? null} />
+          </>
+        )}
       </Dashboard>
     )
   }
