@@ -59,7 +59,9 @@ export default defineConfig({
         extends: true,
         test: { name: 'app', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...DB, ...BROWSER] },
       },
-      { extends: true, test: { name: 'browser', include: BROWSER } },
+      // One browser file at a time: each starts a server and Chromium (and may build web/), which two
+      // cores cannot run twice over within the hook timeouts.
+      { extends: true, test: { name: 'browser', include: BROWSER, fileParallelism: false } },
     ],
   },
 })
