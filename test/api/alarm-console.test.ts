@@ -173,6 +173,17 @@ describe.each(DB_KINDS)('alarm console API on %s', (kind) => {
     expect((await get(owner, `/api/vehicles/${cars[1]!.vin}/timeline`)).statusCode).toBe(403)
   })
 
+  it('serves the alarm levels the charts draw, from the rules in force', async () => {
+    const res = await get(owner, '/api/rules/thresholds')
+    expect(res.statusCode).toBe(200)
+    const battery = (res.json() as Array<{ signal: string; threshold: number; critical: number }>).find(
+      (r) => r.signal === 'battery_temperature',
+    )
+    const rule = t.app.services.agents.analyzer.rules.find((r) => r.signal === 'battery_temperature')!
+    expect(battery).toMatchObject({ threshold: rule.threshold, critical: rule.critical })
+    expect((await t.app.inject({ method: 'GET', url: '/api/rules/thresholds' })).statusCode).toBe(401)
+  })
+
   it('takes notes only with a completion', async () => {
     await alarm('late', cars[0]!, 'brake_wear', 'High', 2)
     const b = await t.app.services.repos.bookings.createBooking(
