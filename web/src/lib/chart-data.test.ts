@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { byPriority } from '../pages/service/booking-queue'
 import { fleetView } from '../pages/staff/fleet-overview'
 import { ageLabel, DEFAULT_FILTERS, filtersFromQuery, filtersToQuery, priorityOf } from './alarm-filters'
 import { rangeWindow, withGaps } from './chart-data'
 import { TelemetryBuffer } from './telemetry-buffer'
-import type { Reading, Vehicle } from './types'
+import type { Booking, Reading, Vehicle } from './types'
 
 describe('chart data', () => {
   it('breaks the line over an outage instead of drawing straight across it', () => {
@@ -69,6 +70,29 @@ describe('alarm console filters', () => {
     expect(ageLabel(0, 45 * 60_000)).toBe('45 min')
     expect(ageLabel(0, 5 * 3_600_000)).toBe('5 h')
     expect(ageLabel(0, 72 * 3_600_000)).toBe('3 d')
+  })
+})
+
+describe('appointment queue', () => {
+  it('can put the worst alarm first, then the soonest appointment', () => {
+    const b = (id: string, severity: Booking['anomaly_severity'], day: number) =>
+      ({
+        id,
+        anomaly_severity: severity,
+        appointment_time: new Date(Date.UTC(2026, 11, day)).toISOString(),
+      }) as Booking
+    const list = [
+      b('soon-none', null, 1),
+      b('later-critical', 'Critical', 9),
+      b('soon-high', 'High', 2),
+      b('late-high', 'High', 5),
+    ]
+    expect(byPriority(list).map((x) => x.id)).toEqual([
+      'later-critical',
+      'soon-high',
+      'late-high',
+      'soon-none',
+    ])
   })
 })
 

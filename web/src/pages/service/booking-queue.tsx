@@ -22,6 +22,15 @@ export function matchesFilter(b: Booking, centre: string, day: string): boolean 
   return true
 }
 
+/** Priority first (P1 = a Critical alarm), then the soonest: the order the desk works in. */
+export function byPriority(list: Booking[]): Booking[] {
+  return [...list].sort(
+    (a, b) =>
+      priorityOf(a.anomaly_severity) - priorityOf(b.anomaly_severity) ||
+      Date.parse(a.appointment_time) - Date.parse(b.appointment_time),
+  )
+}
+
 function sortByTime(list: Booking[]): Booking[] {
   return [...list].sort((a, b) => Date.parse(a.appointment_time) - Date.parse(b.appointment_time))
 }
@@ -30,6 +39,7 @@ function sortByTime(list: Booking[]): Booking[] {
 export function BookingQueue() {
   const [centre, setCentre] = useState('')
   const [day, setDay] = useState('')
+  const [order, setOrder] = useState<'time' | 'priority'>('time')
   const [fresh, setFresh] = useState<Set<string>>(new Set())
   const centres = useAsync((signal) => api<ServiceCenter[]>('/api/service-centers', { signal }), [])
   const bookings = useAsync(
@@ -98,11 +108,28 @@ export function BookingQueue() {
             Any day
           </button>
         )}
+        <label class="field field-inline">
+          <span>Order</span>
+          <select
+            class="input"
+            value={order}
+            onChange={(e) => setOrder(e.currentTarget.value as 'time' | 'priority')}
+          >
+            <option value="time">Soonest first</option>
+            <option value="priority">Priority, then soonest</option>
+          </select>
+        </label>
       </div>
       {centres.error && (
         <p class="inline-error">Service centres could not be loaded: {centres.error.message}</p>
       )}
-      <ListStates state={bookings} empty="No pending or confirmed appointments for these filters.">
+      <ListStates
+        state={{
+          ...bookings,
+          data: bookings.data && (order === 'priority' ? byPriority(bookings.data) : bookings.data),
+        }}
+        empty="No pending or confirmed appointments for these filters."
+      >
         {(items) => (
           <ul class="queue" data-testid="booking-queue">
             {items.map((b) => {
