@@ -170,7 +170,7 @@ export class BookingService {
         allowed,
       })
     }
-    const { changed, row } = await this.change(user, id, from, to, notes)
+    const { changed, row, resolved } = await this.change(user, id, from, to, notes)
     if (!row) throw new AppError('BOOKING_NOT_FOUND')
     if (!changed) {
       throw new AppError('INVALID_TRANSITION', `The booking changed to ${row.status} meanwhile; reload it`, {
@@ -180,6 +180,7 @@ export class BookingService {
       })
     }
     this.publishBooking(row)
+    if (resolved) this.announceResolved(row, resolved)
     if (to === 'COMPLETED') await this.feedback.requestFeedback(row)
     return row
   }
@@ -223,18 +224,20 @@ export class BookingService {
     const moved = await this.repos.bookings.transitionBooking(id, from, to, { notes, userId: user.id })
     const row = await this.repos.bookings.findVisible(user, id)
     const resolved = moved?.resolved
-    if (resolved && row) {
-      const notice = {
-        id: resolved.id,
-        vin: row.vin,
-        status: resolved.status,
-        severity: resolved.severity,
-        anomaly_type: resolved.anomaly_type,
-      }
-      this.bus.publish(messages.alarm(notice, row.owner_id))
-      for (const listener of this.resolvedListeners) listener(resolved)
+    if (resolved) for (const listener of this.resolvedListeners) listener(resolved)
+    return { changed: moved !== undefined, row, resolved }
+  }
+
+  /** The alarm a completion closed, told to staff and the owner after the booking itself. */
+  private announceResolved(row: BookingView, resolved: AnomalyEvent): void {
+    const notice = {
+      id: resolved.id,
+      vin: row.vin,
+      status: resolved.status,
+      severity: resolved.severity,
+      anomaly_type: resolved.anomaly_type,
     }
-    return { changed: moved !== undefined, row }
+    this.bus.publish(messages.alarm(notice, row.owner_id))
   }
 
   /** Tries the free bays lowest first; undefined when every bay is taken. */
