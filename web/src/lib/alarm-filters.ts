@@ -61,13 +61,19 @@ export function localToIso(value: string): string | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
 }
 
+/** 17 letters and digits without I, O or Q (the server's rule). */
+export function isVin(value: string): boolean {
+  return /^[A-HJ-NPR-Z0-9]{17}$/.test(value.trim().toUpperCase())
+}
+
 /** The API query of the filters (the console's own names mapped to the API's). */
 export function apiParams(f: AlarmFilters): Record<string, string | undefined> {
   return {
     status: f.status || undefined,
     severity: f.severity || undefined,
     type: f.type || undefined,
-    vin: f.vin.trim().toUpperCase() || undefined,
+    // Half a VIN would be a 400: the console says so instead of asking.
+    vin: isVin(f.vin) ? f.vin.trim().toUpperCase() : undefined,
     center_id: f.center || undefined,
     from: localToIso(f.from),
     to: localToIso(f.to),

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { byPriority } from '../pages/service/booking-queue'
 import { fleetView } from '../pages/staff/fleet-overview'
-import { ageLabel, DEFAULT_FILTERS, filtersFromQuery, filtersToQuery, priorityOf } from './alarm-filters'
+import {
+  ageLabel,
+  apiParams,
+  DEFAULT_FILTERS,
+  filtersFromQuery,
+  filtersToQuery,
+  priorityOf,
+} from './alarm-filters'
 import { rangeWindow, withGaps } from './chart-data'
 import { TelemetryBuffer } from './telemetry-buffer'
 import type { Booking, Reading, Vehicle } from './types'
@@ -61,6 +68,9 @@ describe('alarm console filters', () => {
     // An explicit "any status" survives the round trip (it is not the default).
     expect(filtersFromQuery(new URLSearchParams('status=')).status).toBe('')
     expect(filtersFromQuery(new URLSearchParams('sort=bogus')).sort).toBe('severity')
+    // Half a VIN is never sent (it would be a 400); the console says why instead.
+    expect(apiParams({ ...DEFAULT_FILTERS, vin: '5ATUR' }).vin).toBeUndefined()
+    expect(apiParams({ ...DEFAULT_FILTERS, vin: '5aturh1e0sa250102' }).vin).toBe('5ATURH1E0SA250102')
   })
 
   it('ranks priority by severity and says how long an alarm has waited', () => {

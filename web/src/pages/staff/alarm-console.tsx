@@ -8,6 +8,7 @@ import {
   DEFAULT_FILTERS,
   filtersFromQuery,
   filtersToQuery,
+  isVin,
   SEVERITY_ORDER,
 } from '../../lib/alarm-filters'
 import { api, query } from '../../lib/api'
@@ -189,6 +190,11 @@ export function AlarmConsole({ base, vehicleHref }: { base: string; vehicleHref?
           </button>
         )}
       </div>
+      {filters.vin && !isVin(filters.vin) && (
+        <p class="inline-error" role="alert">
+          A VIN has 17 letters and digits (no I, O or Q); the vehicle filter is not applied.
+        </p>
+      )}
       {list.error && list.data && <p class="inline-error">Could not refresh: {list.error.message}</p>}
       <ListStates state={list} empty="No alarms match these filters.">
         {(items) => (
