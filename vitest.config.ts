@@ -38,7 +38,7 @@ const DB = [
   'test/agents/scheduling-agent.test.ts',
   'test/services/**/*.test.ts',
 ]
-const BROWSER = ['test/e2e/dashboards.test.ts']
+const BROWSER = ['test/e2e/dashboards.test.ts', 'test/e2e/staff-console.test.ts']
 const WEB = ['web/**/*.test.{ts,tsx}']
 
 export default defineConfig({
@@ -59,7 +59,9 @@ export default defineConfig({
         extends: true,
         test: { name: 'app', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...DB, ...BROWSER] },
       },
-      { extends: true, test: { name: 'browser', include: BROWSER } },
+      // One browser file at a time: each starts a server and Chromium (and may build web/), which two
+      // cores cannot run twice over within the hook timeouts.
+      { extends: true, test: { name: 'browser', include: BROWSER, fileParallelism: false } },
     ],
   },
 })

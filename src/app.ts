@@ -24,6 +24,7 @@ import auditPlugin from './api/plugins/audit.js'
 import errorHandlerPlugin, { frameworkErrors } from './api/plugins/error-handler.js'
 import securityHeaders, { DOCS_CSP } from './api/plugins/security-headers.js'
 import { guardedValidatorCompiler } from './api/plugins/validator.js'
+import rulesRoutes from './api/rules.js'
 import serviceCentersRoutes from './api/service-centers.js'
 import telemetryRoutes from './api/telemetry.js'
 import uebaRoutes from './api/ueba.js'
@@ -156,6 +157,7 @@ export async function buildApp({
   await app.register(alarmsRoutes)
   await app.register(bookingsRoutes)
   await app.register(serviceCentersRoutes)
+  await app.register(rulesRoutes)
   // The dashboards: web/dist, with index.html for the app's client-side routes.
   await app.register(webRoutes)
   app.addHook('onReady', () => services.start())

@@ -124,6 +124,7 @@ export function createAgents(deps: AgentSystemDeps): AgentSystem {
   }
   const graph = buildMasterGraph(agents)
   const episodes = new EpisodeManager({ analyzer: agents.analyzer, graph, repos, notifier, log, ...runs })
+  bookings.onAlarmResolved((alarm) => episodes.forget(alarm.vehicle_id, alarm.anomaly_type))
   const chat = new ChatAgent({ repos, scheduling, bookings, engagement: agents.engagement })
   const conversation = new Conversation({ agent: chat, bookings, repos })
   return { agents, graph, episodes, notifier, bookings, scheduling, conversation, analytics, analyticsStore }

@@ -80,8 +80,8 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Move a booking to a new status (confirm, complete, cancel)',
         description:
           'PENDING -> CONFIRMED -> COMPLETED; PENDING or CONFIRMED -> CANCELLED. A customer may confirm or ' +
-          'cancel their own bookings; the service desk may also complete them, which resolves the anomaly ' +
-          'the booking was made for.',
+          'cancel their own bookings; the service desk may also complete them, with `notes` on what was done, ' +
+          'which resolves the anomaly the booking was made for.',
         params: BookingParamsSchema,
         body: UpdateBookingBodySchema,
         response: { 200: BookingSchema, ...errorResponses(400, 401, 403, 404, 409) },
@@ -89,7 +89,8 @@ const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const user = caller(request)
-      const row = await app.services.bookings.transition(user, request.params.id, request.body.status)
+      const { status, notes } = request.body
+      const row = await app.services.bookings.transition(user, request.params.id, status, notes)
       return toBookingDto(row, user.role)
     },
   )

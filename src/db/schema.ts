@@ -98,6 +98,10 @@ export interface AnomalyEventsTable {
   resolved_at: Timestamp | null
   resolution: 'recovered' | 'serviced' | 'manual' | null
   created_at: DefaultTimestamp
+  /** The staff member working on it, and what they wrote acknowledging it (migration 0016). */
+  assigned_to: ColumnType<string | null, string | null | undefined, string | null>
+  assigned_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  acknowledged_note: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface DiagnosesTable {
@@ -125,6 +129,21 @@ export interface ServiceBookingsTable {
   idempotency_key: string | null
   created_at: DefaultTimestamp
   updated_at: DefaultTimestamp
+  /** What the workshop did, written when it completed the booking (migration 0016). */
+  service_notes: ColumnType<string | null, string | null | undefined, string | null>
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  completed_by: ColumnType<string | null, string | null | undefined, string | null>
+}
+
+/** Steps of an alarm that leave no row of their own: escalations, acknowledgements, assignments. */
+export interface AlarmActivityTable {
+  id: Generated<string>
+  anomaly_event_id: string
+  kind: 'escalated' | 'acknowledged' | 'assigned' | 'unassigned'
+  user_id: string | null
+  note: string | null
+  details: Json<Record<string, unknown>>
+  at: DefaultTimestamp
 }
 
 export interface ManufacturingInsightsTable {
@@ -230,6 +249,7 @@ export interface Database {
   ueba_entities: UebaEntitiesTable
   chat_messages: ChatMessagesTable
   booking_feedback: BookingFeedbackTable
+  alarm_activity: AlarmActivityTable
 }
 
 export type User = Selectable<UsersTable>
@@ -251,3 +271,4 @@ export type UebaLog = Selectable<UebaLogsTable>
 export type UebaLogEntry = Omit<UebaLog, 'seq' | 'prev_hash' | 'hash'>
 export type ChatMessage = Selectable<ChatMessagesTable>
 export type BookingFeedback = Selectable<BookingFeedbackTable>
+export type AlarmActivity = Selectable<AlarmActivityTable>

@@ -4,7 +4,7 @@ import type { Role } from '../domain.js'
 import { slotLabel } from '../lib/zoned-time.js'
 import { allowedTransitions } from './booking-rules.js'
 import type { BookingDto, FeedbackDto } from './bookings.js'
-import { iso } from './common.js'
+import { iso, isoOrNull } from './common.js'
 
 /** A booking as the API sends it; `role` decides which status buttons a client may show. */
 export function toBookingDto(row: BookingView, role: Role | null): BookingDto {
@@ -24,6 +24,11 @@ export function toBookingDto(row: BookingView, role: Role | null): BookingDto {
     customer_notes: row.customer_notes,
     source: row.source,
     anomaly_event_id: row.anomaly_event_id,
+    anomaly_severity: row.anomaly_severity,
+    owner_name: row.owner_name,
+    owner_email: row.owner_email,
+    service_notes: row.service_notes,
+    completed_at: isoOrNull(row.completed_at),
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
     allowed_transitions: role ? allowedTransitions(role, row.status) : [],

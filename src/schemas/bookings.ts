@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { BOOKING_STATUSES, type BookingStatus } from '../domain.js'
+import { BOOKING_STATUSES, type BookingStatus, SeveritySchema } from '../domain.js'
 import { AppError } from '../errors.js'
 import { DateTimeSchema, VinSchema } from './common.js'
 
@@ -24,6 +24,11 @@ export const BookingSchema = z
     customer_notes: z.string().nullable(),
     source: z.enum(['customer', 'agent', 'chat']),
     anomaly_event_id: z.uuid().nullable(),
+    anomaly_severity: SeveritySchema.nullable().describe('the severity of the alarm it was booked for, now'),
+    owner_name: z.string().describe('who the service desk calls about it'),
+    owner_email: z.string(),
+    service_notes: z.string().nullable().describe('what the workshop wrote when it completed the booking'),
+    completed_at: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
     allowed_transitions: z
@@ -92,7 +97,16 @@ export const CreateBookingHeadersSchema = z.looseObject({
     .describe('Repeat a request with the same key to get the first booking back instead of a second one'),
 })
 
-export const UpdateBookingBodySchema = z.object({ status: BookingStatusSchema })
+export const UpdateBookingBodySchema = z.object({
+  status: BookingStatusSchema,
+  notes: z
+    .string()
+    .trim()
+    .min(1)
+    .max(2000)
+    .optional()
+    .describe('with COMPLETED: what the workshop did (kept on the booking and in the vehicle timeline)'),
+})
 
 export const ServiceCenterSchema = z
   .object({

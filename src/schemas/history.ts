@@ -48,6 +48,8 @@ export const HistoryEventSchema = z
   })
   .meta({ id: 'HistoryEvent' })
 
+const PersonRefSchema = z.object({ id: z.uuid(), name: z.string() })
+
 export const AlarmSchema = HistoryEventSchema.extend({
   vin: z.string(),
   vehicle_model: z.string(),
@@ -57,6 +59,9 @@ export const AlarmSchema = HistoryEventSchema.extend({
     .describe(
       'opened and resolved again and again: kept open through short recoveries, owner not re-notified',
     ),
+  assigned_to: PersonRefSchema.nullable().describe('the staff member working on it'),
+  acknowledged_by: PersonRefSchema.nullable(),
+  acknowledged_note: z.string().nullable().describe('what the operator wrote when acknowledging it'),
 }).meta({ id: 'Alarm' })
 
 /** `OPEN` or `OPEN,ACKNOWLEDGED`: a bad value is a 400 naming it. */

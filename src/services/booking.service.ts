@@ -2,7 +2,13 @@ import type { FastifyBaseLogger } from 'fastify'
 import { isUniqueViolation } from '../db/errors.js'
 import type { BookingView } from '../db/repositories/bookings.js'
 import type { Repositories, Viewer } from '../db/repositories/index.js'
-import type { BookingFeedback, ChatMessage, ServiceBooking, ServiceCenter } from '../db/schema.js'
+import type {
+  AnomalyEvent,
+  BookingFeedback,
+  ChatMessage,
+  ServiceBooking,
+  ServiceCenter,
+} from '../db/schema.js'
 import type { BookingStatus } from '../domain.js'
 import { AppError } from '../errors.js'
 import type { EventBus } from '../ingest/event-bus.js'
@@ -77,6 +83,7 @@ export class BookingService {
   private readonly feedback: FeedbackService
   private readonly now: () => Date
   private readonly limits: NonNullable<BookingServiceDeps['limits']>
+  private readonly resolvedListeners: Array<(alarm: AnomalyEvent) => void> = []
 
   constructor(deps: BookingServiceDeps) {
     this.repos = deps.repos
@@ -145,7 +152,13 @@ export class BookingService {
    * Moves a booking `user` can see to `to`, if their role may (INVALID_TRANSITION with what is
    * allowed otherwise, also when it changed meanwhile). Completing it asks the owner for feedback.
    */
-  async transition(user: Viewer, id: string, to: BookingStatus): Promise<BookingView> {
+  async transition(user: Viewer, id: string, to: BookingStatus, notes?: string): Promise<BookingView> {
+    if (notes !== undefined && to !== 'COMPLETED') {
+      const message = 'notes are taken only when a booking is completed'
+      throw new AppError('VALIDATION_FAILED', `Invalid body.notes: ${message}`, {
+        fields: [{ field: 'body.notes', message }],
+      })
+    }
     const current = await this.repos.bookings.findVisible(user, id)
     if (!current) throw new AppError('BOOKING_NOT_FOUND')
     const from = current.status
@@ -157,7 +170,7 @@ export class BookingService {
         allowed,
       })
     }
-    const { changed, row } = await this.change(user, id, from, to)
+    const { changed, row, resolved } = await this.change(user, id, from, to, notes)
     if (!row) throw new AppError('BOOKING_NOT_FOUND')
     if (!changed) {
       throw new AppError('INVALID_TRANSITION', `The booking changed to ${row.status} meanwhile; reload it`, {
@@ -167,6 +180,7 @@ export class BookingService {
       })
     }
     this.publishBooking(row)
+    if (resolved) this.announceResolved(row, resolved)
     if (to === 'COMPLETED') await this.feedback.requestFeedback(row)
     return row
   }
@@ -197,11 +211,33 @@ export class BookingService {
     return this.feedback.rate(user, bookingId, rating)
   }
 
-  /** The one status change: only if the booking is still in `from`, then re-read as `user` sees it. */
-  private async change(user: Viewer, id: string, from: BookingStatus, to: BookingStatus) {
-    const changed = (await this.repos.bookings.transitionBooking(id, from, to)) !== undefined
+  /** `listener` hears of every alarm a completed booking resolved (the episode manager forgets it). */
+  onAlarmResolved(listener: (alarm: AnomalyEvent) => void): void {
+    this.resolvedListeners.push(listener)
+  }
+
+  /**
+   * The one status change: only if the booking is still in `from`, then re-read as `user` sees
+   * it. An alarm the completion resolved is announced to staff and the owner, like any other.
+   */
+  private async change(user: Viewer, id: string, from: BookingStatus, to: BookingStatus, notes?: string) {
+    const moved = await this.repos.bookings.transitionBooking(id, from, to, { notes, userId: user.id })
     const row = await this.repos.bookings.findVisible(user, id)
-    return { changed, row }
+    const resolved = moved?.resolved
+    if (resolved) for (const listener of this.resolvedListeners) listener(resolved)
+    return { changed: moved !== undefined, row, resolved }
+  }
+
+  /** The alarm a completion closed, told to staff and the owner after the booking itself. */
+  private announceResolved(row: BookingView, resolved: AnomalyEvent): void {
+    const notice = {
+      id: resolved.id,
+      vin: row.vin,
+      status: resolved.status,
+      severity: resolved.severity,
+      anomaly_type: resolved.anomaly_type,
+    }
+    this.bus.publish(messages.alarm(notice, row.owner_id))
   }
 
   /** Tries the free bays lowest first; undefined when every bay is taken. */

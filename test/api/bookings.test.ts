@@ -307,6 +307,8 @@ describe.each(DB_KINDS)('bookings API on %s', (kind) => {
     expect(messages.map((m) => [m.type, (m.data as { status: string }).status, m.ownerId, m.vin])).toEqual([
       ['booking', 'CONFIRMED', mine.owner_id, mine.vin],
       ['booking', 'COMPLETED', mine.owner_id, mine.vin],
+      // The desk's alarm console and fleet list, and the owner's banner, hear the alarm closed.
+      ['alarm', 'RESOLVED', mine.owner_id, mine.vin],
       ['chat', undefined, mine.owner_id, mine.vin],
     ])
     expect(

@@ -208,6 +208,9 @@ describe.skipIf(!HAS_CHROMIUM)('dashboards in a real browser', () => {
       await expect.poll(() => row.getAttribute('data-status'), { timeout: 5000 }).toBe('CONFIRMED')
     }
     await row.locator('button[data-transition="COMPLETED"]').click()
+    // Completing asks what was done (the notes go into the vehicle's timeline).
+    await row.getByLabel('What was done (required)').fill('Battery cooling loop flushed')
+    await row.locator('button[data-confirm="COMPLETED"]').click()
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 5000 }).toBe('COMPLETED')
     await screenshot(desk, 'service-completed')
 

@@ -9,6 +9,7 @@ import { CustomerDashboard } from './pages/customer/customer-dashboard'
 import { LoginPage } from './pages/login-page'
 import { ManufacturingDashboard } from './pages/manufacturing/manufacturing-dashboard'
 import { ServiceDashboard } from './pages/service/service-dashboard'
+import { ManufacturingAlarms, ManufacturingNav } from './pages/staff/manufacturing-alarms'
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to])
@@ -72,11 +73,22 @@ export function App() {
       </Dashboard>
     )
   }
-  const service = match('/dashboard/service', path) ?? match('/dashboard/service/vehicle/:vin', path)
-  if (service) {
+  const service =
+    match('/dashboard/service', path) ??
+    match('/dashboard/service/:section', path) ??
+    match('/dashboard/service/vehicle/:vin', path)
+  const section = service?.section
+  if (service && (section === undefined || section === 'alarms' || section === 'fleet')) {
     return (
       <Dashboard needs="service" title="Service centre" path={path}>
-        {() => <ServiceDashboard vin={service.vin ?? null} />}
+        {() => <ServiceDashboard vin={service.vin ?? null} section={section} />}
+      </Dashboard>
+    )
+  }
+  if (match('/dashboard/manufacturing/alarms', path)) {
+    return (
+      <Dashboard needs="manufacturer" title="Quality insights" path={path}>
+        {() => <ManufacturingAlarms />}
       </Dashboard>
     )
   }
@@ -84,7 +96,12 @@ export function App() {
   if (mfg) {
     return (
       <Dashboard needs="manufacturer" title="Quality insights" path={path}>
-        {() => <ManufacturingDashboard insightId={mfg.id ?? null} />}
+        {() => (
+          <>
+            <ManufacturingNav />
+            <ManufacturingDashboard insightId={mfg.id ?? null} />
+          </>
+        )}
       </Dashboard>
     )
   }

@@ -109,12 +109,31 @@ export function anomaliesRepository(db: Db) {
     },
 
     /** An escalation: the new severity and the estimate re-made on the reading that escalated. */
+    /** Kept in the alarm's activity too (from and to), for the vehicle's timeline. */
     async raiseSeverity(id: string, severity: Severity, rul?: RulColumns, at?: string): Promise<void> {
-      await db
-        .updateTable('anomaly_events')
-        .set({ severity, ...rulRow(rul, at) })
-        .where('id', '=', id)
-        .execute()
+      await db.transaction().execute(async (trx) => {
+        const before = await trx
+          .selectFrom('anomaly_events')
+          .select('severity')
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst()
+        await trx
+          .updateTable('anomaly_events')
+          .set({ severity, ...rulRow(rul, at) })
+          .where('id', '=', id)
+          .execute()
+        if (!before || SEVERITY_RANK[severity] <= SEVERITY_RANK[before.severity]) return
+        await trx
+          .insertInto('alarm_activity')
+          .values({
+            anomaly_event_id: id,
+            kind: 'escalated',
+            details: json({ from: before.severity, to: severity }),
+            ...(at ? { at } : {}),
+          })
+          .execute()
+      })
     },
 
     /** The estimate re-made for an episode whose severity did not change (a run picked up again). */

@@ -1,8 +1,8 @@
 import { sql } from 'kysely'
-import type { BookingStatus } from '../../domain.js'
+import type { BookingStatus, Severity } from '../../domain.js'
 import { AppError } from '../../errors.js'
 import type { Db } from '../client.js'
-import type { ServiceBooking } from '../schema.js'
+import type { AnomalyEvent, ServiceBooking } from '../schema.js'
 import type { Viewer } from './vehicles.js'
 
 export interface BookingDetails {
@@ -28,6 +28,17 @@ export interface BookingView extends ServiceBooking {
   service_center_name: string
   /** The centre's time zone: the one its appointments are shown in. */
   service_center_timezone: string
+  /** Who the desk calls about it. */
+  owner_name: string
+  owner_email: string
+  /** The severity of the alarm it was booked for, now (null without one). */
+  anomaly_severity: Severity | null
+}
+
+/** What completing a booking may carry: the workshop's notes and who completed it. */
+export interface CompletionNotes {
+  notes?: string | null
+  userId?: string | null
 }
 
 export interface BookingFilter {
@@ -81,6 +92,8 @@ export function bookingsRepository(db: Db) {
       .selectFrom('service_bookings as b')
       .innerJoin('vehicles as v', 'v.id', 'b.vehicle_id')
       .innerJoin('service_centers as c', 'c.id', 'b.service_center_id')
+      .innerJoin('users as o', 'o.id', 'v.owner_id')
+      .leftJoin('anomaly_events as a', 'a.id', 'b.anomaly_event_id')
       .selectAll('b')
       .select([
         'v.vin',
@@ -88,6 +101,9 @@ export function bookingsRepository(db: Db) {
         'v.owner_id',
         'c.name as service_center_name',
         'c.timezone as service_center_timezone',
+        'o.name as owner_name',
+        'o.email as owner_email',
+        'a.severity as anomaly_severity',
       ])
     return viewer?.role === 'customer' ? q.where('v.owner_id', '=', viewer.id) : q
   }
@@ -220,31 +236,44 @@ export function bookingsRepository(db: Db) {
 
     /**
      * Moves a booking from `from` to `to` only if it is still in `from` (optimistic: undefined
-     * when someone else changed it first). Completing a booking resolves the anomaly event it
-     * was made for, in the same transaction.
+     * when someone else changed it first). Completing a booking keeps the workshop's notes and
+     * resolves the anomaly event it was made for, in the same transaction (`resolved`: that
+     * event, when this completion closed it).
      */
     transitionBooking(
       id: string,
       from: BookingStatus,
       to: BookingStatus,
-    ): Promise<ServiceBooking | undefined> {
+      completion: CompletionNotes = {},
+    ): Promise<(ServiceBooking & { resolved?: AnomalyEvent }) | undefined> {
       return db.transaction().execute(async (trx) => {
+        const completing = to === 'COMPLETED'
         const booking = await trx
           .updateTable('service_bookings')
-          .set({ status: to, updated_at: sql<Date>`now()` })
+          .set({
+            status: to,
+            updated_at: sql<Date>`now()`,
+            ...(completing
+              ? {
+                  completed_at: sql<Date>`now()`,
+                  completed_by: completion.userId ?? null,
+                  service_notes: completion.notes ?? null,
+                }
+              : {}),
+          })
           .where('id', '=', id)
           .where('status', '=', from)
           .returningAll()
           .executeTakeFirst()
-        if (booking && to === 'COMPLETED' && booking.anomaly_event_id) {
-          await trx
-            .updateTable('anomaly_events')
-            .set({ status: 'RESOLVED', resolved_at: sql<Date>`now()`, resolution: 'serviced' })
-            .where('id', '=', booking.anomaly_event_id)
-            .where('status', '<>', 'RESOLVED')
-            .execute()
-        }
-        return booking
+        if (!booking || !completing || !booking.anomaly_event_id) return booking
+        const resolved = await trx
+          .updateTable('anomaly_events')
+          .set({ status: 'RESOLVED', resolved_at: sql<Date>`now()`, resolution: 'serviced' })
+          .where('id', '=', booking.anomaly_event_id)
+          .where('status', '<>', 'RESOLVED')
+          .returningAll()
+          .executeTakeFirst()
+        return resolved ? { ...booking, resolved } : booking
       })
     },
   }

@@ -10,6 +10,7 @@ import { insightsRepository } from './insights.js'
 import { rcaRepository } from './rca.js'
 import { serviceCentersRepository } from './service-centers.js'
 import { telemetryRepository } from './telemetry.js'
+import { timelineRepository } from './timeline.js'
 import { uebaRepository } from './ueba.js'
 import { uebaEntitiesRepository } from './ueba-entities.js'
 import { usersRepository } from './users.js'
@@ -33,6 +34,7 @@ export function createRepositories(db: Db) {
     feedback: feedbackRepository(db),
     history: historyRepository(db),
     telemetry: telemetryRepository(db),
+    timeline: timelineRepository(db),
   }
 }
 

@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
+import { withGaps } from '../lib/chart-data'
 import { formatNumber } from '../lib/format'
 import type { ChartField, TelemetryBuffer } from '../lib/telemetry-buffer'
+import { seriesOptions, type ThresholdLine } from './chart-options'
 
 export interface LiveChartProps {
   buffer: TelemetryBuffer
@@ -12,6 +14,8 @@ export interface LiveChartProps {
   color: string
   height?: number
   digits?: number
+  /** Alarm levels to draw (keep the array stable: a new one rebuilds the plot). */
+  thresholds?: readonly ThresholdLine[]
   /** Frame scheduler; tests pass a manual one. */
   schedule?: (cb: () => void) => number
   cancel?: (handle: number) => void
@@ -22,7 +26,8 @@ const nextFrame = (cb: () => void) => requestAnimationFrame(cb)
 const cancelFrame = (handle: number) => cancelAnimationFrame(handle)
 
 /**
- * One live series. Messages can arrive far faster than the screen refreshes, so a change only marks
+ * One live series, with the value under the cursor, the unit on its axis, the alarm levels drawn
+ * and gaps in the readings left as gaps. Messages can arrive far faster than the screen refreshes, so a change only marks
  * the chart dirty and at most one redraw happens per animation frame, whatever the message rate.
  */
 export function LiveChart({
@@ -33,6 +38,7 @@ export function LiveChart({
   color,
   height = 160,
   digits = 1,
+  thresholds,
   schedule = nextFrame,
   cancel = cancelFrame,
 }: LiveChartProps) {
@@ -45,28 +51,14 @@ export function LiveChart({
     const el = host.current
     if (!el) return
     const width = Math.max(200, el.clientWidth || 600)
-    const plot = new uPlot(
-      {
-        width,
-        height,
-        legend: { show: false },
-        cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true } },
-        axes: [
-          { stroke: '#3d4852', grid: { stroke: '#e3e8ee' }, ticks: { stroke: '#c5ced8' } },
-          { stroke: '#3d4852', grid: { stroke: '#e3e8ee' }, ticks: { stroke: '#c5ced8' }, size: 56 },
-        ],
-        series: [{}, { label, stroke: color, width: 2, points: { show: false } }],
-      },
-      [buffer.xs.slice(), buffer.columns[field].slice()],
-      el,
-    )
+    const look = { label, unit, color, digits, height, thresholds }
+    const plot = new uPlot(seriesOptions(look, width), withGaps(buffer.xs, buffer.columns[field]), el)
     let frame: number | null = null
     const draw = () => {
       frame = null
       const ys = buffer.columns[field]
-      // Copies: uPlot keeps the arrays it is given and the buffer mutates its own in place.
-      plot.setData([buffer.xs.slice(), ys.slice()])
+      // Copies (withGaps makes new arrays): uPlot keeps the arrays it is given and the buffer mutates its own.
+      plot.setData(withGaps(buffer.xs, ys))
       setLatest(ys[ys.length - 1])
       setPoints(ys.length)
       setLastX(buffer.lastX)
@@ -89,7 +81,7 @@ export function LiveChart({
       if (frame !== null) cancel(frame)
       plot.destroy()
     }
-  }, [buffer, field, label, color, height, schedule, cancel])
+  }, [buffer, field, label, unit, color, digits, height, thresholds, schedule, cancel])
 
   return (
     <figure class="chart" data-field={field} data-points={points} data-last={lastX}>

@@ -55,6 +55,28 @@ export class TelemetryBuffer {
     this.changed()
   }
 
+  /**
+   * Readings missed while the connection was down (the backfill after a reconnect): each one not
+   * already held goes in at its place in time; the newest `capacity` are kept.
+   */
+  merge(readings: Reading[]): void {
+    const have = new Set(this.xs)
+    const fresh = readings
+      .map((r) => ({ r, x: Date.parse(r.timestamp) / 1000 }))
+      .filter(({ x }) => Number.isFinite(x) && !have.has(x))
+    if (fresh.length === 0) return
+    const rows = this.xs.map((x, i) => ({ x, v: CHART_FIELDS.map((f) => this.columns[f][i]!) }))
+    for (const { r, x } of fresh) rows.push({ x, v: CHART_FIELDS.map((f) => toNumber(r[f])) })
+    rows.sort((a, b) => a.x - b.x)
+    this.clearColumns()
+    for (const row of rows) {
+      this.xs.push(row.x)
+      for (let i = 0; i < CHART_FIELDS.length; i++) this.columns[CHART_FIELDS[i]!].push(row.v[i]!)
+    }
+    this.trim()
+    this.changed()
+  }
+
   clear(): void {
     this.clearColumns()
     this.changed()

@@ -2,6 +2,7 @@
 // real-time contract in src/ingest/messages.ts), imported as types only, so nothing here can
 // drift from what the server sends and nothing server-side is bundled.
 import type { z } from 'zod'
+import type { AlarmCountsSchema } from '../../../src/schemas/alarms'
 import type { LoginResponseSchema, UserPublicSchema } from '../../../src/schemas/auth'
 import type { BookingDto, ServiceCenterSchema, SlotSchema } from '../../../src/schemas/bookings'
 import type { ChatActionSchema, ChatMessageDto, ChatResponseSchema } from '../../../src/schemas/chat'
@@ -13,6 +14,8 @@ import type {
 } from '../../../src/schemas/history'
 import type { InsightSchema, InsightSummarySchema } from '../../../src/schemas/insights'
 import type { TelemetryReading } from '../../../src/schemas/telemetry'
+import type { TelemetryBucketSchema } from '../../../src/schemas/telemetry-series'
+import type { TimelineEntry, TimelineSchema } from '../../../src/schemas/timeline'
 import type { ChainReportSchema, UebaLogDto } from '../../../src/schemas/ueba'
 import type { VehicleDto, VehicleHealthSchema } from '../../../src/schemas/vehicles'
 
@@ -44,6 +47,20 @@ export type AuditChainReport = z.infer<typeof ChainReportSchema>
 export type ChatAction = z.infer<typeof ChatActionSchema>
 export type ChatMessage = ChatMessageDto
 export type ChatResponse = z.infer<typeof ChatResponseSchema>
+export type Timeline = z.infer<typeof TimelineSchema>
+export type { TimelineEntry }
+export type AlarmCounts = z.infer<typeof AlarmCountsSchema>
+export type TelemetryBucket = z.infer<typeof TelemetryBucketSchema>
+/** One alarm level of the rules table (GET /api/rules/thresholds). */
+export interface RuleThreshold {
+  type: string
+  label: string
+  component: string
+  signal: string
+  direction: 'above' | 'below'
+  threshold: number
+  critical: number
+}
 
 /** A page of a keyset-paginated list (`?cursor=` the previous page's `next_cursor`). */
 export interface Page<T> {

@@ -2,8 +2,9 @@ import { useEffect, useState } from 'preact/hooks'
 import { forRole } from '../../../../src/schemas/booking-rules.js'
 import { BookingActions, StatusPill } from '../../components/booking-actions'
 import { ListStates } from '../../components/states'
+import { priorityOf } from '../../lib/alarm-filters'
 import { api, query } from '../../lib/api'
-import { dayRange } from '../../lib/format'
+import { dayRange, severityClass } from '../../lib/format'
 import { useAsync, useSocketMessage } from '../../lib/hooks'
 import { linkClick } from '../../lib/router'
 import type { Booking, ServiceCenter } from '../../lib/types'
@@ -21,6 +22,15 @@ export function matchesFilter(b: Booking, centre: string, day: string): boolean 
   return true
 }
 
+/** Priority first (P1 = a Critical alarm), then the soonest: the order the desk works in. */
+export function byPriority(list: Booking[]): Booking[] {
+  return [...list].sort(
+    (a, b) =>
+      priorityOf(a.anomaly_severity) - priorityOf(b.anomaly_severity) ||
+      Date.parse(a.appointment_time) - Date.parse(b.appointment_time),
+  )
+}
+
 function sortByTime(list: Booking[]): Booking[] {
   return [...list].sort((a, b) => Date.parse(a.appointment_time) - Date.parse(b.appointment_time))
 }
@@ -29,6 +39,7 @@ function sortByTime(list: Booking[]): Booking[] {
 export function BookingQueue() {
   const [centre, setCentre] = useState('')
   const [day, setDay] = useState('')
+  const [order, setOrder] = useState<'time' | 'priority'>('time')
   const [fresh, setFresh] = useState<Set<string>>(new Set())
   const centres = useAsync((signal) => api<ServiceCenter[]>('/api/service-centers', { signal }), [])
   const bookings = useAsync(
@@ -97,11 +108,28 @@ export function BookingQueue() {
             Any day
           </button>
         )}
+        <label class="field field-inline">
+          <span>Order</span>
+          <select
+            class="input"
+            value={order}
+            onChange={(e) => setOrder(e.currentTarget.value as 'time' | 'priority')}
+          >
+            <option value="time">Soonest first</option>
+            <option value="priority">Priority, then soonest</option>
+          </select>
+        </label>
       </div>
       {centres.error && (
         <p class="inline-error">Service centres could not be loaded: {centres.error.message}</p>
       )}
-      <ListStates state={bookings} empty="No pending or confirmed appointments for these filters.">
+      <ListStates
+        state={{
+          ...bookings,
+          data: bookings.data && (order === 'priority' ? byPriority(bookings.data) : bookings.data),
+        }}
+        empty="No pending or confirmed appointments for these filters."
+      >
         {(items) => (
           <ul class="queue" data-testid="booking-queue">
             {items.map((b) => {
@@ -127,9 +155,25 @@ export function BookingQueue() {
                     >
                       {b.vehicle_model} · {b.vin}
                     </a>
+                    <span class="small" data-testid="owner-contact">
+                      {b.owner_name} · <a href={`mailto:${b.owner_email}`}>{b.owner_email}</a>
+                    </span>
                     {b.customer_notes && <span class="muted small">{b.customer_notes}</span>}
+                    {b.service_notes && <span class="small">Done: {b.service_notes}</span>}
                   </div>
                   <div class="queue-status">
+                    <span
+                      class="pill pill-priority"
+                      data-testid="priority"
+                      title="Priority from the alarm's severity"
+                    >
+                      P{priorityOf(b.anomaly_severity)}
+                    </span>
+                    {b.anomaly_severity ? (
+                      <span class={severityClass(b.anomaly_severity)}>{b.anomaly_severity}</span>
+                    ) : (
+                      <span class="small muted">no alarm</span>
+                    )}
                     <StatusPill status={b.status} />
                     {fresh.has(b.id) && <span class="pill pill-new">new</span>}
                   </div>

@@ -52,7 +52,7 @@ function EventTelemetry({ vin, event }: { vin: string; event: HistoryEvent }) {
         values: nearby.map((r) => Number(r.motor_temperature)),
       },
       {
-        label: 'Vibration mm/s',
+        label: 'Vibration g',
         color: '#0b5cad',
         scale: 'vib',
         values: nearby.map((r) => r.motor_vibration),
@@ -103,27 +103,29 @@ export function EventCard({ vin, event }: { vin: string; event: HistoryEvent }) 
       {event.reason && <p>{event.reason}</p>}
       <p class="small">Remaining life (re-estimated at each escalation): {formatRul(event)}</p>
       {event.signals.length > 0 && (
-        <table class="table compact">
-          <caption class="visually-hidden">Signals that triggered the event</caption>
-          <thead>
-            <tr>
-              <th scope="col">Signal</th>
-              <th scope="col">Value</th>
-              <th scope="col">Threshold / baseline</th>
-              <th scope="col">Kind</th>
-            </tr>
-          </thead>
-          <tbody>
-            {event.signals.map((s) => (
-              <tr key={s.signal}>
-                <td>{humanize(s.signal)}</td>
-                <td>{formatNumber(s.value, 2)}</td>
-                <td>{formatNumber(s.threshold ?? s.baseline, 2)}</td>
-                <td>{s.kind}</td>
+        <div class="table-scroll">
+          <table class="table compact">
+            <caption class="visually-hidden">Signals that triggered the event</caption>
+            <thead>
+              <tr>
+                <th scope="col">Signal</th>
+                <th scope="col">Value</th>
+                <th scope="col">Threshold / baseline</th>
+                <th scope="col">Kind</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {event.signals.map((s) => (
+                <tr key={s.signal}>
+                  <td>{humanize(s.signal)}</td>
+                  <td>{formatNumber(s.value, 2)}</td>
+                  <td>{formatNumber(s.threshold ?? s.baseline, 2)}</td>
+                  <td>{s.kind}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <h4 class="subhead">Diagnoses</h4>
       {event.diagnoses.length === 0 ? (

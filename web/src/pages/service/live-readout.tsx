@@ -7,9 +7,11 @@ const FIELDS = [
   { key: 'driving_speed', label: 'Speed', unit: 'km/h', digits: 0 },
   { key: 'battery_temperature', label: 'Battery', unit: '°C', digits: 1 },
   { key: 'motor_temperature', label: 'Motor', unit: '°C', digits: 1 },
-  { key: 'motor_vibration', label: 'Vibration', unit: 'mm/s', digits: 2 },
-  { key: 'soc', label: 'SoC', unit: '', digits: 2 },
+  { key: 'motor_vibration', label: 'Vibration', unit: 'g', digits: 2 },
+  { key: 'soc', label: 'Charge', unit: '%', digits: 0, scale: 100 },
 ] as const
+
+const scaled = (v: unknown, by: number) => (typeof v === 'number' ? v * by : v)
 
 /**
  * The drilled-down vehicle's latest reading, live. While it is on screen the desk's stream is narrowed
@@ -35,7 +37,8 @@ export function LiveReadout({ vin, initial }: { vin: string; initial: Reading | 
         <div key={f.key} class="readout-item">
           <span class="readout-label">{f.label}</span>
           <span class="readout-value">
-            {formatNumber(reading[f.key], f.digits)} <span class="unit">{f.unit}</span>
+            {formatNumber(scaled(reading[f.key], 'scale' in f ? f.scale : 1), f.digits)}{' '}
+            <span class="unit">{f.unit}</span>
           </span>
         </div>
       ))}

@@ -1,10 +1,12 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { ErrorState, ListStates, Loading } from '../../components/states'
+import { TelemetryPanel } from '../../components/telemetry-panel'
 import { ApiError, api, query } from '../../lib/api'
 import { formatDateTime, formatRul } from '../../lib/format'
 import { useAsync, useSocketMessage, useThrottled } from '../../lib/hooks'
 import { linkClick } from '../../lib/router'
 import type { HistoryEvent, Page, Vehicle } from '../../lib/types'
+import { VehicleTimeline } from '../staff/vehicle-timeline'
 import { EventCard } from './event-card'
 import { LiveReadout } from './live-readout'
 
@@ -16,6 +18,8 @@ export function FleetList({ selected }: { selected: string | null }) {
   const refresh = useThrottled(vehicles.reload, 2000)
   useSocketMessage('alert', refresh)
   useSocketMessage('alarm', refresh)
+  // A completed booking resolves its alarm: the count must drop without a reload.
+  useSocketMessage('booking', refresh)
   return (
     <section class="card" aria-labelledby="fleet-title">
       <h2 id="fleet-title">Vehicles</h2>
@@ -67,6 +71,12 @@ export function VehicleDrilldown({ vin }: { vin: string }) {
 
   useSocketMessage('alert', (a) => {
     if (a.vin === vin) history.reload()
+  })
+  // "Last reading" follows the stream instead of staying at the time the page loaded.
+  const [lastReading, setLastReading] = useState<string | null>(null)
+  useEffect(() => setLastReading(null), [vin])
+  useSocketMessage('telemetry', (r) => {
+    if (r.vin === vin) setLastReading(r.timestamp)
   })
 
   const loadMore = async () => {
@@ -121,7 +131,7 @@ export function VehicleDrilldown({ vin }: { vin: string }) {
           </div>
           <div>
             <dt>Last reading</dt>
-            <dd>{formatDateTime(v.last_reading_at)}</dd>
+            <dd data-testid="last-reading">{formatDateTime(lastReading ?? v.last_reading_at)}</dd>
           </div>
         </dl>
       ) : (
@@ -129,6 +139,10 @@ export function VehicleDrilldown({ vin }: { vin: string }) {
       )}
       <h3 class="subhead">Live</h3>
       <LiveReadout vin={vin} initial={v?.latest ?? null} />
+      <h3 class="subhead">Telemetry</h3>
+      <TelemetryPanel vin={vin} />
+      <h3 class="subhead">Timeline</h3>
+      <VehicleTimeline vin={vin} />
       <h3 class="subhead">Anomaly history</h3>
       <ListStates
         state={{ ...history, data: history.data?.items }}
