@@ -88,6 +88,16 @@ export class EpisodeManager implements ReadingObserver {
     return this.store.loadOpen()
   }
 
+  /**
+   * A worker took these vehicles' partition over: what another worker did meanwhile is in the
+   * database, so their open episodes are read again and their analysis history starts afresh.
+   */
+  async takeOver(vehicles: readonly { id: string; vin: string }[]): Promise<void> {
+    await this.flush()
+    for (const v of vehicles) this.histories.delete(v.vin)
+    await this.store.loadOpen(new Set(vehicles.map((v) => v.id)))
+  }
+
   /** An operator acknowledged the alarm: keep tracking it, stop re-notifying. */
   markAcknowledged(vehicleId: string, anomalyType: string): void {
     const ep = this.store.get(vehicleId, anomalyType)
