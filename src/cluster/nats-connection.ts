@@ -135,7 +135,8 @@ export async function freshConsumer(link: NatsLink, partition: number): Promise<
     filter_subject: link.subjects.partition(partition),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(30_000),
+    // An acknowledgement lost on the way (a broker restart) costs this long a wait, once.
+    ack_wait: nanos(Math.max(5000, 2 * link.config.leaseTtlMs)),
     max_ack_pending: MAX_ACK_PENDING,
     max_deliver: -1,
   })

@@ -132,7 +132,9 @@ export class EpisodeManager implements ReadingObserver {
         continue
       }
       episode.quietSince = null
-      continueEpisode(episode, anomaly, reading.timestamp)
+      // Not newer than what the episode has counted: a reading its last owner analysed but had not
+      // committed, redelivered to the worker that took the partition over. Counted once.
+      if (reading.timestamp > episode.lastSeen) continueEpisode(episode, anomaly, reading.timestamp)
       if (episode.unfinished) {
         episode.unfinished = false
         const analysis = focus(result, anomaly, this.estimate(state, anomaly))
