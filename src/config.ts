@@ -8,6 +8,7 @@ export const EXAMPLE_JWT_SECRET = 'change-me-to-a-long-random-string-of-at-least
 /** A NATS stream, subject token, MQTT share group: safe in any of them. */
 const NAME = /^[A-Za-z0-9_-]{1,64}$/
 const NAME_MESSAGE = 'letters, digits, - and _ only'
+const NATS_URLS = /^(nats|tls):\/\/[^\s,]+(\s*,\s*(nats|tls):\/\/[^\s,]+)*$/
 const list = (s: string) => s.split(',').flatMap((o) => (o.trim() ? [o.trim()] : []))
 
 const bool = z
@@ -82,10 +83,7 @@ const EnvSchema = z.object({
   BOOKING_MAX_OPEN_PER_VEHICLE: z.coerce.number().int().min(1).max(1000).default(3),
   BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   AUTONOMA_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
-  NATS_URL: z
-    .string()
-    .regex(/^(nats|tls):\/\/\S+$/, { message: 'expected nats://host:port' })
-    .optional(),
+  NATS_URL: z.string().regex(NATS_URLS, { message: 'expected nats://host:port[,...]' }).optional(),
   NATS_STREAM: z.string().regex(NAME, { message: NAME_MESSAGE }).default('TELEMETRY'),
   NATS_SUBJECT_PREFIX: z.string().regex(NAME, { message: NAME_MESSAGE }).optional(),
   NATS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
