@@ -40,6 +40,8 @@ export class PartitionConsumer {
   private messages: ConsumerMessages | undefined
   private loop: Promise<void> | undefined
   private stopped = false
+  /** Unknown VINs and when the directory was last read for them: one read per VIN per 5 s. */
+  private readonly unknown = new Map<string, number>()
   private readonly counts: PartitionStats
 
   constructor(
@@ -86,7 +88,11 @@ export class PartitionConsumer {
       // A vehicle onboarded through another process since the directory was loaded: the rest of
       // the partition waits for the reload, so its readings stay in order.
       if (this.target.vehicleState(vin) === undefined) {
-        await this.target.loadVehicles()
+        if (Date.now() - (this.unknown.get(vin) ?? 0) > 5000) {
+          if (this.unknown.size > 10_000) this.unknown.clear()
+          this.unknown.set(vin, Date.now())
+          await this.target.loadVehicles()
+        }
         if (this.target.vehicleState(vin) === undefined) {
           this.counts.terminated++
           m.term('unknown vehicle')
