@@ -117,7 +117,10 @@ async function ensureStream(jsm: JetStreamManager, name: string, subject: string
   } catch {
     await jsm.streams.add(config).catch(async (err) => {
       // Another process made it first.
-      if (!(await jsm.streams.info(name).catch(() => undefined))) throw err
+      if (await jsm.streams.info(name).catch(() => undefined)) return
+      throw new Error(
+        `cannot create the stream ${name} for ${subject} (another stream with other NATS_STREAM may hold these subjects: give each deployment its own NATS_SUBJECT_PREFIX): ${err}`,
+      )
     })
   }
 }
