@@ -42,6 +42,7 @@ export class Cluster {
   private readonly consumers = new Map<number, PartitionConsumer>()
   private readonly watch: ClusterWatch
   private leases: PartitionLeases | undefined
+  private draining = false
 
   private constructor(
     private readonly link: NatsLink,
@@ -86,6 +87,7 @@ export class Cluster {
       { id: this.id, partitions, ttlMs: leaseTtlMs, log: this.log },
       {
         acquired: async (p) => {
+          if (this.draining) throw new Error('stopping: the partition is left to the others')
           await takeOver((vin) => partitionOf(vin, partitions) === p)
           const consumer = new PartitionConsumer(this.link, p, target, this.log)
           this.consumers.set(p, consumer)
@@ -118,6 +120,7 @@ export class Cluster {
 
   /** Device intake refuses from now on; consumers take no further message (in flight ones commit). */
   stopIntake(): void {
+    this.draining = true
     this.publisher.stopIntake()
     for (const c of this.consumers.values()) c.stop()
   }
