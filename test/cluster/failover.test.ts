@@ -20,8 +20,10 @@ import { TestClient } from '../helpers/ws.js'
  * units sending over HTTP to the API process. One worker is killed (SIGKILL) mid-stream.
  */
 const skip = await clusterPrerequisites()
+/** Several server processes start at once: slow on a loaded 2-core machine. */
+const UP = { upWithinMs: 180_000 }
 const PARTITIONS = 8
-const TTL_MS = 3000
+const TTL_MS = 4000
 const VEHICLES = 16
 const PER_VEHICLE = 120
 /** The last readings of every vehicle run hot: one episode each. */
@@ -66,11 +68,11 @@ describe.skipIf(skip)('a cluster of two workers and an API process', () => {
 
   it('moves a killed worker’s partitions within the lease TTL and stores, analyses and alerts each reading once', async () => {
     // The API process first: it migrates and seeds the empty database before the workers open it.
-    const api = await startServerProcess({ ...env(), AUTONOMA_ROLE: 'api' })
+    const api = await startServerProcess({ ...env(), AUTONOMA_ROLE: 'api' }, UP)
     procs.push(api)
     const [w1, w2] = await Promise.all([
-      startServerProcess({ ...env(), AUTONOMA_ROLE: 'worker' }),
-      startServerProcess({ ...env(), AUTONOMA_ROLE: 'worker' }),
+      startServerProcess({ ...env(), AUTONOMA_ROLE: 'worker' }, UP),
+      startServerProcess({ ...env(), AUTONOMA_ROLE: 'worker' }, UP),
     ])
     procs.push(w1!, w2!)
     const health = async (p: ServerProcess) =>
@@ -81,7 +83,7 @@ describe.skipIf(skip)('a cluster of two workers and an API process', () => {
       async () =>
         (await health(w1!)).leases?.owned.length === PARTITIONS / 2 &&
         (await health(w2!)).leases?.owned.length === PARTITIONS / 2,
-      30_000,
+      120_000,
     )
     const victimPartitions = new Set((await health(w1!)).leases!.owned)
 
@@ -119,7 +121,8 @@ describe.skipIf(skip)('a cluster of two workers and an API process', () => {
     )
     const movedMs = Date.now() - killedAt
     // The lease expires TTL after its last renewal; the survivor looks every third of it.
-    expect(movedMs).toBeLessThan(TTL_MS + TTL_MS / 3 + 2500)
+    // Plus the take-over's database reads, slow on a loaded machine.
+    expect(movedMs).toBeLessThan(TTL_MS + TTL_MS / 3 + 4000)
     expect(await secondHalf).toEqual(units.map(() => PER_VEHICLE / 2))
 
     const client = new pg.Client({ connectionString: db.url })
@@ -135,7 +138,7 @@ describe.skipIf(skip)('a cluster of two workers and an API process', () => {
           )
           return rows[0].n === VEHICLES * PER_VEHICLE
         },
-        60_000,
+        180_000,
       )
       const perVehicle = await client.query(
         `select v.vin, count(*)::int as n, count(distinct t.ts)::int as distinct_ts
@@ -159,7 +162,7 @@ describe.skipIf(skip)('a cluster of two workers and an API process', () => {
           )
           return rows.length === VEHICLES && rows.every((e) => alerted.has(e.id)) && rows
         },
-        60_000,
+        180_000,
       )
       await new Promise((r) => setTimeout(r, 1000))
       const opened = ws.messages.filter(
@@ -181,5 +184,5 @@ describe.skipIf(skip)('a cluster of two workers and an API process', () => {
       await client.end()
       ws.socket.close()
     }
-  }, 240_000)
+  }, 600_000)
 })
