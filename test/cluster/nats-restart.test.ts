@@ -137,7 +137,7 @@ describe.skipIf(skip)('a NATS server restart', () => {
       await until(
         'every acknowledged reading stored',
         async () => (await count()).n === VEHICLES * PER_VEHICLE,
-        60_000,
+        180_000,
       )
       expect(await count()).toEqual({ n: VEHICLES * PER_VEHICLE, d: VEHICLES * PER_VEHICLE })
     } finally {
