@@ -30,6 +30,7 @@ const UNIT = [
   'test/ingest/messages.test.ts',
   'test/architecture.test.ts',
   'test/config.test.ts',
+  'test/cluster/partitions.test.ts',
 ]
 const DB = [
   'test/db/**/*.test.ts',

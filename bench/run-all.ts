@@ -38,6 +38,7 @@ const ALL = [
   'audit',
   'ueba',
   'storm',
+  'cluster',
 ]
 const only = process.argv
   .find((a) => a.startsWith('--only='))

@@ -49,6 +49,7 @@ export interface BuildAppOptions {
   db: DbHandle
   /** Defaults to an in-process bus. */
   bus?: EventBus
+  cluster?: ServiceOptions['cluster']
   hub?: ServiceOptions['hub']
   runs?: ServiceOptions['runs']
   /** Pino logger options or false; defaults to the configured level. */
@@ -69,6 +70,7 @@ export async function buildApp({
   config,
   db,
   bus,
+  cluster,
   hub,
   runs,
   logger,
@@ -91,7 +93,7 @@ export async function buildApp({
   app.setValidatorCompiler(guardedValidatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
 
-  const services = createServices({ config, db, log: app.log, bus, hub, runs })
+  const services = createServices({ config, db, log: app.log, bus, cluster, hub, runs })
   app.decorate('services', services)
 
   await app.register(errorHandlerPlugin)

@@ -5,6 +5,7 @@ import type { AuditEvent } from './agents/ueba/gate.js'
 import { AuthThrottle } from './auth/failure-throttle.js'
 import { SessionValidator } from './auth/sessions.js'
 import { createTokenService, type TokenService } from './auth/tokens.js'
+import type { Cluster } from './cluster/cluster.js'
 import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
 import { createRepositories, type Repositories } from './db/repositories/index.js'
@@ -50,6 +51,8 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   dataQuality: DataQualityMonitor
   /** Real-time messages to WebSocket clients (telemetry, alerts, chat, bookings, security). */
   bus: EventBus
+  /** This process's part in a NATS cluster (roles, partitions, lag); absent without NATS_URL. */
+  cluster: Cluster | undefined
   version: string
   /** Named snapshots shown by `/api/health` (stream counts, write failures, ...). */
   health: ReadonlyMap<string, () => unknown>
@@ -78,16 +81,24 @@ export interface ServiceOptions {
   config: Config
   db: DbHandle
   log: FastifyBaseLogger
-  /** Defaults to an in-process bus. */
+  /** Defaults to an in-process bus (the cluster's, with one). */
   bus?: EventBus
+  /**
+   * Scale-out (NATS_URL): device intake publishes to the stream, events go over NATS, and a
+   * consuming role takes readings from the partitions it leases. Connected by `server.ts`.
+   */
+  cluster?: Cluster
   hub?: HubOptions
   runs?: RunOptions
 }
 
 export function createServices(options: ServiceOptions): Services {
-  const { config, db, log } = options
+  const { config, db, log, cluster } = options
   const repos = createRepositories(db.db)
-  const bus = options.bus ?? new InProcessEventBus((err) => log.error({ err }, 'event subscriber failed'))
+  const bus =
+    cluster?.bus ??
+    options.bus ??
+    new InProcessEventBus((err) => log.error({ err }, 'event subscriber failed'))
   const { probes, ...ingest } = createIngest({
     config,
     db,
@@ -116,7 +127,9 @@ export function createServices(options: ServiceOptions): Services {
     throttledFor: (vin: string) => analytics.throttledFor(vin),
     onRejected: (vin: string, codes: string[]) => analytics.observeRejectedReadings(vin, codes),
   }
-  const intake = new IntakeService(ingest.pipeline, { rate: config.deviceRate, hooks })
+  // In a cluster a reading is safe once on the stream; the worker owning its vehicle stores it.
+  const sink = cluster?.publisher ?? ingest.pipeline
+  const intake = new IntakeService(sink, { rate: config.deviceRate, hooks })
   ingest.pipeline.addObserver(agents.episodes)
   const dataQuality = new DataQualityMonitor({ repos, bus, log }, config.dataQuality)
   ingest.pipeline.addObserver(dataQuality)
@@ -131,8 +144,9 @@ export function createServices(options: ServiceOptions): Services {
     ['device_intake', () => intake.stats],
     ['data_quality', () => dataQuality.stats],
   ])
+  if (cluster) health.set('cluster', () => cluster.snapshot())
   const mqtt = mqttIntake(config, {
-    pipeline: ingest.pipeline,
+    pipeline: sink,
     bus,
     log,
     devices,
@@ -144,6 +158,7 @@ export function createServices(options: ServiceOptions): Services {
 
   const stopIntake = () => {
     if (ingest.pipeline.draining) return
+    cluster?.stopIntake()
     ingest.pipeline.stopIntake()
     log.info({ accepted: ingest.pipeline.stats.accepted }, 'intake stopped')
   }
@@ -161,6 +176,7 @@ export function createServices(options: ServiceOptions): Services {
     mqtt,
     dataQuality,
     bus,
+    cluster,
     version: VERSION,
     health,
     ...ingest,
@@ -180,6 +196,11 @@ export function createServices(options: ServiceOptions): Services {
       await ingest.pipeline.loadVehicles()
       await agents.episodes.loadOpenEpisodes()
       await dataQuality.loadOpen()
+      if (cluster?.consumes && !ingest.pipeline.draining) {
+        cluster.startConsuming(ingest.pipeline, async (inPartition) => {
+          await agents.episodes.takeOver(await ingest.pipeline.reloadVehicles(inPartition))
+        })
+      }
       const stream = ingest.stream
       if (!stream) return
       // On a persisted database the replay continues after what is stored of its own vehicles
@@ -212,6 +233,8 @@ export function createServices(options: ServiceOptions): Services {
         const writer = ingest.writer.stats
         if (writer.pending > 0) log.error({ writer }, 'stopped with readings not written')
         else log.info({ writer, stop_ms: Date.now() - started }, 'pipeline drained')
+        // Committed, so acknowledged: now the partitions go to the other workers at once.
+        await cluster?.stop(Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)))
         await ingest.maintenance.stop()
         await ingest.rollups.close()
       })()

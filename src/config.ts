@@ -5,6 +5,12 @@ import { z } from 'zod'
 /** The example secret from `.env.example`; accepted in development, refused in production. */
 export const EXAMPLE_JWT_SECRET = 'change-me-to-a-long-random-string-of-at-least-32-bytes'
 
+/** A NATS stream, subject token, MQTT share group: safe in any of them. */
+const NAME = /^[A-Za-z0-9_-]{1,64}$/
+const NAME_MESSAGE = 'letters, digits, - and _ only'
+const NATS_URLS = /^(nats|tls):\/\/[^\s,]+(\s*,\s*(nats|tls):\/\/[^\s,]+)*$/
+const list = (s: string) => s.split(',').flatMap((o) => (o.trim() ? [o.trim()] : []))
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
@@ -39,15 +45,7 @@ const EnvSchema = z.object({
   STREAM_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(2),
   STREAM_ENABLED: bool.default(true),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  CORS_ORIGINS: z
-    .string()
-    .default('http://localhost:5173,http://localhost:8000')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    ),
+  CORS_ORIGINS: z.string().default('http://localhost:5173,http://localhost:8000').transform(list),
   SEED_DEMO: bool.optional(),
   DEVICE_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(50),
   DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(1000),
@@ -70,17 +68,10 @@ const EnvSchema = z.object({
   AUDIT_SPOOL_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   AUDIT_CHAIN_KEY: z.string().min(16).optional(),
   /** Behaviour analytics: the risk score's half-life, and whether responses refuse anyone. */
-  UEBA_HALF_LIFE_HOURS: z.coerce
-    .number()
-    .positive()
-    .max(24 * 365)
-    .default(24),
+  UEBA_HALF_LIFE_HOURS: z.coerce.number().positive().max(8760).default(24),
   UEBA_ENFORCE: bool.default(true),
   UEBA_STEP_UP_DELAY_MS: z.coerce.number().int().min(0).max(30_000).default(1000),
-  MQTT_SHARE_GROUP: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only' })
-    .default('autonoma'),
+  MQTT_SHARE_GROUP: z.string().regex(NAME, { message: NAME_MESSAGE }).default('autonoma'),
   AUTH_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(10_000).default(5),
   AUTH_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(20),
   AUTH_FAILURE_WINDOW: z.string().default('15m').transform(parseDuration),
@@ -88,15 +79,21 @@ const EnvSchema = z.object({
   SESSION_CHECK_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
-  HTTP_BODY_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(64 * 1024 * 1024)
-    .default(256 * 1024),
+  HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(67_108_864).default(262_144),
   BOOKING_MAX_OPEN_PER_VEHICLE: z.coerce.number().int().min(1).max(1000).default(3),
   BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  AUTONOMA_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  NATS_URL: z.string().regex(NATS_URLS, { message: 'expected nats://host:port[,...]' }).optional(),
+  NATS_STREAM: z.string().regex(NAME, { message: NAME_MESSAGE }).default('TELEMETRY'),
+  NATS_SUBJECT_PREFIX: z.string().regex(NAME, { message: NAME_MESSAGE }).optional(),
+  NATS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+  NATS_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
 })
+
+function natsConfig(url: string, e: z.infer<typeof EnvSchema>): NatsConfig {
+  const { NATS_STREAM: stream, NATS_SUBJECT_PREFIX: subjectPrefix, NATS_PARTITIONS: partitions } = e
+  return { servers: list(url), stream, subjectPrefix, partitions, leaseTtlMs: e.NATS_LEASE_TTL_MS }
+}
 
 /** Checked on the raw environment so it is reported even when other variables are also bad. */
 function productionSecretProblem(env: Record<string, string>): string | undefined {
@@ -143,7 +140,7 @@ export interface Config {
   http: { requestTimeoutMs: number; idleTimeoutMs: number; bodyLimitBytes: number }
   booking: { maxOpenPerVehicle: number; horizonDays: number }
   dataset: { path: string; vin: string | undefined }
-  stream: { delaySeconds: number; enabled: boolean }
+  stream: { delaySeconds: number; enabled: boolean /* never with NATS_URL: one replay per process */ }
   /** How long a graceful stop (SIGTERM/SIGINT) may take before the process exits non-zero. */
   shutdownTimeoutMs: number
   corsOrigins: string[]
@@ -172,6 +169,23 @@ export interface Config {
   audit: { spoolDir: string | null; spoolMaxRows: number; chainKey: string | undefined }
   /** Behaviour analytics (agents/ueba/analytics.ts): decay, enforcement, a stepped-up user's delay. */
   ueba: { halfLifeMs: number; enforce: boolean; stepUpDelayMs: number }
+  /** `all`: the single process; `api`: intake, REST and WebSockets; `worker`: consumes readings. */
+  role: 'all' | 'api' | 'worker'
+  /** Scale-out over NATS JetStream (see `src/cluster/`); absent: one process, in-process bus. */
+  nats: NatsConfig | undefined
+}
+
+/**
+ * `stream`: the JetStream stream of readings (its lease bucket is `<stream>_leases`);
+ * `subjectPrefix`: put before `telemetry.<partition>.<vin>` and `events.<type>.<vin>`; a worker
+ * that has not renewed its lease for `leaseTtlMs` loses its partitions to the others.
+ */
+export interface NatsConfig {
+  servers: string[]
+  stream: string
+  subjectPrefix: string | undefined
+  partitions: number
+  leaseTtlMs: number
 }
 
 export class ConfigError extends Error {
@@ -213,6 +227,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)
   const secretProblem = productionSecretProblem(cleaned as Record<string, string>)
   if (secretProblem) problems.push(secretProblem)
+  if (parsed.success && parsed.data.AUTONOMA_ROLE !== 'all' && !parsed.data.NATS_URL)
+    problems.push(`AUTONOMA_ROLE: ${parsed.data.AUTONOMA_ROLE} needs NATS_URL (the processes meet there)`)
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
   const e = parsed.data
   return {
@@ -244,7 +260,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     booking: { maxOpenPerVehicle: e.BOOKING_MAX_OPEN_PER_VEHICLE, horizonDays: e.BOOKING_HORIZON_DAYS },
     dataset: { path: e.DATASET_PATH, vin: e.DATASET_VIN },
-    stream: { delaySeconds: e.STREAM_DELAY_SECONDS, enabled: e.STREAM_ENABLED },
+    stream: { delaySeconds: e.STREAM_DELAY_SECONDS, enabled: e.STREAM_ENABLED && !e.NATS_URL },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     corsOrigins: e.CORS_ORIGINS,
     seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
@@ -269,8 +285,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       enforce: e.UEBA_ENFORCE,
       stepUpDelayMs: e.UEBA_STEP_UP_DELAY_MS,
     },
-    mqtt: e.MQTT_ENABLED
-      ? { port: e.MQTT_PORT, host: e.MQTT_HOST ?? e.HOST, url: e.MQTT_URL, shareGroup: e.MQTT_SHARE_GROUP }
-      : undefined,
+    role: e.AUTONOMA_ROLE,
+    nats: e.NATS_URL ? natsConfig(e.NATS_URL, e) : undefined,
+    // A worker takes no devices: they connect to API processes.
+    mqtt:
+      e.MQTT_ENABLED && e.AUTONOMA_ROLE !== 'worker'
+        ? { port: e.MQTT_PORT, host: e.MQTT_HOST ?? e.HOST, url: e.MQTT_URL, shareGroup: e.MQTT_SHARE_GROUP }
+        : undefined,
   }
 }

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import pino from 'pino'
 import { buildApp } from './app.js'
+import { Cluster } from './cluster/cluster.js'
 import { ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db/client.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -54,7 +55,15 @@ async function main(): Promise<void> {
   const migrations = await migrateToLatest(db.db)
   const seeded = config.seedDemo ? await seedDemoData(db.db) : undefined
   if (seeded && seeded.deviceTokens.length > 0) await saveDeviceTokens(seeded.deviceTokens)
-  const app = await buildApp({ config, db })
+  // A cluster's processes meet on NATS (it may still be starting: the connection waits for it).
+  const cluster = config.nats
+    ? await Cluster.open(
+        config.nats,
+        config.role,
+        pino({ level: config.logLevel }).child({ role: config.role }),
+      )
+    : undefined
+  const app = await buildApp({ config, db, cluster })
   if (config.jwt.generatedSecret) {
     app.log.warn(
       'JWT_SECRET_KEY is not set: signing tokens with a random key made for this run; every token is void after a restart (production requires the variable)',
@@ -65,6 +74,7 @@ async function main(): Promise<void> {
     { db: db.kind, migrations: migrations.applied, seed, startup_ms: Date.now() - started },
     'database ready',
   )
+  if (cluster) app.log.info({ role: config.role, node: cluster.id }, 'cluster member')
   if (seeded && seeded.deviceTokens.length > 0) {
     app.log.info(
       { file: DEVICE_TOKENS_FILE, vehicles: seeded.deviceTokens.length },
@@ -90,6 +100,8 @@ async function main(): Promise<void> {
       app.services.stopIntake()
       await app.close()
       const writer = app.services.writer.stats
+      // After the app: its last commits' acknowledgements and the lease hand-over go out first.
+      await cluster?.close()
       await db.close()
       // `written` is every reading stored in this run; a reading still pending here is lost.
       app.log.info({ writer, stop_ms: Date.now() - stopAt }, 'stopped')

@@ -27,6 +27,7 @@ const LAYERS: ReadonlyArray<readonly [string, number]> = [
   ['simulation', 3],
   ['ingest', 4],
   ['services', 5],
+  ['cluster', 5],
   ['agents/detection', 6],
   ['agents/ueba', 6],
   ['agents/workers', 7],

@@ -71,4 +71,32 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: 'soon' })).toThrow(/SHUTDOWN_TIMEOUT_MS/)
     expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: '0' })).toThrow(/SHUTDOWN_TIMEOUT_MS/)
   })
+
+  it('runs one process without NATS_URL, and refuses a cluster role without it', () => {
+    const single = loadConfig({})
+    expect(single.role).toBe('all')
+    expect(single.nats).toBeUndefined()
+    expect(() => loadConfig({ AUTONOMA_ROLE: 'worker' })).toThrow(/AUTONOMA_ROLE: worker needs NATS_URL/)
+    expect(() => loadConfig({ AUTONOMA_ROLE: 'boss', NATS_URL: 'nats://h:4222' })).toThrow(/AUTONOMA_ROLE/)
+    expect(() => loadConfig({ NATS_URL: 'http://h' })).toThrow(/NATS_URL/)
+  })
+
+  it('reads the cluster settings; a worker takes no devices and no process replays the file', () => {
+    const c = loadConfig({
+      AUTONOMA_ROLE: 'worker',
+      NATS_URL: 'nats://a:4222, nats://b:4222',
+      NATS_PARTITIONS: '32',
+    })
+    expect(c.nats).toEqual({
+      servers: ['nats://a:4222', 'nats://b:4222'],
+      stream: 'TELEMETRY',
+      subjectPrefix: undefined,
+      partitions: 32,
+      leaseTtlMs: 10_000,
+    })
+    expect(c.mqtt).toBeUndefined()
+    expect(c.stream.enabled).toBe(false)
+    expect(loadConfig({ AUTONOMA_ROLE: 'api', NATS_URL: 'nats://a:4222' }).mqtt).toBeDefined()
+    expect(() => loadConfig({ NATS_URL: 'nats://a:4222', NATS_PARTITIONS: '0' })).toThrow(/NATS_PARTITIONS/)
+  })
 })

@@ -258,6 +258,7 @@ export function renderResults(): string {
     ['api', '5. API'],
     ['audit', '5b. What the audit log costs'],
     ['storm', '8. Alarm storm (bench/storm.ts)'],
+    ['cluster', '9. Past one process: NATS JetStream workers (bench/cluster.ts)'],
   ]
   for (const [name, title] of sections) {
     const r = read(name)

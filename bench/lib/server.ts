@@ -113,7 +113,7 @@ export async function startServer(
 }
 
 /** utime + stime of a process, in ms, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
-function processCpuMs(pid: number | undefined): number | undefined {
+export function processCpuMs(pid: number | undefined): number | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
     // Field 3 is the first after the command; ticks are 1/100 s on Linux (USER_HZ).

@@ -67,6 +67,10 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       const audit = services.agents.ueba.auditStats
       if (audit.spooled > 0) reasons.push(`ueba_audit: ${audit.spooled} rows waiting for the database`)
       if (audit.lost > 0) reasons.push(`ueba_audit: ${audit.lost} rows lost (spool full)`)
+      const cluster = services.cluster?.snapshot()
+      if (cluster && cluster.connection.status !== 'connected') reasons.push('cluster: NATS not connected')
+      const orphans = cluster?.partitions.filter((p) => p.owner === null).length ?? 0
+      if (cluster?.updatedAt && orphans > 0) reasons.push(`cluster: ${orphans} partitions without a worker`)
       const body = {
         status: reasons.length === 0 ? ('ok' as const) : ('degraded' as const),
         reasons,

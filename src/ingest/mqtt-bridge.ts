@@ -4,7 +4,7 @@ import type { EventBus } from './event-bus.js'
 import type { IntakeHooks } from './intake-hooks.js'
 import { MqttIntakeBase } from './mqtt-intake-base.js'
 import { vinOfTelemetryTopic } from './mqtt-payload.js'
-import type { IngestionPipeline } from './pipeline.js'
+import type { ReadingSink } from './pipeline-types.js'
 
 /** Every service instance joins one shared subscription, so each message reaches one of them. */
 export function sharedTelemetry(group: string): string {
@@ -21,7 +21,7 @@ export class MqttBridge extends MqttIntakeBase {
   private client: MqttClient | undefined
 
   constructor(
-    deps: { pipeline: IngestionPipeline; bus: EventBus; log: FastifyBaseLogger; hooks?: IntakeHooks },
+    deps: { pipeline: ReadingSink; bus: EventBus; log: FastifyBaseLogger; hooks?: IntakeHooks },
     private readonly url: string,
     private readonly shareGroup: string,
     private readonly clientId = `autonoma-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,

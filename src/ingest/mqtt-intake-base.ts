@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { EventBus } from './event-bus.js'
 import type { IntakeHooks } from './intake-hooks.js'
 import { errorReport, type PayloadOutcome, takePayload, topics } from './mqtt-payload.js'
-import type { IngestionPipeline } from './pipeline.js'
+import type { ReadingSink } from './pipeline-types.js'
 
 /** Refusals that mean "later": the message is left unacknowledged rather than reported. */
 const SEND_AGAIN: ReadonlySet<string> = new Set(['SHUTTING_DOWN', 'OVERLOADED'])
@@ -32,7 +32,7 @@ export abstract class MqttIntakeBase {
 
   constructor(
     protected readonly deps: {
-      pipeline: IngestionPipeline
+      pipeline: ReadingSink
       bus: EventBus
       log: FastifyBaseLogger
       hooks?: IntakeHooks

@@ -6,7 +6,7 @@ import type { EventBus } from './event-bus.js'
 import type { IntakeHooks } from './intake-hooks.js'
 import { MqttIntakeBase } from './mqtt-intake-base.js'
 import { topics, vinOfTelemetryTopic } from './mqtt-payload.js'
-import type { IngestionPipeline } from './pipeline.js'
+import type { ReadingSink } from './pipeline-types.js'
 
 export { MqttIntakeBase, type MqttStats } from './mqtt-intake-base.js'
 
@@ -43,7 +43,7 @@ export class EmbeddedMqttIntake extends MqttIntakeBase {
 
   constructor(
     deps: {
-      pipeline: IngestionPipeline
+      pipeline: ReadingSink
       bus: EventBus
       log: FastifyBaseLogger
       devices: DeviceAuthenticator

@@ -1,4 +1,4 @@
-import type { IngestionPipeline } from './pipeline.js'
+import type { ReadingSink } from './pipeline-types.js'
 import type { Rejection, SubmitResult } from './reading-intake.js'
 
 /** The topics a vehicle's unit uses: it publishes readings, and subscribes to its alerts and errors. */
@@ -32,7 +32,7 @@ export interface PayloadOutcome {
  * every reading is committed or refused (what a QoS 1 PUBACK waits for).
  */
 export async function takePayload(
-  pipeline: IngestionPipeline,
+  pipeline: ReadingSink,
   vin: string,
   payload: Buffer,
 ): Promise<PayloadOutcome> {

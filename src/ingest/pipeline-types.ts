@@ -1,4 +1,5 @@
 import type { TelemetryReading } from '../schemas/telemetry.js'
+import type { SubmitResult } from './reading-intake.js'
 import type { ReadingRing } from './reading-ring.js'
 import type { SignalQuality } from './signal-quality.js'
 
@@ -56,4 +57,13 @@ export interface Source {
   /** `onDiscontinuity` is called before the first reading that does not continue the ones before. */
   streamData(hooks: { onDiscontinuity(): void }): AsyncGenerator<TelemetryReading>
   stop(): void
+}
+
+/**
+ * What device intake (HTTP, MQTT) hands readings to: the pipeline in one process, the stream of
+ * readings in a cluster. `submit` resolves once the reading is safe (committed, or on the stream).
+ */
+export interface ReadingSink {
+  submit(raw: unknown, vin: string): Promise<SubmitResult>
+  readonly accepting: boolean
 }

@@ -21,6 +21,7 @@ export type {
   IngestOutcome,
   PipelineStats,
   ReadingObserver,
+  ReadingSink,
   Source,
   VehicleLiveState,
   VehicleRef,
@@ -90,6 +91,17 @@ export class IngestionPipeline {
         newest.get(v.id)?.getTime(),
       )
     }
+  }
+
+  /**
+   * Forgets what memory holds of these vehicles and reads them again (their newest stored reading
+   * included): a worker taking over their partition continues where the last owner committed.
+   * Returns them as now known.
+   */
+  async reloadVehicles(which: (vin: string) => boolean): Promise<VehicleRef[]> {
+    for (const vin of [...this.byVin.keys()]) if (which(vin)) this.byVin.delete(vin)
+    await this.loadVehicles()
+    return [...this.byVin.values()].filter((s) => which(s.vehicle.vin)).map((s) => s.vehicle)
   }
 
   /**

@@ -1,15 +1,9 @@
 import { AppError } from '../errors.js'
 import type { IntakeHooks } from '../ingest/intake-hooks.js'
-import type { SubmitResult } from '../ingest/pipeline.js'
+import type { ReadingSink } from '../ingest/pipeline.js'
 import { TokenBuckets } from '../lib/token-bucket.js'
 import { type IntakeResult, MAX_READINGS_PER_REQUEST, type ReadingRejection } from '../schemas/intake.js'
 import type { AuthDevice } from './device.service.js'
-
-/** What the intake hands readings to: the ingestion pipeline. */
-export interface ReadingSink {
-  submit(raw: unknown, vin: string): Promise<SubmitResult>
-  readonly accepting: boolean
-}
 
 export interface IntakeOptions {
   rate: { perSecond: number; burst: number }

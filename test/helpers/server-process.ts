@@ -42,7 +42,11 @@ export async function until<T>(
   }
 }
 
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  /** How long start-up may take (a loaded machine running several server processes needs more). */
+  { upWithinMs = 60_000 }: { upWithinMs?: number } = {},
+): Promise<ServerProcess> {
   let staffToken: string | undefined
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
@@ -86,7 +90,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       await new Promise((r) => setTimeout(r, 50))
     }
   }
-  const listening = await waitForLog('Autonoma is up')
+  const listening = await waitForLog('Autonoma is up', upWithinMs)
   const at = logs.find((l) => /^Server listening at http:\/\/127\.0\.0\.1:\d+$/.test(l.msg))
   if (!listening || !at) throw new Error('the server did not say where it listens')
   const url = at.msg.slice('Server listening at '.length)

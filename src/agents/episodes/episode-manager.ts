@@ -88,6 +88,16 @@ export class EpisodeManager implements ReadingObserver {
     return this.store.loadOpen()
   }
 
+  /**
+   * A worker took these vehicles' partition over: what another worker did meanwhile is in the
+   * database, so their open episodes are read again and their analysis history starts afresh.
+   */
+  async takeOver(vehicles: readonly { id: string; vin: string }[]): Promise<void> {
+    await this.flush()
+    for (const v of vehicles) this.histories.delete(v.vin)
+    await this.store.loadOpen(new Set(vehicles.map((v) => v.id)))
+  }
+
   /** An operator acknowledged the alarm: keep tracking it, stop re-notifying. */
   markAcknowledged(vehicleId: string, anomalyType: string): void {
     const ep = this.store.get(vehicleId, anomalyType)
@@ -122,7 +132,9 @@ export class EpisodeManager implements ReadingObserver {
         continue
       }
       episode.quietSince = null
-      continueEpisode(episode, anomaly, reading.timestamp)
+      // Not newer than what the episode has counted: a reading its last owner analysed but had not
+      // committed, redelivered to the worker that took the partition over. Counted once.
+      if (reading.timestamp > episode.lastSeen) continueEpisode(episode, anomaly, reading.timestamp)
       if (episode.unfinished) {
         episode.unfinished = false
         const analysis = focus(result, anomaly, this.estimate(state, anomaly))

@@ -45,9 +45,13 @@ export class EpisodeStore {
 
   constructor(private readonly repos: Pick<Repositories, 'anomalies' | 'diagnoses'>) {}
 
-  /** Picks up the episodes left open by a previous run of the service. */
-  async loadOpen(): Promise<void> {
-    const open = await this.repos.anomalies.listUnresolved()
+  /**
+   * Picks up the episodes left open by a previous run of the service; with `only`, those of these
+   * vehicles, replacing what memory held of them (a worker taking their partition over).
+   */
+  async loadOpen(only?: ReadonlySet<string>): Promise<void> {
+    const open = (await this.repos.anomalies.listUnresolved()).filter((e) => !only || only.has(e.vehicle_id))
+    for (const id of only ?? []) this.byVehicle.delete(id)
     const unfinished = await this.repos.diagnoses.undiagnosed(open.map((e) => e.id))
     for (const e of open) {
       this.of(e.vehicle_id).set(e.anomaly_type, {
