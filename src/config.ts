@@ -66,6 +66,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^mqtts?:\/\/[^\s]+$/, { message: 'expected mqtt://host:port or mqtts://host:port' })
     .optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  METRICS_HOST: z.string().min(1).optional(),
   AUDIT_SPOOL_DIR: z.string().min(1).optional(),
   AUDIT_SPOOL_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   AUDIT_CHAIN_KEY: z.string().min(16).optional(),
@@ -172,6 +174,11 @@ export interface Config {
   audit: { spoolDir: string | null; spoolMaxRows: number; chainKey: string | undefined }
   /** Behaviour analytics (agents/ueba/analytics.ts): decay, enforcement, a stepped-up user's delay. */
   ueba: { halfLifeMs: number; enforce: boolean; stepUpDelayMs: number }
+  /**
+   * Prometheus metrics on a port of their own, unauthenticated (`GET /metrics`); absent when
+   * METRICS_PORT is 0 or unset. Staff always have them at `/api/metrics`.
+   */
+  metrics: { port: number; host: string } | undefined
 }
 
 export class ConfigError extends Error {
@@ -269,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       enforce: e.UEBA_ENFORCE,
       stepUpDelayMs: e.UEBA_STEP_UP_DELAY_MS,
     },
+    metrics: e.METRICS_PORT > 0 ? { port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST } : undefined,
     mqtt: e.MQTT_ENABLED
       ? { port: e.MQTT_PORT, host: e.MQTT_HOST ?? e.HOST, url: e.MQTT_URL, shareGroup: e.MQTT_SHARE_GROUP }
       : undefined,

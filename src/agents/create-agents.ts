@@ -60,13 +60,23 @@ export interface AgentSystemDeps {
   runs?: RunOptions
   /** Raw telemetry reads, granted to the agents whose policy lists `telemetry_logs`. */
   telemetry?: TelemetryReader
+  /** Told of every agent run and alert (the metrics). */
+  observer?: EpisodeDeps['observer']
 }
 
 /**
  * Builds the agents, compiles the master graph and the episode manager. Every UEBA attempt is
  * pushed to manufacturers; blocked ones also go to all staff as a security event.
  */
-export function createAgents({ config, repos, bus, log, runs, telemetry }: AgentSystemDeps): AgentSystem {
+export function createAgents({
+  config,
+  repos,
+  bus,
+  log,
+  runs,
+  telemetry,
+  observer,
+}: AgentSystemDeps): AgentSystem {
   const bookings = new BookingService({ repos, bus, log, limits: config.booking })
   const scheduling = new SchedulingAgent(repos, bookings)
   const notifier = new Notifier({ bus, repos })
@@ -118,7 +128,15 @@ export function createAgents({ config, repos, bus, log, runs, telemetry }: Agent
     repos,
   }
   const graph = buildMasterGraph(agents)
-  const episodes = new EpisodeManager({ analyzer: agents.analyzer, graph, repos, notifier, log, ...runs })
+  const episodes = new EpisodeManager({
+    analyzer: agents.analyzer,
+    graph,
+    repos,
+    notifier,
+    log,
+    observer,
+    ...runs,
+  })
   const chat = new ChatAgent({ repos, scheduling, bookings, engagement: agents.engagement })
   const conversation = new Conversation({ agent: chat, bookings, repos })
   return { agents, graph, episodes, notifier, bookings, scheduling, conversation, analytics, analyticsStore }

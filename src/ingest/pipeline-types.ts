@@ -1,4 +1,5 @@
 import type { TelemetryReading } from '../schemas/telemetry.js'
+import type { RejectCode } from './reading-intake.js'
 import type { ReadingRing } from './reading-ring.js'
 import type { SignalQuality } from './signal-quality.js'
 
@@ -45,6 +46,8 @@ export interface PipelineStats {
   late: number
   duplicate: number
   invalid: number
+  /** `invalid` by why (a replayed row that fails the schema counts as INVALID_VALUE). */
+  invalidByCode: Partial<Record<RejectCode, number>>
   unknownVehicle: number
   /** Offered after intake stopped (see `stopIntake`), and refused. */
   refused: number
