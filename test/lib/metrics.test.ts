@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import type { MetricSources } from '../../src/lib/metric-families.js'
@@ -101,6 +102,61 @@ describe('ServiceMetrics', () => {
     text = await m.text()
     expect(text).toContain('\nautonoma_partitions_owned 1\n')
     expect(text).not.toContain('autonoma_consumer_lag{partition="0"}')
+  })
+})
+
+describe('the metrics docs and the Grafana dashboard', () => {
+  const docs = (file: string) => readFileSync(new URL(`../../docs/${file}`, import.meta.url), 'utf8')
+
+  const families = async () => {
+    const m = new ServiceMetrics({ version: 'x' })
+    const mqtt = () => ({
+      status: 'up',
+      clients: 0,
+      messages: 0,
+      throttled: 0,
+      refusedConnections: 0,
+      refusedPublishes: 0,
+      refusedSubscriptions: 0,
+      alertsPublished: 0,
+    })
+    m.readFrom({ ...sources({ n: 0 }), mqtt })
+    return [...(await m.text()).matchAll(/^# TYPE (autonoma_[a-z_]+) (\w+)$/gm)].map((x) => ({
+      name: x[1]!,
+      type: x[2]!,
+    }))
+  }
+
+  it('lists every metric family in docs/metrics.md', async () => {
+    const text = docs('metrics.md')
+    const missing = (await families()).filter((f) => !text.includes(`| \`${f.name}\` | ${f.type} |`))
+    expect(missing).toEqual([])
+  })
+
+  it('has a dashboard that reads only metrics that exist, through the data source variable', async () => {
+    const dashboard = JSON.parse(docs('grafana-dashboard.json'))
+    const names = new Set<string>()
+    for (const f of await families()) {
+      names.add(f.name)
+      if (f.type === 'histogram') for (const part of ['_bucket', '_sum', '_count']) names.add(f.name + part)
+    }
+    const panels = dashboard.panels.filter((p: { type: string }) => p.type !== 'row')
+    expect(panels.length).toBeGreaterThanOrEqual(10)
+    const unknown: string[] = []
+    for (const panel of panels) {
+      expect(panel.datasource.uid, panel.title).toBe(`\${DS_PROMETHEUS}`)
+      for (const target of panel.targets)
+        for (const used of target.expr.matchAll(/autonoma_[a-z_]+/g))
+          if (!names.has(used[0])) unknown.push(`${panel.title}: ${used[0]}`)
+    }
+    expect(unknown).toEqual([])
+    const text = JSON.stringify(dashboard)
+    for (const needed of [
+      'autonoma_alert_latency_seconds_bucket',
+      'autonoma_consumer_lag',
+      'autonoma_queue_depth',
+    ])
+      expect(text).toContain(needed)
   })
 })
 
