@@ -19,6 +19,7 @@ import feedbackRoutes from './api/feedback.js'
 import fleetRoutes from './api/fleet.js'
 import healthRoutes from './api/health.js'
 import insightsRoutes from './api/insights.js'
+import metricsRoutes from './api/metrics.js'
 import accessPlugin from './api/plugins/access.js'
 import auditPlugin from './api/plugins/audit.js'
 import errorHandlerPlugin, { frameworkErrors } from './api/plugins/error-handler.js'
@@ -145,6 +146,7 @@ export async function buildApp({
   })
 
   await app.register(healthRoutes)
+  await app.register(metricsRoutes)
   await app.register(authRoutes)
   await app.register(insightsRoutes)
   await app.register(vehiclesRoutes)
@@ -163,6 +165,8 @@ export async function buildApp({
   // The dashboards: web/dist, with index.html for the app's client-side routes.
   await app.register(webRoutes)
   app.addHook('onReady', () => services.start())
+  // The metrics port opens with the HTTP one (a worker without the API starts it itself).
+  app.addHook('onListen', async () => services.metricsEndpoint?.start())
   // Before the server stops accepting and in-flight requests finish: nothing is ingested meanwhile.
   app.addHook('preClose', async () => services.stopIntake())
   app.addHook('onClose', () => services.stop())

@@ -15,6 +15,8 @@ import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
 import { MqttBridge } from './ingest/mqtt-bridge.js'
 import { EmbeddedMqttIntake, type MqttIntakeBase, type MqttRefusal } from './ingest/mqtt-intake.js'
 import type { HubOptions } from './ingest/ws-hub.js'
+import { type MetricSources, ServiceMetrics } from './lib/metrics.js'
+import { MetricsServer } from './lib/metrics-server.js'
 import { DeviceService } from './services/device.service.js'
 import { IntakeService } from './services/intake.service.js'
 import { OnboardingService } from './services/onboarding.service.js'
@@ -54,6 +56,10 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   /** This process's part in a NATS cluster (roles, partitions, lag); absent without NATS_URL. */
   cluster: Cluster | undefined
   version: string
+  /** Prometheus metrics (one registry per Services): `/api/metrics` for staff, and `metricsEndpoint`. */
+  metrics: ServiceMetrics
+  /** `GET /metrics` on METRICS_PORT, started when the app listens; absent when the port is off. */
+  metricsEndpoint: MetricsServer | undefined
   /** Named snapshots shown by `/api/health` (stream counts, write failures, ...). */
   health: ReadonlyMap<string, () => unknown>
   /**
@@ -112,6 +118,7 @@ export function createServices(options: ServiceOptions): Services {
   const sessions = new SessionValidator(repos.users, { cacheMs: config.auth.sessionCacheMs })
   const throttle = new AuthThrottle(config.auth)
   const onboarding = new OnboardingService({ repos, devices, directory: ingest.pipeline, sessions })
+  const metrics = new ServiceMetrics({ version: VERSION })
   const agents = createAgents({
     config,
     repos,
@@ -121,6 +128,7 @@ export function createServices(options: ServiceOptions): Services {
     telemetry: ingest.series,
     // A lock ends the user's open sockets at once, not at their next message or recheck.
     onUserLocked: (userId) => sessions.suspended(userId, 'account locked'),
+    observer: metrics,
   })
   const { analytics } = agents
   const hooks = {
@@ -155,6 +163,9 @@ export function createServices(options: ServiceOptions): Services {
     onRefusal: (r) => agents.agents.ueba.record(mqttAuditEvent(r), { urgent: false }),
   })
   if (mqtt) health.set('mqtt', () => mqtt.stats)
+  metrics.readFrom(metricSources({ ...ingest, db, intake, mqtt, system: agents }))
+  const metricsEndpoint = config.metrics && new MetricsServer(metrics, config.metrics, log)
+  if (metricsEndpoint) health.set('metrics_endpoint', () => metricsEndpoint.stats)
 
   const stopIntake = () => {
     if (ingest.pipeline.draining) return
@@ -178,6 +189,8 @@ export function createServices(options: ServiceOptions): Services {
     bus,
     cluster,
     version: VERSION,
+    metrics,
+    metricsEndpoint,
     health,
     ...ingest,
     ...agents,
@@ -237,9 +250,28 @@ export function createServices(options: ServiceOptions): Services {
         await cluster?.stop(Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)))
         await ingest.maintenance.stop()
         await ingest.rollups.close()
+        // Last: a scrape during the stop sees the drain.
+        await metricsEndpoint?.close()
       })()
       return stopping
     },
+  }
+}
+
+/** What the metrics read at scrape time: the snapshots `/api/health` shows too. */
+function metricSources(
+  s: Pick<Services, 'pipeline' | 'writer' | 'hub' | 'db' | 'intake' | 'mqtt'> & { system: AgentSystem },
+): MetricSources {
+  const { mqtt } = s
+  return {
+    pipeline: () => s.pipeline.stats,
+    writer: () => s.writer.stats,
+    agents: () => s.system.episodes.stats,
+    websocket: () => s.hub.stats,
+    httpIntake: () => s.intake.stats,
+    ...(mqtt ? { mqtt: () => mqtt.stats } : {}),
+    db: () => ({ kind: s.db.kind, ...s.db.pool() }),
+    audit: () => s.system.agents.ueba.auditStats,
   }
 }
 

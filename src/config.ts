@@ -64,6 +64,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^mqtts?:\/\/[^\s]+$/, { message: 'expected mqtt://host:port or mqtts://host:port' })
     .optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  METRICS_HOST: z.string().min(1).optional(),
   AUDIT_SPOOL_DIR: z.string().min(1).optional(),
   AUDIT_SPOOL_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   AUDIT_CHAIN_KEY: z.string().min(16).optional(),
@@ -173,6 +175,11 @@ export interface Config {
   role: 'all' | 'api' | 'worker'
   /** Scale-out over NATS JetStream (see `src/cluster/`); absent: one process, in-process bus. */
   nats: NatsConfig | undefined
+  /**
+   * Prometheus metrics on a port of their own, unauthenticated (`GET /metrics`); absent when
+   * METRICS_PORT is 0 or unset. Staff always have them at `/api/metrics`.
+   */
+  metrics: { port: number; host: string } | undefined
 }
 
 /**
@@ -292,5 +299,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       e.MQTT_ENABLED && e.AUTONOMA_ROLE !== 'worker'
         ? { port: e.MQTT_PORT, host: e.MQTT_HOST ?? e.HOST, url: e.MQTT_URL, shareGroup: e.MQTT_SHARE_GROUP }
         : undefined,
+    metrics: e.METRICS_PORT > 0 ? { port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST } : undefined,
   }
 }

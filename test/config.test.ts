@@ -99,4 +99,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ AUTONOMA_ROLE: 'api', NATS_URL: 'nats://a:4222' }).mqtt).toBeDefined()
     expect(() => loadConfig({ NATS_URL: 'nats://a:4222', NATS_PARTITIONS: '0' })).toThrow(/NATS_PARTITIONS/)
   })
+
+  it('opens a metrics port only when METRICS_PORT names one', () => {
+    expect(loadConfig({}).metrics).toBeUndefined()
+    expect(loadConfig({ METRICS_PORT: '0' }).metrics).toBeUndefined()
+    expect(loadConfig({ METRICS_PORT: '9464', HOST: '10.0.0.5' }).metrics).toEqual({
+      port: 9464,
+      host: '10.0.0.5',
+    })
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '127.0.0.1' }).metrics?.host).toBe('127.0.0.1')
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/)
+  })
 })

@@ -62,6 +62,8 @@ export interface AgentSystemDeps {
   telemetry?: TelemetryReader
   /** A user was just locked by behaviour analytics: their open sessions should end now. */
   onUserLocked?: (userId: string) => void
+  /** Told of every agent run and alert (the metrics). */
+  observer?: EpisodeDeps['observer']
 }
 
 /**
@@ -69,7 +71,7 @@ export interface AgentSystemDeps {
  * pushed to manufacturers; blocked ones also go to all staff as a security event.
  */
 export function createAgents(deps: AgentSystemDeps): AgentSystem {
-  const { config, repos, bus, log, runs, telemetry } = deps
+  const { config, repos, bus, log, runs, telemetry, observer } = deps
   const bookings = new BookingService({ repos, bus, log, limits: config.booking })
   const scheduling = new SchedulingAgent(repos, bookings)
   const notifier = new Notifier({ bus, repos })
@@ -123,7 +125,15 @@ export function createAgents(deps: AgentSystemDeps): AgentSystem {
     repos,
   }
   const graph = buildMasterGraph(agents)
-  const episodes = new EpisodeManager({ analyzer: agents.analyzer, graph, repos, notifier, log, ...runs })
+  const episodes = new EpisodeManager({
+    analyzer: agents.analyzer,
+    graph,
+    repos,
+    notifier,
+    log,
+    observer,
+    ...runs,
+  })
   bookings.onAlarmResolved((alarm) => episodes.forget(alarm.vehicle_id, alarm.anomaly_type))
   const chat = new ChatAgent({ repos, scheduling, bookings, engagement: agents.engagement })
   const conversation = new Conversation({ agent: chat, bookings, repos })

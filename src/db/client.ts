@@ -6,6 +6,7 @@ import copyStreams from 'pg-copy-streams'
 import type { DatabaseTarget } from '../config.js'
 import { connectionFailure } from './errors.js'
 import { openPGlite } from './pglite-snapshot.js'
+import { countingDialect, type PoolState } from './pool-state.js'
 import type { Database } from './schema.js'
 
 export type Db = Kysely<Database>
@@ -34,6 +35,8 @@ export interface DbHandle {
     text: string,
     returning: readonly string[],
   ): Promise<Record<string, unknown>[]>
+  /** The connections right now (PGlite: its one connection, held or not), and connections lost so far. */
+  pool(): PoolState & { lost: number }
   close(): Promise<void>
 }
 
@@ -55,9 +58,10 @@ export interface OpenOptions {
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<DbHandle> {
   if (target.kind === 'postgres') {
+    const max = 10
     const pool = new pg.Pool({
       connectionString: target.url,
-      max: 10,
+      max,
       idleTimeoutMillis: 30_000,
       // Without it a query waits for ever while the server does not answer (or every client is busy).
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
@@ -110,6 +114,13 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       }
     }
     return handle('postgres', db, {
+      pool: () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+        max,
+        lost,
+      }),
       copy: (statement, text) => withClient((client) => copyTo(client, statement, text)),
       copyThrough: (steps) =>
         withClient(async (client) => {
@@ -131,9 +142,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     snapshot: options.pgliteSnapshot,
     logger: options.logger,
   })
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) })
+  const counted = countingDialect(new PGliteDialect(pglite))
+  const db = new Kysely<Database>({ dialect: counted.dialect })
   const fromBlob = (statement: string) => statement.replace('FROM STDIN', "FROM '/dev/blob'")
   return handle('pglite', db, {
+    pool: () => ({ ...counted.state(), lost: 0 }),
     // Holding Kysely's one connection keeps the COPY out of any transaction in progress.
     copy: (statement, text) =>
       db.connection().execute(async () => {
@@ -164,9 +177,11 @@ function handle(
   kind: DbHandle['kind'],
   db: Db,
   {
+    pool,
     copy,
     copyThrough,
   }: {
+    pool: DbHandle['pool']
     copy: (statement: string, text: string) => Promise<void>
     copyThrough: (steps: CopyThrough) => Promise<Record<string, unknown>[]>
   },
@@ -175,6 +190,7 @@ function handle(
   return {
     kind,
     db,
+    pool,
     async ping(timeoutMs = 2000) {
       if (closed) return false
       let timer: NodeJS.Timeout | undefined

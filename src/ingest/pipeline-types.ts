@@ -1,5 +1,5 @@
 import type { TelemetryReading } from '../schemas/telemetry.js'
-import type { SubmitResult } from './reading-intake.js'
+import type { RejectCode, SubmitResult } from './reading-intake.js'
 import type { ReadingRing } from './reading-ring.js'
 import type { SignalQuality } from './signal-quality.js'
 
@@ -46,6 +46,8 @@ export interface PipelineStats {
   late: number
   duplicate: number
   invalid: number
+  /** `invalid` by why (a replayed row that fails the schema counts as INVALID_VALUE). */
+  invalidByCode: Partial<Record<RejectCode, number>>
   unknownVehicle: number
   /** Offered after intake stopped (see `stopIntake`), and refused. */
   refused: number

@@ -42,7 +42,8 @@ export class IngestionPipeline {
   /** Decommissioned while running: an in-flight directory refresh must not add them back. */
   private readonly forgotten = new Set<string>()
   private readonly observers: ReadingObserver[] = []
-  private readonly stats_: Omit<PipelineStats, 'vehicles'> = {
+  private readonly invalidByCode: PipelineStats['invalidByCode'] = {}
+  private readonly stats_: Omit<PipelineStats, 'vehicles' | 'invalidByCode'> = {
     accepted: 0,
     late: 0,
     duplicate: 0,
@@ -147,6 +148,7 @@ export class IngestionPipeline {
     const reading = normaliseDeviceReading(raw, vin, Date.now())
     if ('status' in reading) {
       this.stats_.invalid++
+      this.invalidByCode[reading.code] = (this.invalidByCode[reading.code] ?? 0) + 1
       return Promise.resolve(reading)
     }
     return new Promise((resolve) => {
@@ -159,7 +161,7 @@ export class IngestionPipeline {
   }
 
   get stats(): PipelineStats {
-    return { ...this.stats_, vehicles: this.byVin.size }
+    return { ...this.stats_, invalidByCode: { ...this.invalidByCode }, vehicles: this.byVin.size }
   }
 
   vehicleState(vin: string): VehicleLiveState | undefined {
@@ -187,6 +189,7 @@ export class IngestionPipeline {
     const parsed = TelemetryReadingSchema.safeParse(raw)
     if (!parsed.success) {
       this.stats_.invalid++
+      this.invalidByCode.INVALID_VALUE = (this.invalidByCode.INVALID_VALUE ?? 0) + 1
       // Logged, but not per reading: a broken feed must not flood the log.
       if (this.stats_.invalid <= 5 || this.stats_.invalid % 1000 === 0) {
         this.deps.log.warn(

@@ -5,6 +5,7 @@ import { alertHeadline } from '../../lib/alert-headline.js'
 import type { AnalysisResult } from '../../schemas/analysis.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 import type { MasterGraph } from '../master.js'
+import type { RunObserver, RunOutcome } from './episode-options.js'
 import type { Episode, EpisodeStore, RunRequest } from './episode-store.js'
 import { runEpisodeGraph } from './graph-runner.js'
 import type { Notifier } from './notifier.js'
@@ -22,6 +23,7 @@ export interface EffectsDeps {
   flaps: FlapTracker
   budget: OwnerBudget<Vehicle>
   counts: { graphRuns: number; quietRuns: number }
+  observer?: RunObserver
 }
 
 /**
@@ -90,20 +92,34 @@ export class EpisodeEffects {
     }
     counts.graphRuns++
     episode.settled = true
-    const { notifier } = this.deps
-    const final = await runEpisodeGraph(
-      this.deps.graph,
-      {
-        vehicle,
-        eventId: episode.eventId,
-        reading: req.reading,
-        analysis: req.analysis,
-        trigger: req.trigger,
-        turn,
-        notifyOwner: notify,
-      },
-      { onDiagnosed: (diagnosed) => notifier.alert(diagnosed, vehicle) },
-    )
+    const { notifier, observer } = this.deps
+    const started = performance.now()
+    let outcome: RunOutcome = 'failed'
+    let final: Awaited<ReturnType<typeof runEpisodeGraph>>
+    try {
+      final = await runEpisodeGraph(
+        this.deps.graph,
+        {
+          vehicle,
+          eventId: episode.eventId,
+          reading: req.reading,
+          analysis: req.analysis,
+          trigger: req.trigger,
+          turn,
+          notifyOwner: notify,
+        },
+        {
+          onDiagnosed: (diagnosed) => {
+            notifier.alert(diagnosed, vehicle)
+            observer?.alertSent(diagnosed.severity, (performance.now() - req.arrivedAt) / 1000)
+          },
+        },
+      )
+      outcome = final?.error ? 'error' : 'completed'
+    } finally {
+      // Up to the graph's end, its wait for a follow-up slot included; the messages after are not the run's.
+      observer?.runEnded(outcome, (performance.now() - started) / 1000)
+    }
     if (!final) return
     if (final.error) {
       this.deps.log.warn({ vin: vehicle.vin, error: final.error }, 'agent run ended with an error')

@@ -196,8 +196,9 @@ export class EpisodeManager implements ReadingObserver {
   }
 
   /** Queues the episode's agent run, or folds this request into the one already queued. */
-  private request(vehicle: Vehicle, episode: Episode, req: RunRequest): void {
+  private request(vehicle: Vehicle, episode: Episode, asked: Omit<RunRequest, 'arrivedAt'>): void {
     const queued = episode.request
+    const req = { ...asked, arrivedAt: queued?.arrivedAt ?? performance.now() }
     // The first telling stays the first telling, with the newest reading and estimate.
     episode.request = queued?.trigger === 'opened' ? { ...req, trigger: 'opened' } : req
     const queuedNow = this.runs.request(

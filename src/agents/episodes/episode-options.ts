@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Repositories } from '../../db/repositories/index.js'
+import type { Severity } from '../../domain.js'
 import type { DataAnalysisAgent } from '../detection/data-agent.js'
 import type { MasterGraph } from '../master.js'
 import type { Notifier } from './notifier.js'
@@ -39,6 +40,16 @@ export interface EpisodeStats {
   followUpWaiting: number
 }
 
+/** How an agent run ended: its final state, the final state with an error (fallback sent), or it threw. */
+export type RunOutcome = 'completed' | 'error' | 'failed'
+
+/** Told of every agent run and alert (the metrics); called off the per-reading path. */
+export interface RunObserver {
+  runEnded(outcome: RunOutcome, seconds: number): void
+  /** `seconds`: from the arrival in this process of the reading that asked for the run to the alert. */
+  alertSent(severity: Severity, seconds: number): void
+}
+
 export interface EpisodeDeps {
   analyzer: DataAnalysisAgent
   graph: MasterGraph
@@ -69,4 +80,5 @@ export interface EpisodeDeps {
   ownerLimit?: OwnerLimitOptions
   /** Wall clock for the owner limit and flapping recoveries (tests). */
   now?: () => number
+  observer?: RunObserver
 }

@@ -34,6 +34,11 @@ export interface RunRequest {
   trigger: 'opened' | 'escalated'
   reading: TelemetryReading
   analysis: AnalysisResult
+  /**
+   * `performance.now()` when the first reading that asked for this telling arrived (the
+   * observers run synchronously on arrival); a folded request keeps it: the alert latency.
+   */
+  arrivedAt: number
 }
 
 /**
