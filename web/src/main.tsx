@@ -4,5 +4,6 @@ import './styles/base.css'
 import './styles/parts.css'
 import './styles/customer.css'
 import './styles/staff.css'
+import './styles/manufacturing.css'
 
 render(<App />, document.getElementById('app')!)
