@@ -106,7 +106,7 @@ export function UebaView() {
                 {items.map((l) => (
                   <tr
                     key={l.id}
-                    class={`${l.status === 'BLOCKED' && !l.drill ? 'row-blocked' : ''}${l.drill ? ' row-drill' : ''}${fresh.has(l.id) ? ' is-new' : ''}`}
+                    class={`${l.status === 'BLOCKED' ? 'row-blocked' : ''}${l.drill ? ' row-drill' : ''}${fresh.has(l.id) ? ' is-new' : ''}`}
                     data-status={l.status}
                     data-drill={l.drill ? 'true' : 'false'}
                   >
