@@ -38,7 +38,7 @@ const DB = [
   'test/agents/scheduling-agent.test.ts',
   'test/services/**/*.test.ts',
 ]
-const BROWSER = ['test/e2e/dashboards.test.ts']
+const BROWSER = ['test/e2e/dashboards.test.ts', 'test/e2e/manufacturing.test.ts']
 const WEB = ['web/**/*.test.{ts,tsx}']
 
 export default defineConfig({

@@ -47,7 +47,7 @@ export function EntityRisk() {
       <div class="card-head">
         <h2 id="risk-title">Entity risk</h2>
         <label class="field-inline">
-          <span>Kind</span>
+          <span>Entity kind</span>
           <select class="input" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
             <option value="">all</option>
             <option value="agent">agents</option>

@@ -261,7 +261,7 @@ describe('UebaView', () => {
     expect(row.textContent).toContain('synthetic (drill)')
     expect(row.textContent).not.toContain('5ATVSA1E9SA250101')
     // Changing a filter changes the URL, so a reload or a shared link shows the same list.
-    fireEvent.change(screen.getByLabelText('Kind'), { target: { value: 'real' } })
+    fireEvent.change(screen.getByLabelText('Drill or real'), { target: { value: 'real' } })
     await waitFor(() => expect(location.search).toContain('source=real'))
     expect(location.search).toContain('action=write')
   })

@@ -125,7 +125,7 @@ export function UebaFilters({
         onChange={(decision) => set({ decision })}
       />
       <Select
-        label="Kind"
+        label="Drill or real"
         value={filter.source}
         options={[
           ['real', 'real events'],
