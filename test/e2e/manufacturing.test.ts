@@ -262,7 +262,9 @@ describe.skipIf(!HAS_CHROMIUM)('manufacturing dashboard in a real browser', () =
       await page.getByTestId('entity-risk').waitFor()
       // Nothing wider than the phone: wide tables scroll inside their own box.
       expect(await page.evaluate(OVERFLOW_CHECK)).toEqual([])
-      expect(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0)
+      expect(
+        await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+      ).toBeLessThanOrEqual(0)
       expect(await accessibilityProblems(page)).toEqual([])
       await screenshot(page, `mfg-ueba-drill-${width}px`)
       expect(trouble.get(page)).toEqual([])
