@@ -39,7 +39,11 @@ const DB = [
   'test/agents/scheduling-agent.test.ts',
   'test/services/**/*.test.ts',
 ]
-const BROWSER = ['test/e2e/dashboards.test.ts', 'test/e2e/staff-console.test.ts']
+const BROWSER = [
+  'test/e2e/dashboards.test.ts',
+  'test/e2e/staff-console.test.ts',
+  'test/e2e/manufacturing.test.ts',
+]
 const WEB = ['web/**/*.test.{ts,tsx}']
 
 export default defineConfig({

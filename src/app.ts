@@ -15,6 +15,7 @@ import authRoutes from './api/auth.js'
 import bookingsRoutes from './api/bookings.js'
 import chatRoutes from './api/chat.js'
 import devicesRoutes from './api/devices.js'
+import failureRatesRoutes from './api/failure-rates.js'
 import feedbackRoutes from './api/feedback.js'
 import fleetRoutes from './api/fleet.js'
 import healthRoutes from './api/health.js'
@@ -149,6 +150,7 @@ export async function buildApp({
   await app.register(metricsRoutes)
   await app.register(authRoutes)
   await app.register(insightsRoutes)
+  await app.register(failureRatesRoutes)
   await app.register(vehiclesRoutes)
   await app.register(usersRoutes)
   await app.register(fleetRoutes)

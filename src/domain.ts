@@ -55,3 +55,11 @@ export type BookingStatus = (typeof BOOKING_STATUSES)[number]
 /** What the UEBA gate decided about an attempt. */
 export const UEBA_STATUSES = ['ALLOWED', 'BLOCKED'] as const
 export type UebaStatus = (typeof UEBA_STATUSES)[number]
+
+/**
+ * Where the quality engineers are with an insight: just found, being investigated, a corrective
+ * action taken, closed. Any step may follow any other (an insight is reopened when a fix did not hold).
+ */
+export const INSIGHT_STATUSES = ['new', 'investigating', 'action_taken', 'closed'] as const
+export const InsightStatusSchema = z.enum(INSIGHT_STATUSES)
+export type InsightStatus = z.infer<typeof InsightStatusSchema>

@@ -2,14 +2,23 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { WebSocket } from 'ws'
 import { z } from 'zod'
 import { AppError } from '../errors.js'
-import { direct } from '../ingest/messages.js'
+import { direct, FAN_OUT_TYPES, type FanOutType } from '../ingest/messages.js'
 import { HubConnection } from '../ingest/ws-hub.js'
 import { errorResponses, VinSchema } from '../schemas/common.js'
 import { caller } from './plugins/access.js'
 import { requestActor } from './plugins/audit.js'
 
 const ClientMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('subscribe'), vins: z.array(VinSchema).max(1000) }),
+  z.object({
+    type: z.literal('subscribe'),
+    /** Narrows telemetry to these VINs (`[]` = all the user may see); absent: unchanged. */
+    vins: z.array(VinSchema).max(1000).optional(),
+    /** Only these message types (absent: unchanged; `[]` or never sent: every type). */
+    topics: z
+      .array(z.enum(FAN_OUT_TYPES as [FanOutType, ...FanOutType[]]))
+      .max(20)
+      .optional(),
+  }),
   z.object({
     type: z.literal('chat'),
     data: z.object({ vin: VinSchema, content: z.string().trim().min(1).max(2000) }),
@@ -18,6 +27,13 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
 ])
 
 export type ClientMessage = z.infer<typeof ClientMessageSchema>
+
+const TOPIC_LIST = new RegExp(`^(${FAN_OUT_TYPES.join('|')})(,(${FAN_OUT_TYPES.join('|')}))*$`)
+
+/** `?topics=alert,ueba` (checked against TOPIC_LIST by the route's schema). */
+function topicList(raw: string | undefined): FanOutType[] {
+  return raw ? (raw.split(',') as FanOutType[]) : []
+}
 
 /**
  * Close code of a socket whose session ended (the token expired, or the account was changed,
@@ -41,7 +57,16 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
           'Authenticate with `?token=` or `Authorization: Bearer`. Without a valid token the upgrade is refused ' +
           'with 401. Customers receive only their own vehicles; staff receive the fleet and may narrow ' +
           'the telemetry with `?vin=` or a `{type: "subscribe", vins: [...]}` message.',
-        querystring: z.object({ token: z.string().optional(), vin: VinSchema.optional() }),
+        querystring: z.object({
+          token: z.string().optional(),
+          vin: VinSchema.optional(),
+          topics: z
+            .string()
+            .max(200)
+            .regex(TOPIC_LIST, `a comma list of ${FAN_OUT_TYPES.join(', ')}`)
+            .optional()
+            .describe('comma list of message types to receive from the first frame on (e.g. `alert,ueba`)'),
+        }),
         response: errorResponses(400, 401, 404, 426),
       },
       // Runs before the upgrade, so a refusal is a plain HTTP answer and no socket is opened.
@@ -112,8 +137,10 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
           ? new Set((await app.services.repos.vehicles.listVisible(user)).map((v) => v.vin))
           : new Set<string>()
       const connection = new HubConnection(socket, user, owned)
-      const { vin } = request.query as { vin?: string }
+      const { vin, topics } = request.query as { vin?: string; topics?: string }
       if (vin) connection.vins.add(vin)
+      const wanted = topicList(topics)
+      if (wanted.length) connection.topics = new Set(wanted)
       const remove = app.services.hub.add(connection)
       socket.once('close', remove)
       socket.on('error', (err) => request.log.warn({ err }, 'websocket error'))
@@ -155,13 +182,16 @@ const telemetryRoutes: FastifyPluginAsyncZod = async (app) => {
         const message = parsed.data
         if (message.type === 'ping') return app.services.hub.sendTo(connection, direct.pong())
         if (message.type === 'subscribe') {
-          const unknown = user.role === 'customer' ? message.vins.filter((v) => !owned.has(v)) : []
+          const vins = message.vins
+          const unknown = vins && user.role === 'customer' ? vins.filter((v) => !owned.has(v)) : []
           if (unknown.length > 0) {
             refused('ws_subscribe', unknown)
             return reject('VEHICLE_NOT_FOUND', `No such vehicle: ${unknown.join(', ')}`)
           }
-          connection.vins = new Set(message.vins)
-          return app.services.hub.sendTo(connection, direct.subscribed(message.vins))
+          if (vins) connection.vins = new Set(vins)
+          if (message.topics) connection.topics = message.topics.length ? new Set(message.topics) : null
+          const topics = connection.topics ? [...connection.topics] : null
+          return app.services.hub.sendTo(connection, direct.subscribed([...connection.vins], topics))
         }
         if (user.role !== 'customer' || !owned.has(message.data.vin)) {
           refused('ws_chat', [message.data.vin])

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { verifyChain } from '../agents/ueba/verify.js'
-import { AppError } from '../errors.js'
-import { DateTimeSchema, errorResponses, iso, VinSchema } from '../schemas/common.js'
+import { DateTimeSchema, errorResponses, iso } from '../schemas/common.js'
 import { ChainReportSchema, UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
 import { decodeCursor, PageQuerySchema, page } from './pagination.js'
 import { caller } from './plugins/access.js'
@@ -18,6 +17,9 @@ const DRILLS = {
   },
 } as const
 
+/** What a drill's staged attempt is about: a made-up subject, no customer's vehicle. */
+export const DRILL_SUBJECT = 'synthetic drill subject (no vehicle)'
+
 const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/ueba/logs',
@@ -29,6 +31,12 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
         querystring: PageQuerySchema.extend({
           status: z.enum(['ALLOWED', 'BLOCKED']).optional(),
           agent: z.string().trim().min(1).max(64).optional(),
+          action: z.string().trim().min(1).max(64).optional().describe('transition, write, api_request, ...'),
+          drill: z
+            .enum(['true', 'false'])
+            .transform((v) => v === 'true')
+            .optional()
+            .describe('true: security drills only; false: real events only'),
           from: DateTimeSchema.optional(),
           to: DateTimeSchema.optional(),
         }),
@@ -95,31 +103,25 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           'Asks the real UEBA gate to let the customer-engagement agent jump to RCA, or write manufacturing ' +
           'data. Both are outside the allowed policy: the attempt is logged BLOCKED and pushed to dashboards ' +
-          'as a security event.',
-        body: z.object({
+          'as a security event, marked `drill` and about a synthetic subject, never a customer’s vehicle.',
+        body: z.strictObject({
           scenario: z.enum(['engagement_to_rca', 'engagement_writes_manufacturing']),
-          vin: VinSchema.optional(),
         }),
         response: {
           200: z.object({ scenario: z.string(), allowed: z.boolean(), log: UebaLogSchema }),
-          ...errorResponses(400, 401, 403, 404),
+          ...errorResponses(400, 401, 403),
         },
       },
     },
     async (request) => {
       const drill = DRILLS[request.body.scenario]
-      // A drill names a vehicle only when asked to: it is not an incident of some real owner's car.
-      const { vin } = request.body
-      const vehicle = vin
-        ? await app.services.repos.vehicles.findVisibleByVin(caller(request), vin)
-        : undefined
-      if (vin && !vehicle) throw new AppError('VEHICLE_NOT_FOUND')
+      // Never a real vehicle: a drill on a customer's VIN would read as an incident of that car.
       const context = {
         requestId: request.id,
-        vehicleId: vehicle?.id ?? null,
-        vin: vehicle?.vin ?? null,
+        vehicleId: null,
+        vin: null,
         userId: caller(request).id,
-        details: { drill: request.body.scenario },
+        details: { drill: request.body.scenario, subject: DRILL_SUBJECT },
       }
       const { ueba } = app.services.agents
       const verdict =
@@ -130,7 +132,7 @@ const uebaRoutes: FastifyPluginAsyncZod = async (app) => {
       return {
         scenario: request.body.scenario,
         allowed: verdict.allowed,
-        log: uebaLogDto(verdict.log, context.vin),
+        log: uebaLogDto(verdict.log, null),
       }
     },
   )

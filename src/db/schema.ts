@@ -1,5 +1,13 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
-import type { AnomalyStatus, BookingStatus, Role, RulMethod, Severity, UebaStatus } from '../domain.js'
+import type {
+  AnomalyStatus,
+  BookingStatus,
+  InsightStatus,
+  Role,
+  RulMethod,
+  Severity,
+  UebaStatus,
+} from '../domain.js'
 
 /** Row types of the tables in `migrations/*.sql`, for Kysely. Keep the two in step. */
 
@@ -155,8 +163,21 @@ export interface ManufacturingInsightsTable {
   confidence_score: number | null
   evidence: Json<Record<string, unknown>>
   event_count: Generated<number>
+  status: Generated<InsightStatus>
+  status_changed_at: Date | null
+  status_changed_by: string | null
   created_at: DefaultTimestamp
   updated_at: DefaultTimestamp
+}
+
+export interface InsightNotesTable {
+  id: Generated<string>
+  insight_id: string
+  user_id: string | null
+  from_status: InsightStatus
+  to_status: InsightStatus
+  note: string | null
+  created_at: DefaultTimestamp
 }
 
 export interface UebaLogsTable {
@@ -244,6 +265,7 @@ export interface Database {
   diagnoses: DiagnosesTable
   service_bookings: ServiceBookingsTable
   manufacturing_insights: ManufacturingInsightsTable
+  insight_notes: InsightNotesTable
   ueba_logs: UebaLogsTable
   ueba_chain: UebaChainTable
   ueba_entities: UebaEntitiesTable
@@ -266,6 +288,7 @@ export type AnomalyEventUpdate = Updateable<AnomalyEventsTable>
 export type Diagnosis = Selectable<DiagnosesTable>
 export type ServiceBooking = Selectable<ServiceBookingsTable>
 export type ManufacturingInsight = Selectable<ManufacturingInsightsTable>
+export type InsightNote = Selectable<InsightNotesTable>
 export type UebaLog = Selectable<UebaLogsTable>
 /** A log row as its event made it, before the chain gave it a place (`seq`) and a hash. */
 export type UebaLogEntry = Omit<UebaLog, 'seq' | 'prev_hash' | 'hash'>

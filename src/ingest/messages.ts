@@ -8,7 +8,7 @@ import { BookingSchema } from '../schemas/bookings.js'
 import { ChatMessageSchema, toChatDto } from '../schemas/chat.js'
 import { RulEstimateSchema } from '../schemas/rul.js'
 import { TelemetryReadingSchema } from '../schemas/telemetry.js'
-import { UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
+import { isDrill, UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
 
 /**
  * The real-time contract: every message the server sends a WebSocket client is `{type, data}`,
@@ -55,6 +55,8 @@ export const SecurityNoticeSchema = z.object({
   agent: z.string(),
   /** `transition`, `write` or `api_request`. */
   action: z.string(),
+  /** A security drill's staged attempt, not an incident: shown as a drill. */
+  drill: z.boolean(),
   timestamp: z.string(),
 })
 
@@ -75,7 +77,11 @@ export const DirectSchemas = {
     user: z.object({ id: z.string(), role: RoleSchema }),
     vins: z.union([z.array(z.string()), z.literal('all')]),
   }),
-  subscribed: z.object({ vins: z.union([z.array(z.string()), z.literal('all')]) }),
+  subscribed: z.object({
+    vins: z.union([z.array(z.string()), z.literal('all')]),
+    /** The message types this connection receives (besides its direct replies). */
+    topics: z.union([z.array(z.string()), z.literal('all')]),
+  }),
   error: z.object({ code: z.string(), message: z.string() }),
   pong: z.object({}),
 } as const
@@ -83,6 +89,8 @@ export const DirectSchemas = {
 export const ServerMessageSchemas = { ...FanOutSchemas, ...DirectSchemas } as const
 
 export type FanOutType = keyof typeof FanOutSchemas
+/** Every fan-out type: what a connection may narrow its subscription to. */
+export const FAN_OUT_TYPES = Object.keys(FanOutSchemas) as FanOutType[]
 export type DirectType = keyof typeof DirectSchemas
 export type ServerMessageType = keyof typeof ServerMessageSchemas
 /** `data` of each server -> client message type. */
@@ -166,6 +174,7 @@ export const messages = {
       vin,
       agent: log.agent_name,
       action: log.action_type,
+      drill: isDrill(log),
       timestamp: uebaLogDto(log, vin).timestamp,
     }
     return fanOut('security', data, vin ? { vin, ownerId: null } : null, STAFF)
@@ -182,8 +191,12 @@ export const direct = {
   hello(user: { id: string; role: Role }, vins: string[] | 'all') {
     return { type: 'hello', data: { user: { id: user.id, role: user.role }, vins } } as const
   },
-  subscribed(vins: string[]) {
-    return { type: 'subscribed', data: { vins: vins.length ? vins : 'all' } } as const
+  subscribed(vins: readonly string[], topics: readonly FanOutType[] | null = null) {
+    const data = {
+      vins: vins.length ? [...vins] : ('all' as const),
+      topics: topics ? [...topics] : ('all' as const),
+    }
+    return { type: 'subscribed', data } as const
   },
   error(code: string, message: string) {
     return { type: 'error', data: { code, message } } as const

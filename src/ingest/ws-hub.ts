@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws'
 import type { AuthUser } from '../auth/tokens.js'
 import type { EventBus } from './event-bus.js'
-import type { DirectType, FleetMessage, ServerMessages } from './messages.js'
+import type { DirectType, FanOutType, FleetMessage, ServerMessages } from './messages.js'
 
 /** Buffers go out as text frames: the clients get JSON text, as before. */
 const TEXT = { binary: false } as const
@@ -37,6 +37,8 @@ export class HubConnection {
   alive = true
   /** Staff only: narrow the telemetry stream to these VINs (empty = the whole fleet). */
   vins = new Set<string>()
+  /** The message types this page draws (null = every type it may see): the rest is not sent at all. */
+  topics: ReadonlySet<FanOutType> | null = null
   /** Serialized messages (shared by every connection they go to) waiting for this one. */
   readonly telemetryQueue: Buffer[] = []
   readonly priorityQueue: Buffer[] = []
@@ -55,6 +57,7 @@ export class HubConnection {
 
   wants(message: FleetMessage): boolean {
     const { user } = this
+    if (this.topics && !this.topics.has(message.type)) return false
     if (user.role === 'customer') {
       if (message.ownerId !== user.id) return false
     } else if (!message.roles.includes(user.role)) {

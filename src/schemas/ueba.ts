@@ -20,11 +20,21 @@ export const UebaLogSchema = z
     vin: z.string().nullable(),
     run_id: z.string().nullable(),
     details: z.record(z.string(), z.unknown()).nullable(),
+    drill: z
+      .boolean()
+      .describe(
+        'a security drill (POST /api/ueba/drills): a staged attempt on a synthetic subject, not an incident',
+      ),
     timestamp: z.string(),
   })
   .meta({ id: 'UebaLog' })
 
 export type UebaLogDto = z.infer<typeof UebaLogSchema>
+
+/** Rows a security drill wrote carry `details.drill` (the scenario). */
+export function isDrill(log: Pick<UebaLogEntry, 'details'>): boolean {
+  return log.details?.drill != null
+}
 
 /** A log row as the API and the WebSocket send it. */
 export function uebaLogDto(log: UebaLogEntry, vin: string | null): UebaLogDto {
@@ -42,6 +52,7 @@ export function uebaLogDto(log: UebaLogEntry, vin: string | null): UebaLogDto {
     vin,
     run_id: log.run_id,
     details: log.details,
+    drill: isDrill(log),
     timestamp: iso(log.timestamp),
   }
 }

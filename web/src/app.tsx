@@ -92,14 +92,17 @@ export function App() {
       </Dashboard>
     )
   }
-  const mfg = match('/dashboard/manufacturing', path) ?? match('/dashboard/manufacturing/insight/:id', path)
+  const mfg =
+    match('/dashboard/manufacturing', path) ??
+    match('/dashboard/manufacturing/insight/:id', path) ??
+    match('/dashboard/manufacturing/vehicle/:vin', path)
   if (mfg) {
     return (
       <Dashboard needs="manufacturer" title="Quality insights" path={path}>
         {() => (
           <>
             <ManufacturingNav />
-            <ManufacturingDashboard insightId={mfg.id ?? null} />
+            <ManufacturingDashboard insightId={mfg.id ?? null} vin={mfg.vin ?? null} />
           </>
         )}
       </Dashboard>

@@ -5,5 +5,6 @@ import './styles/parts.css'
 import './styles/customer.css'
 import './styles/staff.css'
 import './styles/console.css'
+import './styles/manufacturing.css'
 
 render(<App />, document.getElementById('app')!)

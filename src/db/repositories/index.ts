@@ -4,6 +4,7 @@ import { bookingsRepository } from './bookings.js'
 import { chatRepository } from './chat.js'
 import { devicesRepository } from './devices.js'
 import { diagnosesRepository } from './diagnoses.js'
+import { failureRatesRepository } from './failure-rates.js'
 import { feedbackRepository } from './feedback.js'
 import { historyRepository } from './history.js'
 import { insightsRepository } from './insights.js'
@@ -27,6 +28,7 @@ export function createRepositories(db: Db) {
     bookings: bookingsRepository(db),
     insights: insightsRepository(db),
     rca: rcaRepository(db),
+    failureRates: failureRatesRepository(db),
     ueba: uebaRepository(db),
     uebaEntities: uebaEntitiesRepository(db),
     serviceCenters: serviceCentersRepository(db),

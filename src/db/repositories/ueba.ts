@@ -37,6 +37,10 @@ const MICROS = sql<string>`to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T
 export interface UebaFilter {
   status?: UebaStatus
   agent?: string
+  /** `action_type`: transition, write, api_request, login, admin_action, ... */
+  action?: string
+  /** true: drills only; false: real events only. */
+  drill?: boolean
   from?: string
   to?: string
   after?: { at: string; id: string }
@@ -147,6 +151,13 @@ export function uebaRepository(db: Db) {
         .select(sql<string | null>`coalesce(v.vin, l.details->>'vin')`.as('vin'))
       if (filter.status) q = q.where('l.status', '=', filter.status)
       if (filter.agent) q = q.where('l.agent_name', '=', filter.agent)
+      if (filter.action) q = q.where('l.action_type', '=', filter.action)
+      if (filter.drill !== undefined)
+        q = q.where(
+          filter.drill
+            ? sql<boolean>`l.details ? 'drill'`
+            : sql<boolean>`not coalesce(l.details ? 'drill', false)`,
+        )
       if (filter.from) q = q.where('l.timestamp', '>=', new Date(filter.from))
       if (filter.to) q = q.where('l.timestamp', '<', new Date(filter.to))
       if (filter.after) {

@@ -26,7 +26,10 @@ function SecurityToasts() {
     <div class="toasts" role="alert">
       {items.map((i) => (
         <div class="toast toast-danger" key={i.key}>
-          <strong>{i.message || 'SECURITY: Unauthorized transition blocked'}</strong>
+          <strong>
+            {i.drill ? 'Drill: ' : ''}
+            {i.message || 'SECURITY: Unauthorized transition blocked'}
+          </strong>
           <span>
             {i.agent}: {i.source} → {i.target}
             {i.vin ? ` (${i.vin})` : ''}

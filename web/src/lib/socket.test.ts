@@ -96,6 +96,26 @@ describe('TelemetrySocket', () => {
     socket.stop()
   })
 
+  it('asks for only the topics a page draws, on the URL of every connection and live while open', () => {
+    const socket = makeSocket()
+    socket.subscribeTopics(['alert', 'ueba'])
+    socket.start()
+    expect(FakeWs.all[0]!.url).toBe('ws://test/ws/telemetry?token=t&topics=alert,ueba')
+    FakeWs.all[0]!.open()
+    socket.subscribeTopics(['ueba'])
+    expect(FakeWs.all[0]!.sent).toEqual([{ type: 'subscribe', topics: ['ueba'] }])
+    FakeWs.all[0]!.drop()
+    vi.advanceTimersByTime(500)
+    expect(FakeWs.all[1]!.url).toBe('ws://test/ws/telemetry?token=t&topics=ueba')
+    // Leaving the page: every type again, for whichever page comes next.
+    FakeWs.all[1]!.open()
+    socket.subscribeTopics([])
+    FakeWs.all[1]!.drop()
+    vi.advanceTimersByTime(500)
+    expect(FakeWs.all[2]!.url).toBe('ws://test/ws/telemetry?token=t')
+    socket.stop()
+  })
+
   it('sends chat only while connected, so the caller can fall back to REST', () => {
     const socket = makeSocket()
     socket.start()

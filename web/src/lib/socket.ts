@@ -54,6 +54,7 @@ export class TelemetrySocket {
   private lastMessageAt = 0
   private running = false
   private subscription: string[] | null = null
+  private topicSubscription: string[] | null = null
   private readonly opts: Required<Omit<SocketOptions, 'onAuthRejected' | 'verifyAuth'>> &
     Pick<SocketOptions, 'onAuthRejected' | 'verifyAuth'>
 
@@ -115,6 +116,15 @@ export class TelemetrySocket {
     this.send({ type: 'subscribe', vins })
   }
 
+  /**
+   * Receives only these message types (`[]` = every type again); kept across reconnects and put on
+   * the URL of the next connection, so that not even its first frames carry what the page never draws.
+   */
+  subscribeTopics(topics: string[]): void {
+    this.topicSubscription = topics.length ? topics : null
+    this.send({ type: 'subscribe', topics })
+  }
+
   /** Sends a chat message; false when not connected (the caller then uses POST /api/chat). */
   chat(vin: string, content: string): boolean {
     return this.send({ type: 'chat', data: { vin, content } })
@@ -132,7 +142,11 @@ export class TelemetrySocket {
       this.setInfo({ state: 'offline', attempt: this.info.attempt, retryAt: null })
       return
     }
-    const url = this.opts.url()
+    const base = this.opts.url()
+    const url =
+      base && this.topicSubscription
+        ? `${base}${base.includes('?') ? '&' : '?'}topics=${this.topicSubscription.join(',')}`
+        : base
     if (!url) {
       this.running = false
       this.setInfo({ state: 'offline', attempt: 0, retryAt: null })

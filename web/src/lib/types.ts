@@ -6,20 +6,27 @@ import type { AlarmCountsSchema } from '../../../src/schemas/alarms'
 import type { LoginResponseSchema, UserPublicSchema } from '../../../src/schemas/auth'
 import type { BookingDto, ServiceCenterSchema, SlotSchema } from '../../../src/schemas/bookings'
 import type { ChatActionSchema, ChatMessageDto, ChatResponseSchema } from '../../../src/schemas/chat'
+import type { AffectedVehicleSchema, FailureRatesSchema } from '../../../src/schemas/failure-rates'
 import type {
   AlarmSchema,
   DiagnosisDtoSchema,
   HistoryEventSchema,
   SignalDtoSchema,
 } from '../../../src/schemas/history'
-import type { InsightSchema, InsightSummarySchema } from '../../../src/schemas/insights'
+import type {
+  InsightNoteSchema,
+  InsightSchema,
+  InsightSummarySchema,
+  InsightWithNotesSchema,
+} from '../../../src/schemas/insights'
 import type { TelemetryReading } from '../../../src/schemas/telemetry'
 import type { TelemetryBucketSchema } from '../../../src/schemas/telemetry-series'
 import type { TimelineEntry, TimelineSchema } from '../../../src/schemas/timeline'
 import type { ChainReportSchema, UebaLogDto } from '../../../src/schemas/ueba'
+import type { UebaEntitySchema } from '../../../src/schemas/ueba-entities'
 import type { VehicleDto, VehicleHealthSchema } from '../../../src/schemas/vehicles'
 
-export type { BookingStatus, Role, Severity } from '../../../src/domain'
+export type { BookingStatus, InsightStatus, Role, Severity } from '../../../src/domain'
 export type {
   AlarmNotice,
   AlertData,
@@ -42,6 +49,11 @@ export type ServiceCenter = z.infer<typeof ServiceCenterSchema>
 export type Slot = z.infer<typeof SlotSchema>
 export type Insight = z.infer<typeof InsightSchema>
 export type InsightSummary = z.infer<typeof InsightSummarySchema>
+export type InsightNote = z.infer<typeof InsightNoteSchema>
+export type InsightWithNotes = z.infer<typeof InsightWithNotesSchema>
+export type FailureRates = z.infer<typeof FailureRatesSchema>
+export type AffectedVehicle = z.infer<typeof AffectedVehicleSchema>
+export type UebaEntity = z.infer<typeof UebaEntitySchema>
 export type UebaLog = UebaLogDto
 export type AuditChainReport = z.infer<typeof ChainReportSchema>
 export type ChatAction = z.infer<typeof ChatActionSchema>

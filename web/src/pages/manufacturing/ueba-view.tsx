@@ -1,85 +1,28 @@
 import { useEffect, useState } from 'preact/hooks'
 import { ListStates } from '../../components/states'
-import { api, query } from '../../lib/api'
+import { api } from '../../lib/api'
 import { formatDateTime, formatStamp } from '../../lib/format'
 import { useAsync, useSocketMessage } from '../../lib/hooks'
 import type { Page, SecurityData, UebaLog } from '../../lib/types'
+import { useUrlFilters } from '../../lib/url-state'
 import { AuditChain } from './audit-chain'
+import { SecurityDrill } from './security-drill'
+import { apiQuery, FILTER_KEYS, matches, UebaFilters } from './ueba-filters'
 
 /** Rows kept on screen; older ones stay reachable through "Older entries" after a refresh. */
 const MAX_ROWS = 200
 
-const DRILLS = [
-  { scenario: 'engagement_writes_manufacturing', label: 'Customer agent writes manufacturing data' },
-  { scenario: 'engagement_to_rca', label: 'Customer agent jumps to RCA' },
-] as const
-
-/**
- * Makes an agent attempt a forbidden step through the real UEBA gate (POST /api/ueba/drills), so a
- * quality engineer can show, any time, that the policy holds; the blocked attempt then arrives live.
- */
-function SecurityDrill() {
-  const [result, setResult] = useState<{ text: string; ok: boolean } | null>(null)
-  const [busy, setBusy] = useState(false)
-  const run = async (scenario: string) => {
-    setBusy(true)
-    setResult(null)
-    try {
-      const res = await api<{ allowed: boolean }>('/api/ueba/drills', { method: 'POST', body: { scenario } })
-      setResult(
-        res.allowed
-          ? { ok: false, text: 'The attempt was ALLOWED: the UEBA policy needs attention.' }
-          : { ok: true, text: 'Blocked and logged, as it should be.' },
-      )
-    } catch (err) {
-      setResult({ ok: false, text: `Drill failed: ${(err as Error).message}` })
-    } finally {
-      setBusy(false)
-    }
-  }
-  return (
-    <div class="drill">
-      <span class="small muted">Security drill:</span>
-      {DRILLS.map((d) => (
-        <button
-          key={d.scenario}
-          type="button"
-          class="btn btn-small"
-          data-drill={d.scenario}
-          disabled={busy}
-          onClick={() => run(d.scenario)}
-        >
-          {d.label}
-        </button>
-      ))}
-      {result && (
-        <span class={result.ok ? 'drill-ok' : 'inline-error'} role="status">
-          {result.text}
-        </span>
-      )}
-    </div>
-  )
-}
-
-/** Every agent transition the UEBA guard checked; blocked ones stand out and arrive live. */
+/** Every security event the UEBA gate and the API recorded; blocked ones stand out, drills say so, rows arrive live. */
 export function UebaView() {
-  const [blockedOnly, setBlockedOnly] = useState(false)
+  const [filter, setFilter] = useUrlFilters(FILTER_KEYS)
   const [fresh, setFresh] = useState<Set<string>>(new Set())
   const [security, setSecurity] = useState<SecurityData | null>(null)
   const [older, setOlder] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null })
-  const logs = useAsync(
-    (signal) =>
-      api<Page<UebaLog>>(
-        `/api/ueba/logs${query({ limit: 50, status: blockedOnly ? 'BLOCKED' : undefined })}`,
-        {
-          signal,
-        },
-      ),
-    [blockedOnly],
-  )
+  const q = apiQuery(filter)
+  const logs = useAsync((signal) => api<Page<UebaLog>>(`/api/ueba/logs${q}`, { signal }), [q])
 
   useSocketMessage('ueba', (log) => {
-    if (blockedOnly && log.status !== 'BLOCKED') return
+    if (!matches(filter, log)) return
     logs.setData((page) => {
       if (!page || page.items.some((x) => x.id === log.id)) return page
       return { ...page, items: [log, ...page.items].slice(0, MAX_ROWS) }
@@ -99,9 +42,7 @@ export function UebaView() {
     if (!cursor) return
     setOlder({ busy: true, error: null })
     try {
-      const page = await api<Page<UebaLog>>(
-        `/api/ueba/logs${query({ limit: 50, cursor, status: blockedOnly ? 'BLOCKED' : undefined })}`,
-      )
+      const page = await api<Page<UebaLog>>(`/api/ueba/logs${apiQuery(filter, { cursor })}`)
       logs.setData((prev) => ({
         items: [...(prev?.items ?? []), ...page.items],
         next_cursor: page.next_cursor,
@@ -113,23 +54,23 @@ export function UebaView() {
   }
 
   return (
-    <section class="card" aria-labelledby="ueba-title">
+    <section class="card span-all" aria-labelledby="ueba-title">
       <div class="card-head">
         <h2 id="ueba-title">Agent behaviour (UEBA)</h2>
-        <label class="check">
-          <input
-            type="checkbox"
-            checked={blockedOnly}
-            onChange={(e) => setBlockedOnly(e.currentTarget.checked)}
-          />
-          Blocked only
-        </label>
       </div>
       <SecurityDrill />
       <AuditChain />
       {security && (
-        <div class="banner banner-danger" role="alert" data-testid="security-banner">
-          <strong>{security.message || 'SECURITY: Unauthorized transition blocked'}</strong>
+        <div
+          class={`banner ${security.drill ? 'banner-info' : 'banner-danger'}`}
+          role={security.drill ? 'status' : 'alert'}
+          data-testid="security-banner"
+          data-drill={security.drill ? 'true' : 'false'}
+        >
+          <strong>
+            {security.drill ? 'Drill: ' : ''}
+            {security.message || 'SECURITY: Unauthorized transition blocked'}
+          </strong>
           <span>
             {security.agent}: {security.source} → {security.target}
             {security.vin ? ` · ${security.vin}` : ''} · {formatDateTime(security.timestamp)}
@@ -139,12 +80,13 @@ export function UebaView() {
           </button>
         </div>
       )}
+      <UebaFilters filter={filter} set={setFilter} />
       <ListStates
         state={{ ...logs, data: logs.data?.items }}
         empty={
-          blockedOnly
-            ? 'No blocked transitions. The agents stayed in their lanes.'
-            : 'No transitions logged yet.'
+          filter.decision === 'BLOCKED'
+            ? 'No blocked events match. The agents stayed in their lanes.'
+            : 'No events match these filters.'
         }
       >
         {(items) => (
@@ -164,8 +106,9 @@ export function UebaView() {
                 {items.map((l) => (
                   <tr
                     key={l.id}
-                    class={`${l.status === 'BLOCKED' ? 'row-blocked' : ''}${fresh.has(l.id) ? ' is-new' : ''}`}
+                    class={`${l.status === 'BLOCKED' ? 'row-blocked' : ''}${l.drill ? ' row-drill' : ''}${fresh.has(l.id) ? ' is-new' : ''}`}
                     data-status={l.status}
+                    data-drill={l.drill ? 'true' : 'false'}
                   >
                     <td class="nowrap">
                       <time dateTime={l.timestamp} title={formatDateTime(l.timestamp)}>
@@ -177,8 +120,9 @@ export function UebaView() {
                       {l.source_node ?? '—'} → {l.target_node ?? '—'}
                     </td>
                     <td>{l.action_type}</td>
-                    <td>{l.vin ?? '—'}</td>
+                    <td>{l.drill ? <span class="muted">synthetic (drill)</span> : (l.vin ?? '—')}</td>
                     <td>
+                      {l.drill && <span class="pill pill-drill">DRILL</span>}{' '}
                       <span class={`pill ${l.status === 'BLOCKED' ? 'pill-blocked' : 'pill-allowed'}`}>
                         {l.status === 'BLOCKED' ? 'BLOCKED' : 'allowed'}
                       </span>
