@@ -21,6 +21,7 @@ const LAYERS: ReadonlyArray<readonly [string, number]> = [
   ['domain.ts', 0],
   ['errors.ts', 0],
   ['config.ts', 0],
+  ['config-types.ts', 0],
   ['db', 1],
   ['schemas', 2],
   ['auth', 3],
