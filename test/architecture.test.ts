@@ -17,11 +17,12 @@ function files(dir: string): string[] {
  * other). A file belongs to the longest entry that prefixes its path.
  */
 const LAYERS: ReadonlyArray<readonly [string, number]> = [
+  // Below everything: a type-only module (the Config shape) that config.ts, its sibling, re-exports.
+  ['config-types.ts', -1],
   ['lib', 0],
   ['domain.ts', 0],
   ['errors.ts', 0],
   ['config.ts', 0],
-  ['config-types.ts', 0],
   ['db', 1],
   ['schemas', 2],
   ['auth', 3],
