@@ -26,6 +26,14 @@ export function maxSeverity(a: Severity, b: Severity): Severity {
   return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b
 }
 
+/**
+ * High and Critical: the owner is told to have it serviced within days (or not to drive), so the
+ * agents take the earliest slot; below that a visit can wait for a quieter day.
+ */
+export function isUrgent(severity: Severity): boolean {
+  return SEVERITY_RANK[severity] >= SEVERITY_RANK.High
+}
+
 export function isSeverity(value: unknown): value is Severity {
   return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value)
 }

@@ -5,6 +5,7 @@ import type { NewUebaLog } from '../db/repositories/ueba.js'
 import type { UebaLogEntry } from '../db/schema.js'
 import type { EventBus } from '../ingest/event-bus.js'
 import { BookingService } from '../services/booking.service.js'
+import { ForecastService } from '../services/forecast.service.js'
 import { ChatAgent } from './chat/chat-agent.js'
 import { Conversation } from './chat/conversation.js'
 import { DataAnalysisAgent } from './detection/data-agent.js'
@@ -43,6 +44,8 @@ export interface AgentSystem {
   bookings: BookingService
   /** The one scheduling agent: free slots for the graph, the API and the chat. */
   scheduling: SchedulingAgent
+  /** Service demand per centre and day: the forecast API, and the days scheduling steers away from. */
+  forecast: ForecastService
   /** Chat turns, from REST or the WebSocket. */
   conversation: Conversation
   /** Behaviour analytics per entity, fed by the audit stream; its responses guard the agents, users, devices. */
@@ -73,7 +76,8 @@ export interface AgentSystemDeps {
 export function createAgents(deps: AgentSystemDeps): AgentSystem {
   const { config, repos, bus, log, runs, telemetry, observer } = deps
   const bookings = new BookingService({ repos, bus, log, limits: config.booking })
-  const scheduling = new SchedulingAgent(repos, bookings)
+  const forecast = new ForecastService(repos)
+  const scheduling = new SchedulingAgent(repos, bookings, { demand: forecast })
   const notifier = new Notifier({ bus, repos })
   const { spoolDir, spoolMaxRows, chainKey } = config.audit
   const ueba = new UebaAgent(
@@ -137,5 +141,16 @@ export function createAgents(deps: AgentSystemDeps): AgentSystem {
   bookings.onAlarmResolved((alarm) => episodes.forget(alarm.vehicle_id, alarm.anomaly_type))
   const chat = new ChatAgent({ repos, scheduling, bookings, engagement: agents.engagement })
   const conversation = new Conversation({ agent: chat, bookings, repos })
-  return { agents, graph, episodes, notifier, bookings, scheduling, conversation, analytics, analyticsStore }
+  return {
+    agents,
+    graph,
+    episodes,
+    notifier,
+    bookings,
+    scheduling,
+    forecast,
+    conversation,
+    analytics,
+    analyticsStore,
+  }
 }

@@ -7,6 +7,7 @@ import {
   SlotsQuerySchema,
 } from '../schemas/bookings.js'
 import { errorResponses } from '../schemas/common.js'
+import { DemandForecastSchema } from '../schemas/forecast.js'
 
 const serviceCentersRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -50,6 +51,26 @@ const serviceCentersRoutes: FastifyPluginAsyncZod = async (app) => {
       const { from, days, limit } = request.query
       return app.services.scheduling.checkAvailability(request.params.id, from, { days, limit })
     },
+  )
+
+  app.get(
+    '/api/service-centers/:id/forecast',
+    {
+      config: { access: ['service', 'manufacturer'] },
+      schema: {
+        tags: ['service-centers'],
+        summary: "Expected service visits per day for the next 14 days, against the centre's capacity",
+        description:
+          "Days are the centre's local days. expected = confirmed bookings + pending proposals and open, " +
+          'unbooked episodes routed to the centre, each times the learned share of owners who book and, for ' +
+          'an episode, the probability (from its RUL interval, or a window by severity) that its visit falls ' +
+          'that day. expected_low..expected_high is an 80 % interval; overloaded means expected > capacity ' +
+          '(bays x slot starts), at_risk that expected_high > capacity.',
+        params: ServiceCenterParamsSchema,
+        response: { 200: DemandForecastSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => app.services.forecast.forecast(request.params.id),
   )
 }
 

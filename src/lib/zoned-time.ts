@@ -81,6 +81,16 @@ export function wallClock(date: Date, timeZone: string): WallClock {
   }
 }
 
+/** A calendar date as YYYY-MM-DD. */
+export function dateKey(d: { year: number; month: number; day: number }): string {
+  return `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`
+}
+
+/** The local calendar day (YYYY-MM-DD) an instant falls on in a time zone. */
+export function localDate(at: Date, timeZone: string): string {
+  return dateKey(wallClock(at, timeZone))
+}
+
 /**
  * The UTC instant of a local date and minute of day. A time skipped by a DST jump has none
  * (undefined); a time that happens twice (clocks going back) is its first occurrence.

@@ -20,11 +20,15 @@ export function lastOffer(ctx: Context, latestOnly: boolean): Choice[] | undefin
   return undefined
 }
 
-/** The earliest free slots as buttons; `skip` leaves out a slot that just failed. */
+/**
+ * The earliest free slots as buttons; `skip` leaves out a slot that just failed. A visit below
+ * High (the worst open issue) is offered days the demand forecast does not expect to overload first.
+ */
 export async function offer(env: ChatEnv, ctx: Context, intro: string, skip?: string): Promise<Answer> {
   const free = await env.deps.scheduling.checkAvailability(undefined, undefined, {
     days: SEARCH_DAYS,
     limit: OFFER_COUNT + 1,
+    severity: ctx.worst?.severity ?? 'Low',
   })
   const slots = free.filter((s) => Date.parse(s.start) !== Date.parse(skip ?? '')).slice(0, OFFER_COUNT)
   const lead = intro ? `${intro} ` : ''

@@ -210,7 +210,12 @@ function plainNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
       let offered: OfferedSlot[] = []
       let proposed = false
       if (!existing) {
-        const slots = await data.availableSlots(undefined, now(), { days: 14, limit: 12 })
+        // Urgent episodes reach this node: their severity takes the earliest slots, overloaded or not.
+        const slots = await data.availableSlots(undefined, now(), {
+          days: 14,
+          limit: 12,
+          severity: state.severity,
+        })
         for (const slot of slots) {
           try {
             const { booking } = await data.book(slot.start, state.vehicle_id, {

@@ -1,4 +1,6 @@
 import type { Repositories } from '../../db/repositories/index.js'
+import { isUrgent, type Severity } from '../../domain.js'
+import { localDate } from '../../lib/zoned-time.js'
 import type { Slot } from '../../schemas/bookings.js'
 import type { BookingService, BookOptions, BookResult } from '../../services/booking.service.js'
 import { BOOKING_LEAD_MS, centerSlotStarts, centersFor, DAY_MS, toDate } from '../../services/slot-grid.js'
@@ -7,6 +9,17 @@ export interface AvailabilityOptions {
   /** Days ahead to look (default 7, at most 31). */
   days?: number
   limit?: number
+  /**
+   * The visit's severity. Below High, slots on days the demand forecast expects to overload go
+   * after every slot on other days in the window (they stay offered when nothing else is free);
+   * urgent visits, or none given, take the earliest slots regardless.
+   */
+  severity?: Severity
+}
+
+/** Which centre-days are overloaded (`${centerId}@${YYYY-MM-DD}`, the centre's local date). */
+export interface DemandSource {
+  overloadedDays(now: Date): Promise<ReadonlySet<string>>
 }
 
 export const DEFAULT_DAYS = 7
@@ -20,15 +33,17 @@ export class SchedulingAgent {
   private readonly repos: Pick<Repositories, 'bookings' | 'serviceCenters'>
   private readonly bookings: BookingService
   private readonly now: () => Date
+  private readonly demand: DemandSource | undefined
 
   constructor(
     repos: Pick<Repositories, 'bookings' | 'serviceCenters'>,
     bookings: BookingService,
-    options: { now?: () => Date } = {},
+    options: { now?: () => Date; demand?: DemandSource } = {},
   ) {
     this.repos = repos
     this.bookings = bookings
     this.now = options.now ?? (() => new Date())
+    this.demand = options.demand
   }
 
   async checkAvailability(
@@ -65,7 +80,18 @@ export class SchedulingAgent {
       }
     }
     slots.sort((a, b) => a.at - b.at || a.service_center_name.localeCompare(b.service_center_name))
-    return slots.slice(0, options.limit ?? slots.length).map(({ at: _at, ...slot }) => slot)
+    const ordered = await this.awayFromOverload(slots, now, options.severity)
+    return ordered.slice(0, options.limit ?? ordered.length).map(({ at: _at, ...slot }) => slot)
+  }
+
+  /** Non-urgent visits: slots on overloaded days move behind the rest (a stable partition). */
+  private async awayFromOverload<T extends Slot>(slots: T[], now: Date, severity?: Severity): Promise<T[]> {
+    if (!this.demand || severity === undefined || isUrgent(severity)) return slots
+    const overloaded = await this.demand.overloadedDays(now)
+    if (overloaded.size === 0) return slots
+    const busy = (s: T) =>
+      overloaded.has(`${s.service_center_id}@${localDate(new Date(s.start), s.timezone)}`)
+    return [...slots.filter((s) => !busy(s)), ...slots.filter(busy)]
   }
 
   bookAppointment(slot: Date | string, vehicleId: string, options: BookOptions = {}): Promise<BookResult> {

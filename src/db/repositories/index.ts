@@ -6,6 +6,7 @@ import { devicesRepository } from './devices.js'
 import { diagnosesRepository } from './diagnoses.js'
 import { failureRatesRepository } from './failure-rates.js'
 import { feedbackRepository } from './feedback.js'
+import { forecastRepository } from './forecast.js'
 import { historyRepository } from './history.js'
 import { insightsRepository } from './insights.js'
 import { rcaRepository } from './rca.js'
@@ -29,6 +30,7 @@ export function createRepositories(db: Db) {
     insights: insightsRepository(db),
     rca: rcaRepository(db),
     failureRates: failureRatesRepository(db),
+    forecast: forecastRepository(db),
     ueba: uebaRepository(db),
     uebaEntities: uebaEntitiesRepository(db),
     serviceCenters: serviceCentersRepository(db),
