@@ -35,6 +35,7 @@ const ALL = [
   'api',
   'detection',
   'rul',
+  'forecast',
   'audit',
   'ueba',
   'storm',
@@ -68,8 +69,8 @@ for (const name of names) {
     summary.push({ name, seconds: 0, status: 'missing' })
     continue
   }
-  // detection.ts and rul.ts take their own options (and none for a quick run: they are quick).
-  const args = name === 'detection' || name === 'rul' || !QUICK ? [] : ['--quick']
+  // detection.ts, rul.ts and forecast.ts take their own options (and none for a quick run: they are quick).
+  const args = ['detection', 'rul', 'forecast'].includes(name) || !QUICK ? [] : ['--quick']
   const t0 = performance.now()
   const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: 'inherit' })
   summary.push({

@@ -6,11 +6,18 @@ import { z } from 'zod'
  */
 export const ForecastDaySchema = z.object({
   date: z.string().describe("the centre's local calendar day, YYYY-MM-DD"),
-  expected: z.number().min(0).describe('expected visits: booked + pending x share + open episodes'),
+  expected: z
+    .number()
+    .min(0)
+    .describe('expected visits: booked + (pending + open episodes + new faults) x booking share'),
   expected_low: z.number().int().min(0).describe('lower end of the 80 % interval of visits'),
   expected_high: z.number().int().min(0).describe('upper end of the 80 % interval of visits'),
   booked: z.number().int().min(0).describe('CONFIRMED (or COMPLETED) bookings that day'),
   pending: z.number().int().min(0).describe('PENDING proposals that day, counted at the booking share'),
+  new_faults: z
+    .number()
+    .min(0)
+    .describe("visits of faults not yet detected, from the fleet's recent episode rate (part of expected)"),
   capacity: z.number().int().min(0).describe('bays x slot starts that day'),
   overloaded: z.boolean().describe('expected > capacity'),
   at_risk: z.boolean().describe('expected_high > capacity (the interval reaches past capacity)'),
@@ -35,6 +42,8 @@ export const DemandForecastSchema = z
     booking_share: BookingShareSchema,
     /** Open, unbooked episodes that contribute (their share routed to this centre). */
     open_episodes: z.number().min(0),
+    /** New maintenance episodes per day routed here, before the booking share. */
+    arrivals_per_day: z.number().min(0),
     days: z.array(ForecastDaySchema),
     warnings: z.array(z.string()).describe('plain words: thin history, overloaded days, unknown RUL'),
   })

@@ -52,6 +52,11 @@ export interface ForecastInput {
   episodes: readonly ForecastEpisode[]
   /** Decided past episodes and how many led to a confirmed booking. */
   history: { episodes: number; booked: number }
+  /**
+   * Faults not yet detected: new maintenance episodes expected per day at this centre (the fleet's
+   * recent rate, routed), each booked at the same share; their visit is counted on the day they open.
+   */
+  arrivalsPerDay?: number
   horizonDays?: number
 }
 
@@ -112,8 +117,8 @@ export function visitCdf(e: ForecastEpisode, now: Date): VisitCdf {
   return rulCdf(e, median)
 }
 
-/** Quantiles of a sum of independent Bernoulli trials (exact, by convolution). */
-function countQuantiles(probabilities: readonly number[]): { low: number; high: number } {
+/** Quantiles of a sum of independent Bernoulli trials plus a Poisson count (exact, by convolution). */
+function countQuantiles(probabilities: readonly number[], poissonMean = 0): { low: number; high: number } {
   let dist = [1]
   for (const p of probabilities) {
     if (p <= 1e-9) continue
@@ -122,6 +127,14 @@ function countQuantiles(probabilities: readonly number[]): { low: number; high: 
       next[k]! += dist[k]! * (1 - p)
       next[k + 1]! += dist[k]! * p
     }
+    dist = next
+  }
+  if (poissonMean > 1e-9) {
+    const pmf = [Math.exp(-poissonMean)]
+    while (pmf.length < 10 + poissonMean * 4) pmf.push((pmf.at(-1)! * poissonMean) / pmf.length)
+    const next = new Array<number>(dist.length + pmf.length - 1).fill(0)
+    for (let i = 0; i < dist.length; i++)
+      for (let j = 0; j < pmf.length; j++) next[i + j]! += dist[i]! * pmf[j]!
     dist = next
   }
   let acc = 0
@@ -181,9 +194,12 @@ export function forecastDemand(input: ForecastInput): DemandForecast {
       ({ weight, cdf }) => weight * (cdf(day.end.getTime()) - (i === 0 ? 0 : cdf(day.start.getTime()))),
     )
     const trials = (s: number) => [...mass.map((m) => m * s), ...Array<number>(proposals).fill(s)]
-    const expected = booked + trials(share.value).reduce((a, b) => a + b, 0)
-    const low = booked + countQuantiles(trials(share.low)).low
-    const high = booked + countQuantiles(trials(share.high)).high
+    // New faults arrive evenly; today only for what is left of it.
+    const left = i === 0 ? (day.end.getTime() - now.getTime()) / (day.end.getTime() - day.start.getTime()) : 1
+    const arrivals = (input.arrivalsPerDay ?? 0) * Math.min(1, Math.max(0, left))
+    const expected = booked + trials(share.value).reduce((a, b) => a + b, 0) + arrivals * share.value
+    const low = booked + countQuantiles(trials(share.low), arrivals * share.low).low
+    const high = booked + countQuantiles(trials(share.high), arrivals * share.high).high
     const capacity = center.bays * centerSlotStarts(center, day.start, day.end).length
     return {
       date: day.date,
@@ -192,6 +208,7 @@ export function forecastDemand(input: ForecastInput): DemandForecast {
       expected_high: Math.max(high, Math.ceil(round2(expected))),
       booked,
       pending: proposals,
+      new_faults: round2(arrivals * share.value),
       capacity,
       overloaded: expected > capacity,
       at_risk: high > capacity,
@@ -204,6 +221,7 @@ export function forecastDemand(input: ForecastInput): DemandForecast {
     horizon_days: horizon,
     booking_share: share,
     open_episodes: round2(input.episodes.reduce((a, e) => a + e.weight, 0)),
+    arrivals_per_day: Math.round((input.arrivalsPerDay ?? 0) * 1000) / 1000,
     days: out,
     warnings: warnings(input, share, out),
   }

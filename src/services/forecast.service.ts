@@ -12,6 +12,19 @@ export function dailyCapacity(c: ServiceCenter): number {
   return c.bays * Math.floor(((c.closing_hour - c.opening_hour) * 60) / c.slot_minutes)
 }
 
+/** The trailing window the fleet's rate of new episodes is learned over. */
+export const ARRIVAL_WINDOW_DAYS = 28
+
+/**
+ * New maintenance episodes per day: those detected in the trailing window over the days it
+ * covers (fewer when the record is younger, at least one day). Pure.
+ */
+export function arrivalRate(count: number, first: Date | null, now: Date): number {
+  if (first === null || count === 0) return 0
+  const days = Math.min(ARRIVAL_WINDOW_DAYS, Math.max(1, (now.getTime() - first.getTime()) / DAY_MS))
+  return count / days
+}
+
 /**
  * Where each open, unbooked episode's visit goes: the centre of the vehicle's latest booking; a
  * vehicle that never booked is split over the centres by their capacity, since the agents offer
@@ -88,15 +101,20 @@ export class ForecastService {
     // A day either side: local days of a centre far from UTC start up to 14 h away.
     const from = new Date(now.getTime() - DAY_MS)
     const to = new Date(now.getTime() + (HORIZON_DAYS + 1) * DAY_MS)
-    const [centers, bookings, rows, booked, homes, history] = await Promise.all([
+    const since = new Date(now.getTime() - ARRIVAL_WINDOW_DAYS * DAY_MS)
+    const [centers, bookings, rows, booked, homes, history, arrivals] = await Promise.all([
       serviceCenters.listCenters(),
       forecast.liveBookings(from, to),
       forecast.openEpisodes(),
       forecast.vehiclesWithUpcomingBooking(now),
       forecast.homeCenters(),
       forecast.bookingHistory(),
+      forecast.episodeArrivals(since, now),
     ])
     const routed = routeEpisodes(rows, { centers, booked, homes, now })
+    // New faults come from any vehicle: split like an unrouted one, by capacity.
+    const rate = arrivalRate(arrivals.count, arrivals.first, now)
+    const capacity = centers.reduce((a, c) => a + dailyCapacity(c), 0)
     return centers.map((center) =>
       forecastDemand({
         center,
@@ -104,6 +122,7 @@ export class ForecastService {
         bookings: bookings.filter((b) => b.service_center_id === center.id),
         episodes: routed.get(center.id) ?? [],
         history,
+        arrivalsPerDay: capacity > 0 ? (rate * dailyCapacity(center)) / capacity : 0,
       }),
     )
   }

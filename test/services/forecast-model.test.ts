@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ServiceCenter } from '../../src/db/schema.js'
-import { routeEpisodes } from '../../src/services/forecast.service.js'
+import { arrivalRate, routeEpisodes } from '../../src/services/forecast.service.js'
 import {
   bookingShare,
   type ForecastEpisode,
@@ -155,6 +155,23 @@ describe('forecastDemand', () => {
     const half = run({ episodes: many.map((e) => ({ ...e, weight: 0.5 })), history })
     expect(half.days[0]!.expected).toBeCloseTo(5 * share, 1)
     expect(half.open_episodes).toBe(5)
+  })
+
+  it('adds faults not yet detected at the recent rate, today only for what is left of it', () => {
+    const f = run({ arrivalsPerDay: 2, history: { episodes: 0, booked: 0 } })
+    // 06:00 UTC is 07:00 in Berlin: 17 of the day's 24 hours are left.
+    expect(f.days[0]!.new_faults).toBeCloseTo(2 * 0.6 * (17 / 24), 2)
+    expect(f.days[1]!.new_faults).toBeCloseTo(1.2, 2)
+    expect(f.days[1]!.expected).toBeCloseTo(1.2, 2)
+    // A Poisson count around 1.2: the interval holds 0 at the low end and more than 1 at the top.
+    expect(f.days[1]!.expected_low).toBe(0)
+    expect(f.days[1]!.expected_high).toBeGreaterThanOrEqual(2)
+    expect(f.arrivals_per_day).toBe(2)
+    expect(arrivalRate(14, new Date(NOW.getTime() - 100 * DAY), NOW)).toBeCloseTo(0.5)
+    // A record younger than the window: the days it covers, at least one.
+    expect(arrivalRate(3, new Date(NOW.getTime() - 6 * DAY), NOW)).toBeCloseTo(0.5)
+    expect(arrivalRate(1, NOW, NOW)).toBe(1)
+    expect(arrivalRate(0, null, NOW)).toBe(0)
   })
 
   it('falls back to the prior with thin history, and says so', () => {

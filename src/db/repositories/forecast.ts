@@ -90,6 +90,21 @@ export function forecastRepository(db: Db) {
       return new Map(rows.map((r) => [r.vehicle_id, r.service_center_id]))
     },
 
+    /** Maintenance episodes detected in [from, to), and when the first one ever was (the record's start). */
+    async episodeArrivals(from: Date, to: Date): Promise<{ count: number; first: Date | null }> {
+      const row = await db
+        .selectFrom('anomaly_events')
+        .select((eb) => [
+          sql<string | number>`count(*) FILTER (WHERE detected_at >= ${from} AND detected_at < ${to})`.as(
+            'count',
+          ),
+          eb.fn.min('detected_at').as('first'),
+        ])
+        .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
+        .executeTakeFirstOrThrow()
+      return { count: Number(row.count), first: row.first === null ? null : new Date(row.first) }
+    },
+
     /**
      * Decided maintenance episodes and how many led to a booking the owner confirmed (CONFIRMED or
      * COMPLETED). Decided: resolved, or booked and confirmed; an open one with only a pending

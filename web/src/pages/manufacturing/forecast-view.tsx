@@ -5,7 +5,10 @@ import { formatDateTime, formatNumber } from '../../lib/format'
 import { useAsync } from '../../lib/hooks'
 import type { ServiceCenter } from '../../lib/types'
 
-/** GET /api/service-centers/{id}/forecast (the agents branch): expected service demand per day. */
+/**
+ * GET /api/service-centers/{id}/forecast: expected service demand per local day (the server's
+ * DemandForecastSchema; it also sends the booking share and open episodes, unused here).
+ */
 export interface DemandForecast {
   center_id: string
   generated_at: string
@@ -13,11 +16,16 @@ export interface DemandForecast {
   days: Array<{
     date: string
     expected: number
+    /** The 80 % interval of visits. */
     expected_low: number
     expected_high: number
+    /** Confirmed bookings; pending proposals count in `expected` at the booking share. */
     booked: number
+    pending?: number
     capacity: number
+    /** expected > capacity; `at_risk`: expected_high > capacity. */
     overloaded: boolean
+    at_risk?: boolean
   }>
   warnings: string[]
 }

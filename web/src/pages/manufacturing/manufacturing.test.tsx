@@ -47,7 +47,8 @@ const state = <T,>(data: T): AsyncState<T> => ({
   setData: () => {},
 })
 
-describe('ForecastView (GET /api/service-centers/{id}/forecast, mocked until the agents branch lands)', () => {
+// The server's DemandForecastSchema (src/schemas/forecast.ts); fetch is mocked here, the route has its own test.
+describe('ForecastView (GET /api/service-centers/{id}/forecast)', () => {
   const forecast: DemandForecast = {
     center_id: 'c1',
     generated_at: '2026-12-03T08:00:00.000Z',
@@ -59,8 +60,10 @@ describe('ForecastView (GET /api/service-centers/{id}/forecast, mocked until the
         expected_low: 2,
         expected_high: 5,
         booked: 2,
+        pending: 0,
         capacity: 8,
         overloaded: false,
+        at_risk: false,
       },
       {
         date: '2026-12-05',
@@ -68,8 +71,10 @@ describe('ForecastView (GET /api/service-centers/{id}/forecast, mocked until the
         expected_low: 7,
         expected_high: 12,
         booked: 6,
+        pending: 1,
         capacity: 8,
         overloaded: true,
+        at_risk: true,
       },
     ],
     warnings: ['Fewer than 14 days of history: wide ranges'],

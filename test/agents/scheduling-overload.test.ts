@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SchedulingAgent } from '../../src/agents/workers/scheduling-agent.js'
+import type { DbHandle } from '../../src/db/client.js'
+import { createRepositories } from '../../src/db/repositories/index.js'
+import { InProcessEventBus } from '../../src/ingest/event-bus.js'
+import { BookingService } from '../../src/services/booking.service.js'
+import { ForecastService } from '../../src/services/forecast.service.js'
+import { createTestDatabase } from '../helpers/db.js'
+
+// A Monday in winter, 06:00 UTC = 07:00 in Berlin.
+const NOW = new Date('2030-01-07T06:00:00Z')
+const CROSSED = {
+  rul_days: 0,
+  rul_low_days: 0,
+  rul_high_days: 0,
+  rul_method: 'crossed',
+  rul_limit: 45,
+} as const
+
+describe('SchedulingAgent with the demand forecast (pglite)', () => {
+  let handle: DbHandle
+  let agent: SchedulingAgent
+  let forecast: ForecastService
+
+  beforeAll(async () => {
+    handle = await createTestDatabase('pglite')
+    const db = handle.db
+    // One bay, two one-hour slots a day (08:00 and 09:00 local): easy to overload.
+    await db
+      .insertInto('service_centers')
+      .values({
+        name: 'Tiny Hub',
+        city: 'Berlin',
+        bays: 1,
+        opening_hour: 8,
+        closing_hour: 10,
+        slot_minutes: 60,
+        timezone: 'Europe/Berlin',
+      })
+      .execute()
+    const owner = await db
+      .insertInto('users')
+      .values({ email: 'owner@test.com', password_hash: 'x', role: 'customer' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    const vehicles = await db
+      .insertInto('vehicles')
+      .values(
+        Array.from({ length: 6 }, (_, i) => ({
+          owner_id: owner.id,
+          vin: `ZZZBUSYDAY000000${i}`,
+          model: 'Test EV',
+        })),
+      )
+      .returning('id')
+      .execute()
+    const repos = createRepositories(db)
+    // Six critical faults, none booked yet: they will take today's two slots and more. Opened over
+    // the last 20 days, so new faults are expected at 0.3 a day, too few to fill a later day.
+    for (const [i, v] of vehicles.entries()) {
+      const detectedAt = new Date(NOW.getTime() - (20 - i) * 86_400_000)
+      await repos.anomalies.createAnomalyEvent(
+        v.id,
+        'battery_thermal',
+        'Critical',
+        {},
+        { rul: CROSSED, detectedAt },
+      )
+    }
+    const bookings = new BookingService({
+      repos,
+      bus: new InProcessEventBus(),
+      log: { error() {} },
+      now: () => NOW,
+    })
+    forecast = new ForecastService(repos, { now: () => NOW })
+    agent = new SchedulingAgent(repos, bookings, { now: () => NOW, demand: forecast })
+  })
+  afterAll(() => handle.close())
+
+  it('forecasts today as overloaded and tomorrow not', async () => {
+    const [f] = await forecast.forecastAll()
+    expect(f!.days[0]).toMatchObject({ date: '2030-01-07', capacity: 2, overloaded: true })
+    expect(f!.days[1]).toMatchObject({ date: '2030-01-08', overloaded: false })
+    expect(f!.warnings.some((w) => w.startsWith('2030-01-07 is overloaded'))).toBe(true)
+  })
+
+  it('offers a non-urgent visit tomorrow first, an urgent one the earliest slot today', async () => {
+    const medium = await agent.checkAvailability(undefined, NOW, { days: 3, severity: 'Medium' })
+    expect(medium.slice(0, 2).map((s) => s.start)).toEqual([
+      '2030-01-08T07:00:00.000Z',
+      '2030-01-08T08:00:00.000Z',
+    ])
+    // Today's slots are still there, after the quieter days.
+    expect(medium.at(-1)?.start).toBe('2030-01-07T08:00:00.000Z')
+    const critical = await agent.checkAvailability(undefined, NOW, { days: 3, severity: 'Critical' })
+    expect(critical[0]!.start).toBe('2030-01-07T07:00:00.000Z')
+    const high = await agent.checkAvailability(undefined, NOW, { days: 3, severity: 'High', limit: 1 })
+    expect(high.map((s) => s.start)).toEqual(['2030-01-07T07:00:00.000Z'])
+    // Without a severity (the slots API) the order is plain time order.
+    expect((await agent.checkAvailability(undefined, NOW, { days: 3 }))[0]!.start).toBe(
+      '2030-01-07T07:00:00.000Z',
+    )
+  })
+
+  it('still offers an overloaded day when the window holds nothing else', async () => {
+    const today = await agent.checkAvailability(undefined, NOW, { days: 1, severity: 'Low' })
+    expect(today.map((s) => s.start)).toEqual(['2030-01-07T07:00:00.000Z', '2030-01-07T08:00:00.000Z'])
+  })
+})
