@@ -25,6 +25,7 @@ export const UNKNOWN_RUL_WINDOW_DAYS: Readonly<Record<'Low' | 'Medium', number>>
 const Q_LOW = 0.1
 const Q_HIGH = 0.9
 const Z80 = 1.2816
+const MAX_EXACT_TRIALS = 300
 
 export interface ForecastBooking {
   appointment_time: Date
@@ -119,9 +120,15 @@ export function visitCdf(e: ForecastEpisode, now: Date): VisitCdf {
 
 /** Quantiles of a sum of independent Bernoulli trials plus a Poisson count (exact, by convolution). */
 function countQuantiles(probabilities: readonly number[], poissonMean = 0): { low: number; high: number } {
+  const live = probabilities.filter((p) => p > 1e-9)
+  // Past a few hundred trials the convolution costs too much per request and the normal is close.
+  if (live.length > MAX_EXACT_TRIALS) {
+    const mean = live.reduce((a, p) => a + p, 0) + poissonMean
+    const sd = Math.sqrt(live.reduce((a, p) => a + p * (1 - p), 0) + poissonMean)
+    return { low: Math.max(0, Math.floor(mean - Z80 * sd)), high: Math.ceil(mean + Z80 * sd) }
+  }
   let dist = [1]
-  for (const p of probabilities) {
-    if (p <= 1e-9) continue
+  for (const p of live) {
     const next = new Array<number>(dist.length + 1).fill(0)
     for (let k = 0; k < dist.length; k++) {
       next[k]! += dist[k]! * (1 - p)

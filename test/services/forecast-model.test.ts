@@ -174,6 +174,19 @@ describe('forecastDemand', () => {
     expect(arrivalRate(0, null, NOW)).toBe(0)
   })
 
+  it('keeps the interval around the expectation for a large fleet (normal approximation)', () => {
+    const many = Array.from({ length: 1000 }, () =>
+      episode({ rul_days: 0, rul_low_days: 0, rul_high_days: 0, rul_method: 'crossed' }),
+    )
+    const d = run({ episodes: many, history: { episodes: 1000, booked: 500 } }).days[0]!
+    expect(d.expected).toBeCloseTo(1000 * ((500 + 6) / 1010), 0)
+    expect(d.expected_low).toBeLessThan(d.expected)
+    expect(d.expected_high).toBeGreaterThan(d.expected)
+    // The share's own uncertainty (1,000 episodes) dominates: tens of visits either side, not hundreds.
+    expect(d.expected_high - d.expected_low).toBeGreaterThan(20)
+    expect(d.expected_high - d.expected_low).toBeLessThan(120)
+  })
+
   it('falls back to the prior with thin history, and says so', () => {
     const none = run({ history: { episodes: 0, booked: 0 } })
     expect(none.booking_share.value).toBeCloseTo(SHARE_PRIOR.mean)
