@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ChatAgent } from '../../src/agents/chat/chat-agent.js'
+import { CustomerEngagementAgent } from '../../src/agents/workers/engagement-agent.js'
 import { SchedulingAgent } from '../../src/agents/workers/scheduling-agent.js'
 import type { DbHandle } from '../../src/db/client.js'
-import { createRepositories } from '../../src/db/repositories/index.js'
+import { createRepositories, type Repositories } from '../../src/db/repositories/index.js'
+import type { Severity } from '../../src/domain.js'
 import { InProcessEventBus } from '../../src/ingest/event-bus.js'
 import { BookingService } from '../../src/services/booking.service.js'
 import { ForecastService } from '../../src/services/forecast.service.js'
@@ -21,6 +24,9 @@ describe('SchedulingAgent with the demand forecast (pglite)', () => {
   let handle: DbHandle
   let agent: SchedulingAgent
   let forecast: ForecastService
+  let chat: ChatAgent
+  let repos: Repositories
+  let ownerId: string
 
   beforeAll(async () => {
     handle = await createTestDatabase('pglite')
@@ -54,7 +60,8 @@ describe('SchedulingAgent with the demand forecast (pglite)', () => {
       )
       .returning('id')
       .execute()
-    const repos = createRepositories(db)
+    ownerId = owner.id
+    repos = createRepositories(db)
     // Six critical faults, none booked yet: they will take today's two slots and more. Opened over
     // the last 20 days, so new faults are expected at 0.3 a day, too few to fill a later day.
     for (const [i, v] of vehicles.entries()) {
@@ -75,6 +82,8 @@ describe('SchedulingAgent with the demand forecast (pglite)', () => {
     })
     forecast = new ForecastService(repos, { now: () => NOW })
     agent = new SchedulingAgent(repos, bookings, { now: () => NOW, demand: forecast })
+    const engagement = new CustomerEngagementAgent()
+    chat = new ChatAgent({ repos, scheduling: agent, bookings, engagement, now: () => NOW })
   })
   afterAll(() => handle.close())
 
@@ -106,5 +115,28 @@ describe('SchedulingAgent with the demand forecast (pglite)', () => {
   it('still offers an overloaded day when the window holds nothing else', async () => {
     const today = await agent.checkAvailability(undefined, NOW, { days: 1, severity: 'Low' })
     expect(today.map((s) => s.start)).toEqual(['2030-01-07T07:00:00.000Z', '2030-01-07T08:00:00.000Z'])
+  })
+
+  it('in chat, offers an owner with a Medium issue tomorrow, one with a High issue today', async () => {
+    const offered = async (vin: string, severity: Severity) => {
+      const vehicle = await repos.vehicles.createVehicle({ owner_id: ownerId, vin, model: 'Test EV' })
+      await repos.anomalies.createAnomalyEvent(
+        vehicle.id,
+        'motor_bearing',
+        severity,
+        {},
+        {
+          detectedAt: new Date(NOW.getTime() - 86_400_000),
+        },
+      )
+      const turn = await chat.reply({
+        user: { id: ownerId, role: 'customer' },
+        vehicle,
+        content: 'what should I do?',
+      })
+      return (turn.offered_slots ?? []).map((s) => s.start)
+    }
+    expect((await offered('ZZZCHATMEDVM00001', 'Medium'))[0]).toBe('2030-01-08T07:00:00.000Z')
+    expect((await offered('ZZZCHATHGH0000001', 'High'))[0]).toBe('2030-01-07T07:00:00.000Z')
   })
 })
