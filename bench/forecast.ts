@@ -111,6 +111,8 @@ function backtest(withArrivals: boolean) {
       rul_method: e.estimate.rul_method,
       rul_estimated_at: new Date(e.estimatedAt),
       detected_at: new Date(e.opened),
+      // The replay's clock is the cut-off.
+      last_seen_at: now,
     }))
     const routed = routeEpisodes(episodeRows, { centers, booked: new Set(), homes: home, now })
     // New faults at the rate of episodes opened in the trailing window (the replay's record starts at its first reading).

@@ -48,15 +48,18 @@ export function routeEpisodes(
   for (const row of ordered) {
     if (booked.has(row.vehicle_id) || seen.has(row.vehicle_id)) continue
     seen.add(row.vehicle_id)
+    // The time since the estimate on the vehicle's clock (to its latest reading), placed before the
+    // server's now: a replay of old data keeps the vehicles' clock behind it, and would otherwise
+    // make every estimate look long overdue.
     const anchor = row.rul_estimated_at ?? row.detected_at
+    const elapsed = Math.max(0, row.last_seen_at.getTime() - anchor.getTime())
     const base: Omit<ForecastEpisode, 'weight'> = {
       severity: row.severity,
       rul_days: row.rul_prediction,
       rul_low_days: row.rul_low_days,
       rul_high_days: row.rul_high_days,
       rul_method: row.rul_method,
-      // An estimate stamped ahead of the clock (a replay running fast) counts from now.
-      estimated_at: anchor.getTime() > now.getTime() ? now : anchor,
+      estimated_at: new Date(now.getTime() - elapsed),
     }
     const home = homes.get(row.vehicle_id)
     if (home && byCenter.has(home)) {
@@ -101,7 +104,6 @@ export class ForecastService {
     // A day either side: local days of a centre far from UTC start up to 14 h away.
     const from = new Date(now.getTime() - DAY_MS)
     const to = new Date(now.getTime() + (HORIZON_DAYS + 1) * DAY_MS)
-    const since = new Date(now.getTime() - ARRIVAL_WINDOW_DAYS * DAY_MS)
     const [centers, bookings, rows, booked, homes, history, arrivals] = await Promise.all([
       serviceCenters.listCenters(),
       forecast.liveBookings(from, to),
@@ -109,11 +111,11 @@ export class ForecastService {
       forecast.vehiclesWithUpcomingBooking(now),
       forecast.homeCenters(),
       forecast.bookingHistory(),
-      forecast.episodeArrivals(since, now),
+      this.arrivals(now),
     ])
     const routed = routeEpisodes(rows, { centers, booked, homes, now })
     // New faults come from any vehicle: split like an unrouted one, by capacity.
-    const rate = arrivalRate(arrivals.count, arrivals.first, now)
+    const rate = arrivals
     const capacity = centers.reduce((a, c) => a + dailyCapacity(c), 0)
     return centers.map((center) =>
       forecastDemand({
@@ -125,6 +127,15 @@ export class ForecastService {
         arrivalsPerDay: capacity > 0 ? (rate * dailyCapacity(center)) / capacity : 0,
       }),
     )
+  }
+
+  /** New maintenance episodes per day over the trailing window, on the fleet's clock (never ahead of now). */
+  private async arrivals(now: Date): Promise<number> {
+    const { first, latest } = await this.repos.forecast.episodeClock()
+    const clock = latest && latest.getTime() < now.getTime() ? latest : now
+    const since = new Date(clock.getTime() - ARRIVAL_WINDOW_DAYS * DAY_MS)
+    const count = await this.repos.forecast.episodesDetected(since, clock)
+    return arrivalRate(count, first, clock)
   }
 
   /** `${centerId}@${YYYY-MM-DD}` of every overloaded day (expected visits above capacity). */

@@ -243,6 +243,7 @@ describe('routeEpisodes', () => {
     rul_method: 'theil-sen' as const,
     rul_estimated_at: NOW,
     detected_at: NOW,
+    last_seen_at: NOW,
     ...over,
   })
 
@@ -256,6 +257,22 @@ describe('routeEpisodes', () => {
     const weights = (id: string) => routed.get(id)!.map((e) => e.weight)
     expect(weights(south.id)).toEqual([1, 0.6])
     expect(weights(north.id)).toEqual([0.4])
+  })
+
+  it("counts the time since the estimate on the vehicle's clock, which may lag the server's (a replay)", () => {
+    const lagging = new Date(NOW.getTime() - 60 * DAY)
+    const routed = routeEpisodes(
+      [
+        row('a', {
+          rul_estimated_at: lagging,
+          detected_at: lagging,
+          last_seen_at: new Date(lagging.getTime() + 2 * DAY),
+        }),
+      ],
+      { centers: [north], booked: new Set(), homes: new Map(), now: NOW },
+    )
+    // Two days of readings since the estimate: 3 of its 5 days are left, not 55 days overdue.
+    expect(routed.get(north.id)![0]!.estimated_at).toEqual(new Date(NOW.getTime() - 2 * DAY))
   })
 
   it('counts one visit per vehicle, for its worst episode', () => {

@@ -21,6 +21,8 @@ export interface OpenEpisodeRow {
   rul_method: RulMethod | null
   rul_estimated_at: Date | null
   detected_at: Date
+  /** The episode's latest reading (the vehicle's clock, like the two above). */
+  last_seen_at: Date
 }
 
 export function forecastRepository(db: Db) {
@@ -55,6 +57,7 @@ export function forecastRepository(db: Db) {
           'rul_method',
           'rul_estimated_at',
           'detected_at',
+          'last_seen_at',
         ])
         .where('status', '<>', 'RESOLVED')
         .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
@@ -63,6 +66,7 @@ export function forecastRepository(db: Db) {
         ...r,
         rul_estimated_at: r.rul_estimated_at === null ? null : new Date(r.rul_estimated_at),
         detected_at: new Date(r.detected_at),
+        last_seen_at: new Date(r.last_seen_at),
       }))
     },
 
@@ -90,19 +94,30 @@ export function forecastRepository(db: Db) {
       return new Map(rows.map((r) => [r.vehicle_id, r.service_center_id]))
     },
 
-    /** Maintenance episodes detected in [from, to), and when the first one ever was (the record's start). */
-    async episodeArrivals(from: Date, to: Date): Promise<{ count: number; first: Date | null }> {
+    /**
+     * The fleet's clock: the latest reading any maintenance episode saw (detection times are the
+     * vehicles' clock, which a replay of old data keeps behind the server's), and the first detection.
+     */
+    async episodeClock(): Promise<{ first: Date | null; latest: Date | null }> {
       const row = await db
         .selectFrom('anomaly_events')
-        .select((eb) => [
-          sql<string | number>`count(*) FILTER (WHERE detected_at >= ${from} AND detected_at < ${to})`.as(
-            'count',
-          ),
-          eb.fn.min('detected_at').as('first'),
-        ])
+        .select((eb) => [eb.fn.min('detected_at').as('first'), eb.fn.max('last_seen_at').as('latest')])
         .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
         .executeTakeFirstOrThrow()
-      return { count: Number(row.count), first: row.first === null ? null : new Date(row.first) }
+      const at = (d: Date | string | null) => (d === null ? null : new Date(d))
+      return { first: at(row.first), latest: at(row.latest) }
+    },
+
+    /** Maintenance episodes detected in [from, to]. */
+    async episodesDetected(from: Date, to: Date): Promise<number> {
+      const row = await db
+        .selectFrom('anomaly_events')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
+        .where('detected_at', '>=', from)
+        .where('detected_at', '<=', to)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
     },
 
     /**
