@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Vehicle } from '../db/schema.js'
 import { type Role, STAFF } from '../domain.js'
 import { isoOrNull } from '../schemas/common.js'
+import { headlineOf } from '../schemas/episode-story.js'
 import type { VehicleDto } from '../schemas/vehicles.js'
 
 const NO_RUL = { rul_days: null, rul_low_days: null, rul_high_days: null, rul_method: null, rul_limit: null }
@@ -44,6 +45,8 @@ export async function toVehicleDtos(
         worst_severity: worst,
         ...(open?.rul ?? NO_RUL),
         rul_alarm_id: open?.worstEventId ?? null,
+        headline: open ? headlineOf({ anomaly_type: open.anomalyType, signals: open.signals }) : null,
+        diagnosis: open?.diagnosis ?? null,
         data_quality: staff ? app.services.dataQuality.of(v.vin) : null,
       },
       latest: live?.latest ?? null,

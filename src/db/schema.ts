@@ -10,10 +10,11 @@ import type {
 } from '../domain.js'
 
 /** Row types of the tables in `migrations/*.sql`, for Kysely. Keep the two in step. */
-
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
-/** A timestamptz with a database default (`now()`): optional on insert. */
-type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string> // has a default (now())
+/** Nullable columns added by later migrations: optional on insert. */
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
+type NullableTime = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 type Json<T = unknown> = ColumnType<T, string | T | undefined, string | T>
 
 export interface UsersTable {
@@ -26,7 +27,7 @@ export interface UsersTable {
   created_at: DefaultTimestamp
   /** Signed into every token; bumped to revoke them all. */
   token_version: Generated<number>
-  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  disabled_at: NullableTime
 }
 
 export interface ServiceCentersTable {
@@ -51,7 +52,7 @@ export interface VehiclesTable {
   batch: string | null
   created_at: DefaultTimestamp
   /** Set when the vehicle is taken out of the fleet: its row and history stay, its intake stops. */
-  decommissioned_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  decommissioned_at: NullableTime
 }
 
 /** One device credential per vehicle: only the SHA-256 (hex) of the token is kept. */
@@ -91,11 +92,11 @@ export interface AnomalyEventsTable {
   peak_values: Json<Record<string, number>>
   /** The remaining useful life's median, days (migration 0008 adds the rest of the estimate). */
   rul_prediction: number | null
-  rul_low_days: ColumnType<number | null, number | null | undefined, number | null>
-  rul_high_days: ColumnType<number | null, number | null | undefined, number | null>
-  rul_method: ColumnType<RulMethod | null, RulMethod | null | undefined, RulMethod | null>
-  rul_limit: ColumnType<number | null, number | null | undefined, number | null>
-  rul_estimated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  rul_low_days: Nullable<number>
+  rul_high_days: Nullable<number>
+  rul_method: Nullable<RulMethod>
+  rul_limit: Nullable<number>
+  rul_estimated_at: NullableTime
   /** Opened and resolved again and again: flagged for staff, not re-notified (migration 0010). */
   flapping: Generated<boolean>
   status: Generated<AnomalyStatus>
@@ -106,10 +107,13 @@ export interface AnomalyEventsTable {
   resolved_at: Timestamp | null
   resolution: 'recovered' | 'serviced' | 'manual' | null
   created_at: DefaultTimestamp
-  /** The staff member working on it, and what they wrote acknowledging it (migration 0016). */
-  assigned_to: ColumnType<string | null, string | null | undefined, string | null>
-  assigned_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
-  acknowledged_note: ColumnType<string | null, string | null | undefined, string | null>
+  /** Who works on it, what they wrote acknowledging it (0016); the owner's decline and the serviced episode it repeats (0019). */
+  assigned_to: Nullable<string>
+  assigned_at: NullableTime
+  acknowledged_note: Nullable<string>
+  owner_declined_at: NullableTime
+  owner_declined_severity: Nullable<Severity>
+  repeat_of: Nullable<string>
 }
 
 export interface DiagnosesTable {
@@ -138,16 +142,16 @@ export interface ServiceBookingsTable {
   created_at: DefaultTimestamp
   updated_at: DefaultTimestamp
   /** What the workshop did, written when it completed the booking (migration 0016). */
-  service_notes: ColumnType<string | null, string | null | undefined, string | null>
-  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
-  completed_by: ColumnType<string | null, string | null | undefined, string | null>
+  service_notes: Nullable<string>
+  completed_at: NullableTime
+  completed_by: Nullable<string>
 }
 
 /** Steps of an alarm that leave no row of their own: escalations, acknowledgements, assignments. */
 export interface AlarmActivityTable {
   id: Generated<string>
   anomaly_event_id: string
-  kind: 'escalated' | 'acknowledged' | 'assigned' | 'unassigned'
+  kind: 'escalated' | 'acknowledged' | 'assigned' | 'unassigned' | 'declined'
   user_id: string | null
   note: string | null
   details: Json<Record<string, unknown>>
@@ -284,7 +288,6 @@ export type VehicleUpdate = Updateable<VehiclesTable>
 export type UserUpdate = Updateable<UsersTable>
 export type DeviceCredential = Selectable<DeviceCredentialsTable>
 export type AnomalyEvent = Selectable<AnomalyEventsTable>
-export type AnomalyEventUpdate = Updateable<AnomalyEventsTable>
 export type Diagnosis = Selectable<DiagnosesTable>
 export type ServiceBooking = Selectable<ServiceBookingsTable>
 export type ManufacturingInsight = Selectable<ManufacturingInsightsTable>
@@ -294,4 +297,3 @@ export type UebaLog = Selectable<UebaLogsTable>
 export type UebaLogEntry = Omit<UebaLog, 'seq' | 'prev_hash' | 'hash'>
 export type ChatMessage = Selectable<ChatMessagesTable>
 export type BookingFeedback = Selectable<BookingFeedbackTable>
-export type AlarmActivity = Selectable<AlarmActivityTable>

@@ -19,6 +19,8 @@ import { isDrill, UebaLogSchema, uebaLogDto } from '../schemas/ueba.js'
 
 export const AlertDataSchema = z.object({
   vin: z.string(),
+  /** With the VIN, which of the owner's vehicles it is about. */
+  vehicle_model: z.string(),
   anomaly_event_id: z.uuid(),
   anomaly_type: z.string(),
   /** Plain words for the owner ("Battery running hot: 46 °C, limit 45 °C"), from `signals`. */
@@ -33,6 +35,8 @@ export const AlertDataSchema = z.object({
   /** The whole estimate, as stored on the alarm row (interval, method, the level it counts to). */
   ...RulEstimateSchema.shape,
   signals: z.array(SignalSchema),
+  /** The earlier, serviced episode of this vehicle and type that this one repeats (the fix did not hold). */
+  repeat_of: z.uuid().nullable(),
   /** A new episode, or an escalation of an open one. */
   trigger: z.enum(['opened', 'escalated', 'manual']),
 })

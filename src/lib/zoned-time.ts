@@ -127,3 +127,12 @@ export function slotLabel(at: Date | string, timeZone = 'UTC'): string {
   }
   return f.format(new Date(at))
 }
+
+/**
+ * "Fri 5 Dec, 09:00 CET (Autonoma Service Hub North)": a slot with the centre it is at, in that
+ * centre's zone. The one wording of an appointment in chat replies, the agent's proposal, booking
+ * messages and the history, so a booking reads the same wherever the owner meets it.
+ */
+export function slotAtCentre(at: Date | string, timeZone: string | undefined, centre: string): string {
+  return `${slotLabel(at, timeZone)} (${centre})`
+}

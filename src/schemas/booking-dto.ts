@@ -1,7 +1,7 @@
 import type { BookingView } from '../db/repositories/bookings.js'
 import type { BookingFeedback } from '../db/schema.js'
 import type { Role } from '../domain.js'
-import { slotLabel } from '../lib/zoned-time.js'
+import { slotAtCentre, slotLabel } from '../lib/zoned-time.js'
 import { allowedTransitions } from './booking-rules.js'
 import type { BookingDto, FeedbackDto } from './bookings.js'
 import { iso, isoOrNull } from './common.js'
@@ -19,6 +19,7 @@ export function toBookingDto(row: BookingView, role: Role | null): BookingDto {
     service_center_timezone: row.service_center_timezone,
     appointment_time: iso(row.appointment_time),
     appointment_label: slotLabel(row.appointment_time, row.service_center_timezone),
+    slot_label: slotAtCentre(row.appointment_time, row.service_center_timezone, row.service_center_name),
     bay: row.bay,
     status: row.status,
     customer_notes: row.customer_notes,

@@ -19,6 +19,11 @@ export const BookingSchema = z
     appointment_label: z
       .string()
       .describe("The appointment as people read it, in the centre's time zone: 'Tue 5 Mar, 10:00 CET'"),
+    slot_label: z
+      .string()
+      .describe(
+        "The appointment with its centre, as chat, proposals and the history word it: 'Tue 5 Mar, 10:00 CET (Hub North)'",
+      ),
     bay: z.number().int(),
     status: BookingStatusSchema,
     customer_notes: z.string().nullable(),

@@ -36,6 +36,21 @@ export const HistoryEventSchema = z
     reason: z.string().nullable(),
     rul_prediction: z.number().nullable().describe('the same as rul_days (kept for older clients)'),
     ...RulEstimateSchema.shape,
+    headline: z.string().describe("plain words for the owner, the alert's headline (from the row's signals)"),
+    diagnosis: z.string().nullable().describe('the latest diagnosis (the first of `diagnoses`)'),
+    owner_declined_at: z
+      .string()
+      .nullable()
+      .describe("when the owner turned this episode's proposed service down"),
+    owner_declined_severity: SeveritySchema.nullable().describe(
+      'the severity they declined at: they are asked again only if it escalates above it',
+    ),
+    repeat_of: z
+      .uuid()
+      .nullable()
+      .describe(
+        'the earlier episode of this vehicle and type a completed service closed: the fault came back',
+      ),
     occurrences: z.number().int(),
     signals: z.array(SignalDtoSchema),
     peak_values: z.record(z.string(), z.number()),

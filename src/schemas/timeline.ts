@@ -1,12 +1,14 @@
 import { z } from 'zod'
 import type { TimelineRows } from '../db/repositories/timeline.js'
 import { SeveritySchema } from '../domain.js'
-import { slotLabel } from '../lib/zoned-time.js'
+import { alertHeadline, type HeadlineSignal } from '../lib/alert-headline.js'
+import { slotAtCentre } from '../lib/zoned-time.js'
 import { iso } from './common.js'
 
 export const TIMELINE_KINDS = [
   'opened',
   'escalated',
+  'declined',
   'acknowledged',
   'assigned',
   'unassigned',
@@ -70,8 +72,9 @@ export function toTimeline(vin: string, rows: TimelineRows): { vin: string; entr
       at: iso(e.detected_at),
       kind: 'opened',
       ...ref,
-      summary: e.reason ? clip(e.reason) : 'Alarm opened',
-      note: null,
+      // The owner's words, as the alert said them; the detector's account is the note.
+      summary: alertHeadline(e.anomaly_type, (e.signals ?? []) as HeadlineSignal[]),
+      note: e.reason ? clip(e.reason) : null,
       actor: AGENT.analysis,
     })
     // Acknowledged before the activity log existed: the row still says by whom.
@@ -98,22 +101,29 @@ export function toTimeline(vin: string, rows: TimelineRows): { vin: string; entr
   }
   for (const a of rows.activity) {
     const ref = about(a.anomaly_event_id)
-    const details = (a.details ?? {}) as { from?: string; to?: string }
+    const details = (a.details ?? {}) as { from?: string; to?: string; severity?: string; slot?: string }
     const summary =
       a.kind === 'escalated'
         ? `Escalated from ${details.from ?? '?'} to ${details.to ?? '?'}`
-        : a.kind === 'acknowledged'
-          ? 'Acknowledged'
-          : a.kind === 'assigned'
-            ? `Assigned to ${a.assignee_name ?? 'a staff member'}`
-            : 'Assignment taken back'
+        : a.kind === 'declined'
+          ? `The owner declined the proposed service${details.slot ? ` on ${details.slot}` : ''} (at ${details.severity ?? '?'}); asked again only if it escalates`
+          : a.kind === 'acknowledged'
+            ? 'Acknowledged'
+            : a.kind === 'assigned'
+              ? `Assigned to ${a.assignee_name ?? 'a staff member'}`
+              : 'Assignment taken back'
     entries.push({
       at: iso(a.at),
       kind: a.kind,
       ...ref,
       summary,
       note: a.note,
-      actor: a.kind === 'escalated' ? AGENT.analysis : staff(a.user_name),
+      actor:
+        a.kind === 'escalated'
+          ? AGENT.analysis
+          : a.kind === 'declined'
+            ? { kind: 'owner' as const, name: a.user_name ? `${a.user_name} (owner)` : 'The owner' }
+            : staff(a.user_name),
     })
   }
   for (const d of rows.diagnoses) {
@@ -138,7 +148,7 @@ export function toTimeline(vin: string, rows: TimelineRows): { vin: string; entr
   }
   for (const b of rows.bookings) {
     const ref = about(b.anomaly_event_id)
-    const when = `${slotLabel(b.appointment_time, b.center_timezone)} at ${b.center_name}`
+    const when = slotAtCentre(b.appointment_time, b.center_timezone, b.center_name)
     entries.push({
       at: iso(b.created_at),
       kind: 'booked',

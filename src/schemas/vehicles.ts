@@ -26,6 +26,8 @@ export const VehicleHealthSchema = z.object({
   /** The worst open alarm's remaining useful life, from its row; all null without an open alarm. */
   ...RulEstimateSchema.shape,
   rul_alarm_id: z.uuid().nullable().describe('the alarm the RUL belongs to'),
+  headline: z.string().nullable().describe("that alarm's headline, the alert's words; null without one"),
+  diagnosis: z.string().nullable().describe("that alarm's latest diagnosis"),
   data_quality: DataQualitySchema.nullable().describe(
     'staff only (null for owners, and for a vehicle that has not reported since the start)',
   ),

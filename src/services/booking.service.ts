@@ -52,8 +52,7 @@ export interface BookingServiceDeps {
   limits?: { maxOpenPerVehicle: number; horizonDays: number }
 }
 
-const BAY_INDEX = 'service_bookings_bay_slot_idx'
-const IDEMPOTENCY_INDEX = 'service_bookings_idempotency_idx'
+const [BAY_INDEX, IDEMPOTENCY_INDEX] = ['service_bookings_bay_slot_idx', 'service_bookings_idempotency_idx']
 const VEHICLE_SLOT_INDEX = 'service_bookings_vehicle_slot_idx'
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -218,10 +217,13 @@ export class BookingService {
 
   /**
    * The one status change: only if the booking is still in `from`, then re-read as `user` sees
-   * it. An alarm the completion resolved is announced to staff and the owner, like any other.
+   * it. An alarm the completion resolved is announced to staff and the owner, like any other; an
+   * owner cancelling a proposal declines it (the chat's "no" and the dashboard's button alike).
    */
   private async change(user: Viewer, id: string, from: BookingStatus, to: BookingStatus, notes?: string) {
-    const moved = await this.repos.bookings.transitionBooking(id, from, to, { notes, userId: user.id })
+    const declined = user.role === 'customer' && from === 'PENDING' && to === 'CANCELLED'
+    const done = { notes, userId: user.id, declined }
+    const moved = await this.repos.bookings.transitionBooking(id, from, to, done)
     const row = await this.repos.bookings.findVisible(user, id)
     const resolved = moved?.resolved
     if (resolved) for (const listener of this.resolvedListeners) listener(resolved)

@@ -5,7 +5,7 @@ import type { BookingFeedback } from '../db/schema.js'
 import { AppError } from '../errors.js'
 import type { EventBus } from '../ingest/event-bus.js'
 import { messages } from '../ingest/messages.js'
-import { slotLabel } from '../lib/zoned-time.js'
+import { slotAtCentre } from '../lib/zoned-time.js'
 
 export interface Rating {
   rating: number
@@ -30,12 +30,16 @@ export class FeedbackService {
   async requestFeedback(booking: BookingView): Promise<void> {
     const { repos, bus, log } = this.deps
     try {
-      const when = slotLabel(booking.appointment_time, booking.service_center_timezone)
+      const when = slotAtCentre(
+        booking.appointment_time,
+        booking.service_center_timezone,
+        booking.service_center_name,
+      )
       const message = await repos.chat.addMessage({
         vehicleId: booking.vehicle_id,
         sender: 'agent',
         content:
-          `Your ${booking.vehicle_model} has been serviced at ${booking.service_center_name} (${when}). ` +
+          `Your ${booking.vehicle_model} has been serviced: ${when}. ` +
           'How did it go? Please rate the service from 1 (poor) to 5 (excellent) and add a comment if you like.',
         intent: 'feedback_request',
         bookingId: booking.id,

@@ -5,7 +5,7 @@ import { slotLabel } from '../../lib/zoned-time.js'
 import type { BookResult } from '../../services/booking.service.js'
 import { matchesTime, type SlotPick } from './intents.js'
 import { lastOffer, offer } from './offers.js'
-import { ASK_AGAIN, alreadyBooked, label, SAFETY, SEARCH_DAYS } from './texts.js'
+import { ASK_AGAIN, alreadyBooked, label, SAFETY, SEARCH_DAYS, tooManyBookings } from './texts.js'
 import type { Answer, ChatEnv, Choice, Context } from './types.js'
 
 /**
@@ -84,6 +84,8 @@ export async function book(env: ChatEnv, ctx: Context, c: Choice): Promise<Answe
   } catch (err) {
     // A lost race, a stale slot or a booking limit is part of the conversation, not an error.
     if (!(err instanceof AppError && CONVERSATIONAL.has(err.code))) throw err
+    // At the vehicle's limit every other slot fails the same way: say so, offer none.
+    if (err.code === 'TOO_MANY_OPEN_BOOKINGS') return tooManyBookings(ctx)
     const why = err.code === 'SLOT_TAKEN' ? 'has just been taken' : 'cannot be booked'
     const what = c.service_center_id ? label(ctx, c) : slotLabel(c.start)
     return offer(env, ctx, `Sorry, ${what} ${why}.`, c.start)

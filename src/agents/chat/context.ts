@@ -29,6 +29,7 @@ export async function loadContext(env: ChatEnv, req: ChatRequest): Promise<Conte
     diagnosis: worst ? (await repos.diagnoses.listForEvent(worst.id))[0] : undefined,
     pending: live.find((b) => b.status === 'PENDING'),
     confirmed: live.find((b) => b.status === 'CONFIRMED'),
+    live,
     centers: new Map(centers.map((c) => [c.id, { name: c.name, timezone: c.timezone }])),
     history,
     changed: [],

@@ -1,6 +1,6 @@
 import type { BookingView } from '../../db/repositories/bookings.js'
 import type { Severity } from '../../domain.js'
-import { slotLabel } from '../../lib/zoned-time.js'
+import { slotAtCentre } from '../../lib/zoned-time.js'
 import { rulOf, rulSentence } from '../../schemas/rul.js'
 import type { Answer, Choice, Context } from './types.js'
 
@@ -23,7 +23,7 @@ export const FALLBACK =
 export function label(ctx: Context, c: Choice | BookingView): string {
   const center = ctx.centers.get(c.service_center_id)
   const start = 'appointment_time' in c ? c.appointment_time : c.start
-  return `${slotLabel(start, center?.timezone)} at ${center?.name ?? 'the service centre'}`
+  return slotAtCentre(start, center?.timezone, center?.name ?? 'the service centre')
 }
 
 export function proposal(ctx: Context, b: BookingView): Answer {
@@ -34,6 +34,18 @@ export function proposal(ctx: Context, b: BookingView): Answer {
       { type: 'decline', booking_id: b.id, label: 'Not now' },
     ],
     bookingId: b.id,
+  }
+}
+
+/** The vehicle holds as many open bookings as allowed: no slot can be booked until one goes. */
+export function tooManyBookings(ctx: Context): Answer {
+  const live = ctx.live.map((b) => label(ctx, b))
+  const which = live.length > 0 ? `: ${live.join('; ')}` : ''
+  return {
+    content:
+      `Your ${ctx.req.vehicle.model} already has as many open service bookings as allowed${which}. ` +
+      'I cannot book another until one of them is done or cancelled: say "cancel my booking" to cancel one, ' +
+      'or ask "when is my appointment?".',
   }
 }
 

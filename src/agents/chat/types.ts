@@ -58,6 +58,8 @@ export interface Context {
   diagnosis?: Diagnosis
   pending?: BookingView
   confirmed?: BookingView
+  /** Every live (PENDING or CONFIRMED, upcoming) booking of the vehicle, soonest first. */
+  live: BookingView[]
   centers: Map<string, { name: string; timezone: string }>
   history: ChatMessage[]
   /** Bookings changed so far in this turn. */

@@ -63,7 +63,14 @@ export class EpisodeEffects {
   /** The row is the one source: a higher severity and its re-made estimate, told or not. */
   async escalate(episode: Episode, analysis: AnalysisResult, at: string) {
     if (!episode.eventId) return
-    await this.deps.repos.anomalies.raiseSeverity(episode.eventId, episode.severity, analysis.rul!, at)
+    const anomaly = analysis.anomalies[0]
+    await this.deps.repos.anomalies.raiseSeverity(
+      episode.eventId,
+      episode.severity,
+      analysis.rul!,
+      at,
+      anomaly ? { reason: anomaly.reason, signals: anomaly.signals } : undefined,
+    )
   }
 
   async restate(episode: Episode, analysis: AnalysisResult, at: string) {
@@ -96,6 +103,7 @@ export class EpisodeEffects {
     const started = performance.now()
     let outcome: RunOutcome = 'failed'
     let final: Awaited<ReturnType<typeof runEpisodeGraph>>
+    const row = await this.deps.repos.anomalies.getAnomalyEvent(episode.eventId)
     try {
       final = await runEpisodeGraph(
         this.deps.graph,
@@ -107,10 +115,12 @@ export class EpisodeEffects {
           trigger: req.trigger,
           turn,
           notifyOwner: notify,
+          declinedSeverity: row?.owner_declined_severity ?? null,
+          repeatOf: row?.repeat_of ?? null,
         },
         {
-          onDiagnosed: (diagnosed) => {
-            notifier.alert(diagnosed, vehicle)
+          onDiagnosed: async (diagnosed) => {
+            await notifier.alert(diagnosed, vehicle)
             observer?.alertSent(diagnosed.severity, (performance.now() - req.arrivedAt) / 1000)
           },
         },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Severity } from '../../domain.js'
 import type { VehicleLiveState } from '../../ingest/pipeline.js'
 import type { AnalysisResult } from '../../schemas/analysis.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
@@ -16,11 +17,14 @@ export interface GraphRun {
   turn: RunTurn
   /** False: staff are alerted and the diagnosis stored, the owner is not told (see `OwnerBudget`). */
   notifyOwner?: boolean
+  /** From the alarm row: the severity the owner declined its proposal at, and the episode it repeats. */
+  declinedSeverity?: Severity | null
+  repeatOf?: string | null
 }
 
 export interface GraphRunHooks {
   /** The diagnosis is stored (the first state with one). */
-  onDiagnosed(state: VehicleState): void
+  onDiagnosed(state: VehicleState): Promise<void> | void
 }
 
 /**
@@ -46,6 +50,8 @@ export async function runEpisodeGraph(
       anomaly_event_id: run.eventId,
       trigger: run.trigger,
       notify_owner: run.notifyOwner ?? true,
+      owner_declined_severity: run.declinedSeverity ?? null,
+      repeat_of: run.repeatOf ?? null,
       run_id: randomUUID(),
     },
     // The graph's first follow-up node calls `followUp` (see `followUpTurn` in graph/nodes.ts).
@@ -57,7 +63,8 @@ export async function runEpisodeGraph(
     final = step as VehicleState
     if (!diagnosed && final.diagnosis_text && final.anomaly_event_id) {
       diagnosed = true
-      hooks.onDiagnosed(final)
+      // Awaited: the alert is out before the run's chat message and booking are.
+      await hooks.onDiagnosed(final)
     }
   }
   return final

@@ -3,8 +3,7 @@ import type { AnomalyEvent, UebaLogEntry } from '../../db/schema.js'
 import type { EventBus } from '../../ingest/event-bus.js'
 import { messages } from '../../ingest/messages.js'
 import type { VehicleLiveState } from '../../ingest/pipeline.js'
-import { alertHeadline } from '../../lib/alert-headline.js'
-import { UNKNOWN_RUL } from '../../schemas/rul.js'
+import { storyOf } from '../../schemas/episode-story.js'
 import type { VehicleState } from '../graph/state.js'
 import type { HeldNotice } from './storm-guard.js'
 
@@ -19,25 +18,38 @@ export const FALLBACK_TEXT =
  * messages (through the contract's builders) and publishes them.
  */
 export class Notifier {
-  constructor(private readonly deps: { bus: EventBus; repos: Pick<Repositories, 'chat' | 'bookings'> }) {}
+  constructor(
+    private readonly deps: {
+      bus: EventBus
+      repos: Pick<Repositories, 'chat' | 'bookings' | 'anomalies' | 'diagnoses'>
+    },
+  ) {}
 
-  /** The diagnosis is stored: the owner and staff hear of the episode. */
-  alert(state: VehicleState, vehicle: Vehicle): void {
-    if (!state.anomaly_event_id) return
+  /**
+   * The diagnosis is stored: the owner and staff hear of the episode, told from its alarm row (the
+   * one source of its severity, estimate, headline and diagnosis), not from the run's own copy.
+   */
+  async alert(state: VehicleState, vehicle: Vehicle): Promise<void> {
+    const id = state.anomaly_event_id
+    if (!id) return
+    const [row, diagnoses] = await Promise.all([
+      this.deps.repos.anomalies.getAnomalyEvent(id),
+      this.deps.repos.diagnoses.listForEvent(id),
+    ])
+    if (!row) return
+    const story = storyOf(row, diagnoses[0])
     this.deps.bus.publish(
       messages.alert(
         {
           vin: vehicle.vin,
-          anomaly_event_id: state.anomaly_event_id,
-          anomaly_type: state.anomaly_type ?? '',
-          headline: alertHeadline(state.anomaly_type ?? '', state.signals),
-          reason: state.anomaly_reason ?? '',
-          severity: state.severity,
-          diagnosis: state.diagnosis_text ?? '',
-          recommended_action: state.recommended_action,
-          rul: state.rul?.rul_days ?? null,
-          ...(state.rul ?? UNKNOWN_RUL),
-          signals: state.signals,
+          vehicle_model: vehicle.model,
+          anomaly_event_id: id,
+          anomaly_type: row.anomaly_type,
+          ...story,
+          diagnosis: story.diagnosis ?? state.diagnosis_text ?? '',
+          reason: row.reason ?? state.anomaly_reason ?? '',
+          rul: story.rul_days,
+          signals: (row.signals as VehicleState['signals']) ?? state.signals,
           trigger: state.trigger,
         },
         // A run the owner is not told of (past their limit) still alerts staff.
@@ -81,7 +93,7 @@ export class Notifier {
   async digest(vehicle: Vehicle, notices: readonly HeldNotice[], count: number): Promise<void> {
     const lines = notices.map((n) => `- ${n.headline} (${n.severity})`)
     const content =
-      `${count === 1 ? 'One more alert' : `${count} more alerts`} about your ${vehicle.model} ` +
+      `${count === 1 ? 'One more alert' : `${count} more alerts`} about your ${vehicle.model} (${vehicle.vin}) ` +
       `since my last messages:\n${lines.join('\n')}\nOpen the vehicle's alarms for the details.`
     const message = await this.deps.repos.chat.addMessage({
       vehicleId: vehicle.id,

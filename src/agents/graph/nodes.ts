@@ -1,9 +1,7 @@
 import { Command, END, type LangGraphRunnableConfig } from '@langchain/langgraph'
 import type { Repositories } from '../../db/repositories/index.js'
 import { maxSeverity, SEVERITY_RANK } from '../../domain.js'
-import { AppError } from '../../errors.js'
 import { SECURITY_MESSAGE } from '../../ingest/messages.js'
-import { slotLabel } from '../../lib/zoned-time.js'
 import type { AnalysisResult } from '../../schemas/analysis.js'
 import type { BookingService } from '../../services/booking.service.js'
 import type { DataAnalysisAgent } from '../detection/data-agent.js'
@@ -14,7 +12,8 @@ import type { RCAAgent } from '../workers/rca-agent.js'
 import type { SchedulingAgent } from '../workers/scheduling-agent.js'
 import { type AgentCapabilities, CapabilityDeniedError } from './capabilities.js'
 import { DEFAULT_ROUTERS, type NodeName, type Router } from './routers.js'
-import type { OfferedSlot, VehicleState, VehicleStateUpdate } from './state.js'
+import { proposeService } from './scheduling-node.js'
+import type { VehicleState, VehicleStateUpdate } from './state.js'
 
 export interface AgentDeps {
   analyzer: DataAnalysisAgent
@@ -185,6 +184,7 @@ function plainNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
           vin: state.vin,
           model: state.model ?? undefined,
           rul: state.rul,
+          repeat: state.repeat_of !== null,
         },
       )
       const message = await can('customer_engagement', state).addMessage({
@@ -203,77 +203,8 @@ function plainNodes(deps: AgentDeps): Record<NodeName, GraphNode> {
     },
 
     async scheduling(state) {
-      const data = can('scheduling', state)
-      // One proposal per vehicle at a time: an upcoming booking already covers this episode.
-      const existing = await data.findUpcomingBooking(state.vehicle_id, now())
-      let bookingId = existing?.id ?? null
-      let offered: OfferedSlot[] = []
-      let proposed = false
-      if (!existing) {
-        // Urgent episodes reach this node: their severity takes the earliest slots, overloaded or not.
-        const slots = await data.availableSlots(undefined, now(), {
-          days: 14,
-          limit: 12,
-          severity: state.severity,
-        })
-        for (const slot of slots) {
-          try {
-            const { booking } = await data.book(slot.start, state.vehicle_id, {
-              serviceCenterId: slot.service_center_id,
-              source: 'agent',
-              anomalyEventId: state.anomaly_event_id,
-              status: 'PENDING',
-              notes: `Proposed by Autonoma: ${state.diagnosis_text ?? state.anomaly_reason ?? 'anomaly'}`,
-            })
-            bookingId = booking.id
-            proposed = true
-            break
-          } catch (err) {
-            // Someone took the slot between reading and booking: try the next one. At the
-            // vehicle's limit of open bookings no other slot helps: propose none.
-            if (err instanceof AppError && err.code === 'TOO_MANY_OPEN_BOOKINGS') break
-            if (
-              !(
-                err instanceof AppError &&
-                (err.code === 'SLOT_TAKEN' || err.code === 'VEHICLE_ALREADY_BOOKED')
-              )
-            )
-              throw err
-          }
-        }
-        offered = slots.slice(0, 3).map(({ free_bays: _f, ...s }) => s)
-      }
-      if (state.chat_message_id && bookingId) {
-        const booked = offered[0]
-        await data.setActions(
-          state.chat_message_id,
-          [
-            {
-              type: 'confirm_booking',
-              booking_id: bookingId,
-              label: booked
-                ? `Approve service on ${slotLabel(booked.start, booked.timezone)}`
-                : 'Approve the proposed service',
-            },
-            ...offered.slice(1).map((s) => ({
-              type: 'book_slot',
-              slot_time: s.start,
-              service_center_id: s.service_center_id,
-              label: `${slotLabel(s.start, s.timezone)} at ${s.service_center_name}`,
-            })),
-            { type: 'decline', booking_id: bookingId, label: 'Not now' },
-          ],
-          bookingId,
-        )
-      }
-      return transition(deps, 'scheduling', state, {
-        booking_id: bookingId,
-        booking_proposed: proposed,
-        offered_slots: offered,
-        messages: bookingId
-          ? [{ role: 'system', node: 'scheduling', content: `Service proposed (booking ${bookingId})` }]
-          : [{ role: 'system', node: 'scheduling', content: 'No free service slot in the next 14 days' }],
-      })
+      const update = await proposeService(can('scheduling', state), state, now())
+      return transition(deps, 'scheduling', state, update)
     },
 
     async rca(state) {

@@ -89,6 +89,10 @@ export const VehicleStateAnnotation = Annotation.Root({
    * `OwnerBudget`): the diagnosis is stored for staff, no message or booking goes to the owner.
    */
   notify_owner: replace<boolean>(() => true),
+  /** The severity at which the owner declined this episode's proposal (from its alarm row), if they did. */
+  owner_declined_severity: replace<Severity | null>(() => null),
+  /** The earlier, serviced episode of the same vehicle and type this one repeats (its alarm row's `repeat_of`). */
+  repeat_of: replace<string | null>(() => null),
   /** The manufacturing insight RCA wrote or updated, if any. */
   insight_id: replace<string | null>(() => null),
   /** Correlates the run's UEBA log rows. */

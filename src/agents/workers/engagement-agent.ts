@@ -14,7 +14,11 @@ export interface EngagementContext {
   rul?: RulEstimate | null
   /** A bare number of days (no interval), for callers without an estimate. */
   rulDays?: number
+  /** The same fault came back after the vehicle was serviced for it (the alarm row's `repeat_of`). */
+  repeat?: boolean
 }
+
+export const REPEAT_NOTICE = 'This is a repeat: the same problem has come back since its last service.'
 
 export interface EngagementOptions {
   /** When given, `phraseMessage` asks it to rephrase the template; otherwise the template is used. */
@@ -83,7 +87,13 @@ export class CustomerEngagementAgent {
     if (key === UNCLASSIFIED || title === '')
       title = title.split(':')[1]?.trim() || 'Unusual vehicle behaviour'
     const advice = sentence(KNOWLEDGE[key ?? UNCLASSIFIED]!.owner_advice)
-    const where = context.model ? ` on your ${context.model.trim()}` : ''
+    // An owner of several vehicles (often of one model) must tell them apart: the VIN says which.
+    const vin = context.vin ? ` (${context.vin})` : ''
+    const where = context.model
+      ? ` on your ${context.model.trim()}${vin}`
+      : context.vin
+        ? ` on ${context.vin}`
+        : ''
     const rul = rulSentence(contextRul(context))
     const parts: string[] = []
     switch (level) {
@@ -120,6 +130,7 @@ export class CustomerEngagementAgent {
           rul,
         )
     }
+    if (context.repeat) parts.splice(1, 0, REPEAT_NOTICE)
     return parts.filter((p) => p !== '').join(' ')
   }
 

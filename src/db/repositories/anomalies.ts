@@ -4,22 +4,9 @@ import type { Db } from '../client.js'
 import { json } from '../client.js'
 import { isUniqueViolation } from '../errors.js'
 import type { AnomalyEvent } from '../schema.js'
+import { openSummary, type RulColumns } from './open-summary.js'
 
-/** An episode's remaining-useful-life estimate (the API's `RulEstimate`), as stored on its row. */
-export interface RulColumns {
-  rul_days: number | null
-  rul_low_days: number | null
-  rul_high_days: number | null
-  rul_method: RulMethod | null
-  rul_limit: number | null
-}
-
-export interface OpenSummary {
-  open: number
-  worst: Severity
-  worstEventId: string
-  rul: RulColumns
-}
+export type { OpenSummary, RulColumns } from './open-summary.js'
 
 export interface NewAnomalyDetails {
   detectedAt?: Date | string
@@ -75,6 +62,11 @@ export function anomaliesRepository(db: Db) {
           peak_values: json(details.peakValues ?? {}),
           rul_prediction: null,
           flapping: details.flapping ?? false,
+          // The same fault came back after a service closed its last episode: the fix did not hold.
+          repeat_of: sql<string | null>`(select p.id from anomaly_events p
+            where p.vehicle_id = ${vehicleId} and p.anomaly_type = ${anomalyType}
+              and p.status = 'RESOLVED' and p.resolution = 'serviced'
+            order by p.detected_at desc limit 1)`,
           ...rulRow(details.rul, details.detectedAt),
           ...(details.detectedAt
             ? { detected_at: details.detectedAt, last_seen_at: details.detectedAt }
@@ -108,9 +100,18 @@ export function anomaliesRepository(db: Db) {
       }
     },
 
-    /** An escalation: the new severity and the estimate re-made on the reading that escalated. */
-    /** Kept in the alarm's activity too (from and to), for the vehicle's timeline. */
-    async raiseSeverity(id: string, severity: Severity, rul?: RulColumns, at?: string): Promise<void> {
+    /**
+     * An escalation: the new severity, the estimate re-made on the reading that escalated and that
+     * reading's account (`reason`, `signals`: what the headline says). Kept in the alarm's
+     * activity too (from and to), for the vehicle's timeline.
+     */
+    async raiseSeverity(
+      id: string,
+      severity: Severity,
+      rul?: RulColumns,
+      at?: string,
+      account?: { reason: string | null; signals: unknown[] },
+    ): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const before = await trx
           .selectFrom('anomaly_events')
@@ -120,7 +121,11 @@ export function anomaliesRepository(db: Db) {
           .executeTakeFirst()
         await trx
           .updateTable('anomaly_events')
-          .set({ severity, ...rulRow(rul, at) })
+          .set({
+            severity,
+            ...rulRow(rul, at),
+            ...(account ? { reason: account.reason, signals: json(account.signals) } : {}),
+          })
           .where('id', '=', id)
           .execute()
         if (!before || SEVERITY_RANK[severity] <= SEVERITY_RANK[before.severity]) return
@@ -222,51 +227,8 @@ export function anomaliesRepository(db: Db) {
         .executeTakeFirst()
     },
 
-    /**
-     * Per vehicle: how many unresolved maintenance episodes (a data-quality alarm is not one), and the worst of them (highest severity, then the
-     * newest: the one the chat agent talks about), whose row holds the RUL the health card shows.
-     */
-    async openSummary(vehicleIds: string[]): Promise<Map<string, OpenSummary>> {
-      if (vehicleIds.length === 0) return new Map()
-      const rows = await db
-        .selectFrom('anomaly_events')
-        .select([
-          'vehicle_id',
-          'id',
-          'severity',
-          'detected_at',
-          'rul_prediction',
-          'rul_low_days',
-          'rul_high_days',
-          'rul_method',
-          'rul_limit',
-        ])
-        .where('vehicle_id', 'in', vehicleIds)
-        .where('status', '<>', 'RESOLVED')
-        .where('anomaly_type', '<>', DATA_QUALITY_ALARM)
-        .orderBy('detected_at', 'desc')
-        .execute()
-      const out = new Map<string, OpenSummary>()
-      for (const r of rows) {
-        const seen = out.get(r.vehicle_id)
-        if (seen) seen.open++
-        const worse = !seen || SEVERITY_RANK[r.severity] > SEVERITY_RANK[seen.worst]
-        if (!worse) continue
-        out.set(r.vehicle_id, {
-          open: seen?.open ?? 1,
-          worst: r.severity,
-          worstEventId: r.id,
-          rul: {
-            rul_days: r.rul_prediction,
-            rul_low_days: r.rul_low_days,
-            rul_high_days: r.rul_high_days,
-            rul_method: r.rul_method,
-            rul_limit: r.rul_limit,
-          },
-        })
-      }
-      return out
-    },
+    /** Per vehicle: its unresolved maintenance episodes, and the worst of them (see `OpenSummary`). */
+    openSummary: (vehicleIds: string[]) => openSummary(db, vehicleIds),
 
     /** A vehicle's maintenance episodes, newest first (what the owner's chat may talk about). */
     listForVehicle(vehicleId: string): Promise<AnomalyEvent[]> {

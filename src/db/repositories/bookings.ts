@@ -3,6 +3,7 @@ import type { BookingStatus, Severity } from '../../domain.js'
 import { AppError } from '../../errors.js'
 import type { Db } from '../client.js'
 import type { AnomalyEvent, ServiceBooking } from '../schema.js'
+import { recordDecline } from './booking-decline.js'
 import type { Viewer } from './vehicles.js'
 
 export interface BookingDetails {
@@ -39,6 +40,8 @@ export interface BookingView extends ServiceBooking {
 export interface CompletionNotes {
   notes?: string | null
   userId?: string | null
+  /** The owner turned an agent's proposal down: kept on its alarm (see `recordDecline`). */
+  declined?: boolean
 }
 
 export interface BookingFilter {
@@ -178,15 +181,20 @@ export function bookingsRepository(db: Db) {
       return visibleTo(viewer).where('b.id', '=', id).executeTakeFirst()
     },
 
-    /** The vehicle's next live (PENDING or CONFIRMED) booking after `after`, if any. */
-    findUpcomingForVehicle(vehicleId: string, after: Date): Promise<ServiceBooking | undefined> {
+    /** The vehicle's next live (PENDING or CONFIRMED) booking after `after`, with its centre, if any. */
+    findUpcomingForVehicle(
+      vehicleId: string,
+      after: Date,
+    ): Promise<(ServiceBooking & { center_name: string; center_timezone: string }) | undefined> {
       return db
-        .selectFrom('service_bookings')
-        .selectAll()
-        .where('vehicle_id', '=', vehicleId)
-        .where('status', 'in', ['PENDING', 'CONFIRMED'])
-        .where('appointment_time', '>', after)
-        .orderBy('appointment_time')
+        .selectFrom('service_bookings as b')
+        .innerJoin('service_centers as c', 'c.id', 'b.service_center_id')
+        .selectAll('b')
+        .select(['c.name as center_name', 'c.timezone as center_timezone'])
+        .where('b.vehicle_id', '=', vehicleId)
+        .where('b.status', 'in', ['PENDING', 'CONFIRMED'])
+        .where('b.appointment_time', '>', after)
+        .orderBy('b.appointment_time')
         .limit(1)
         .executeTakeFirst()
     },
@@ -265,6 +273,8 @@ export function bookingsRepository(db: Db) {
           .where('status', '=', from)
           .returningAll()
           .executeTakeFirst()
+        if (booking?.anomaly_event_id && to === 'CANCELLED' && completion.declined)
+          await recordDecline(trx, booking, completion.userId ?? null)
         if (!booking || !completing || !booking.anomaly_event_id) return booking
         const resolved = await trx
           .updateTable('anomaly_events')

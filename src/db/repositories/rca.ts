@@ -42,15 +42,16 @@ export function rcaRepository(db: Db) {
       return rows.rows
     },
 
-    /** Failures of this type on a vehicle of `batch` after a completed service: the fix did not hold. */
+    /**
+     * Failures of this type on a vehicle of `batch` that repeat an episode a completed service
+     * closed (the row's `repeat_of`, set when the episode opened): the fix did not hold.
+     */
     async repeatsAfterService(anomalyType: string, batch: string): Promise<number> {
       const rows = await sql<{ n: number }>`
         select count(*)::int as n
         from anomaly_events e join vehicles v on v.id = e.vehicle_id
         where e.anomaly_type = ${anomalyType} and v.batch = ${batch}
-          and exists (select 1 from service_bookings b
-                      where b.vehicle_id = e.vehicle_id and b.status = 'COMPLETED'
-                        and b.appointment_time < e.detected_at)`.execute(db)
+          and e.repeat_of is not null`.execute(db)
       return rows.rows[0]?.n ?? 0
     },
 

@@ -22,6 +22,7 @@ export function timelineRepository(db: Db) {
           'e.severity',
           'e.detected_at',
           'e.reason',
+          'e.signals',
           'e.status',
           'e.resolved_at',
           'e.resolution',

@@ -152,7 +152,7 @@ describe.each(DB_KINDS)('ChatAgent on %s', (kind) => {
     )
     const help = await say(v, 'what should I do?')
     expect(help.reply.content).toMatch(
-      /^Important: Battery thermal management failure detected on your Test EV\./,
+      /^Important: Battery thermal management failure detected on your Test EV \(ZZZCHAT0000000001\)\./,
     )
     expect(help.reply.content).toContain('Severity: High.')
     expect(help.reply.content).toContain('Inspect the battery cooling loop.')
@@ -236,7 +236,7 @@ describe.each(DB_KINDS)('ChatAgent on %s', (kind) => {
     const turn = await say(v, 'Can I have tomorrow 10:00?')
     expect(turn.booking?.appointment_time.toISOString()).toBe('2030-01-08T09:00:00.000Z')
     expect(turn.booking?.service_center_name).toBe('Autonoma Service Hub North')
-    expect(turn.reply.content).toContain('Tue 8 Jan, 10:00 CET at Autonoma Service Hub North')
+    expect(turn.reply.content).toContain('Tue 8 Jan, 10:00 CET (Autonoma Service Hub North)')
   })
 
   it('apologises and offers the next slots when the chosen one was taken meanwhile', async () => {

@@ -7,6 +7,7 @@ import type { Timeline, TimelineEntry } from '../../lib/types'
 const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
   opened: 'Opened',
   escalated: 'Escalated',
+  declined: 'Owner declined',
   acknowledged: 'Acknowledged',
   assigned: 'Assigned',
   unassigned: 'Unassigned',
