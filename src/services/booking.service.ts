@@ -211,6 +211,11 @@ export class BookingService {
     return this.feedback.rate(user, bookingId, rating)
   }
 
+  /** The rating already given for a booking, so a reload shows it instead of an empty form. */
+  feedbackFor(user: Viewer, bookingId: string): Promise<BookingFeedback | undefined> {
+    return this.feedback.given(user, bookingId)
+  }
+
   /** `listener` hears of every alarm a completed booking resolved (the episode manager forgets it). */
   onAlarmResolved(listener: (alarm: AnomalyEvent) => void): void {
     this.resolvedListeners.push(listener)
