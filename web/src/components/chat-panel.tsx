@@ -86,7 +86,15 @@ export function ChatPanel({
 
   return (
     <section class="chat" aria-label="Chat with the maintenance agent">
-      <ol class="chat-log" ref={log} aria-live="polite" aria-relevant="additions">
+      <ol
+        class="chat-log"
+        ref={log}
+        aria-live="polite"
+        aria-relevant="additions"
+        aria-label="Conversation"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region takes focus so a keyboard can scroll it when none of its buttons is enabled (axe: scrollable-region-focusable)
+        tabIndex={0}
+      >
         {messages.length === 0 && !analysing && (
           <li class="chat-empty">No messages yet. The agent writes here when it notices something.</li>
         )}
