@@ -25,7 +25,7 @@ const feedbackRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const row = await app.services.bookings.feedbackFor(caller(request), request.params.id)
+      const row = await app.services.bookings.feedback.given(caller(request), request.params.id)
       return { feedback: row ? toFeedbackDto(row) : null }
     },
   )

@@ -80,7 +80,8 @@ function sameRequest(earlier: ServiceBooking, vehicleId: string, at: Date, optio
 export class BookingService {
   private readonly repos: BookingServiceDeps['repos']
   private readonly bus: BookingServiceDeps['bus']
-  private readonly feedback: FeedbackService
+  /** The feedback agent: asks for and takes ratings, and reads a given one back. */
+  readonly feedback: FeedbackService
   private readonly now: () => Date
   private readonly limits: NonNullable<BookingServiceDeps['limits']>
   private readonly resolvedListeners: Array<(alarm: AnomalyEvent) => void> = []
@@ -209,11 +210,6 @@ export class BookingService {
   /** The owner rates a COMPLETED service, once (see FeedbackService). */
   rate(user: Viewer, bookingId: string, rating: Rating): Promise<BookingFeedback> {
     return this.feedback.rate(user, bookingId, rating)
-  }
-
-  /** The rating already given for a booking, so a reload shows it instead of an empty form. */
-  feedbackFor(user: Viewer, bookingId: string): Promise<BookingFeedback | undefined> {
-    return this.feedback.given(user, bookingId)
   }
 
   /** `listener` hears of every alarm a completed booking resolved (the episode manager forgets it). */
