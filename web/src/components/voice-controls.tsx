@@ -1,5 +1,17 @@
 import type { Dictation, ReadAloud } from '../lib/voice'
 
+/** Drawn, not an emoji: a phone without an emoji font would show an empty box. */
+function MicIcon() {
+  return (
+    <svg class="mic-icon" viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" focusable="false">
+      <path
+        fill="currentColor"
+        d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.92V21h2v-3.08A7 7 0 0 0 19 11h-2z"
+      />
+    </svg>
+  )
+}
+
 /**
  * Read-aloud switch and the microphone. Each says why when the browser cannot do it; the text box
  * beside them always works.
@@ -24,7 +36,7 @@ export function VoiceControls({ readAloud, dictation }: { readAloud: ReadAloud; 
           aria-pressed={dictation.listening}
           onClick={() => (dictation.listening ? dictation.stop() : dictation.start())}
         >
-          <span aria-hidden="true">🎤</span> {dictation.listening ? 'Listening… tap to stop' : 'Ask by voice'}
+          <MicIcon /> {dictation.listening ? 'Listening… tap to stop' : 'Ask by voice'}
         </button>
       ) : (
         <span class="small muted" data-testid="voice-unavailable">
