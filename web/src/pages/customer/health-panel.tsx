@@ -39,7 +39,9 @@ export function HealthPanel({ vehicle, alarms }: { vehicle: Vehicle; alarms: Asy
         <dl class="facts">
           <div>
             <dt>Remaining useful life</dt>
-            <dd data-testid="health-rul">{formatRul(h)}</dd>
+            <dd data-testid="health-rul">
+              {h.rul_days === null && h.open_alarms === 0 ? 'No fault open' : formatRul(h)}
+            </dd>
           </div>
           <div>
             <dt>Open alarms</dt>
