@@ -43,6 +43,7 @@ const BROWSER = [
   'test/e2e/dashboards.test.ts',
   'test/e2e/staff-console.test.ts',
   'test/e2e/manufacturing.test.ts',
+  'test/e2e/owner.test.ts',
 ]
 const WEB = ['web/**/*.test.{ts,tsx}']
 

@@ -164,3 +164,6 @@ export const FeedbackSchema = z
   })
   .meta({ id: 'Feedback' })
 export type FeedbackDto = z.infer<typeof FeedbackSchema>
+
+/** A booking's rating, or null before the owner gave one (not a 404: an unrated service is normal). */
+export const GivenFeedbackSchema = z.object({ feedback: FeedbackSchema.nullable() })

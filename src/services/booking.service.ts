@@ -79,7 +79,8 @@ function sameRequest(earlier: ServiceBooking, vehicleId: string, at: Date, optio
 export class BookingService {
   private readonly repos: BookingServiceDeps['repos']
   private readonly bus: BookingServiceDeps['bus']
-  private readonly feedback: FeedbackService
+  /** The feedback agent: asks for and takes ratings, and reads a given one back. */
+  readonly feedback: FeedbackService
   private readonly now: () => Date
   private readonly limits: NonNullable<BookingServiceDeps['limits']>
   private readonly resolvedListeners: Array<(alarm: AnomalyEvent) => void> = []

@@ -51,6 +51,13 @@ export class FeedbackService {
     }
   }
 
+  /** The rating given for a booking the caller may see; undefined when none was given yet. */
+  async given(user: Viewer, bookingId: string): Promise<BookingFeedback | undefined> {
+    const booking = await this.deps.repos.bookings.findVisible(user, bookingId)
+    if (!booking) throw new AppError('BOOKING_NOT_FOUND')
+    return this.deps.repos.feedback.findForBooking(booking.id)
+  }
+
   /**
    * The owner rates a COMPLETED service of their vehicle, once, and is thanked in the chat.
    * Another owner's booking is BOOKING_NOT_FOUND, like a missing one.

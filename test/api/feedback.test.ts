@@ -87,6 +87,23 @@ describe.each(DB_KINDS)('service feedback on %s', (kind) => {
     expect((await t.app.services.repos.feedback.findForBooking(id))?.rating).toBe(4)
   })
 
+  it('gives back the rating after it was given (a reload shows it), null before, 404 for others', async () => {
+    const id = await confirmedBooking()
+    expect((await patch(tokens.service, id, 'COMPLETED')).statusCode).toBe(200)
+    const read = (token: string, bookingId = id) =>
+      t.app.inject({ url: `/api/bookings/${bookingId}/feedback`, headers: bearer(token) })
+    const before = await read(tokens.customer)
+    expect(before.statusCode).toBe(200)
+    expect(before.json()).toEqual({ feedback: null })
+    expect((await rate(tokens.customer, id, { rating: 2, comment: 'Late' })).statusCode).toBe(201)
+    const after = await read(tokens.customer)
+    expect(after.json().feedback).toMatchObject({ booking_id: id, rating: 2, comment: 'Late' })
+    // The desk sees how its work was rated; another owner cannot tell the booking exists.
+    expect((await read(tokens.service)).json().feedback.rating).toBe(2)
+    expect((await read(tokens.other)).statusCode).toBe(404)
+    expect((await read(tokens.customer, randomUUID())).statusCode).toBe(404)
+  })
+
   it('hides other owners’ and missing bookings behind 404, and lets only customers rate', async () => {
     const id = await confirmedBooking()
     expect((await patch(tokens.service, id, 'COMPLETED')).statusCode).toBe(200)

@@ -11,6 +11,7 @@ import {
   HAS_CHROMIUM,
   injectAnomaly,
   launchBrowser,
+  pauseReplay,
   screenshot,
   signIn,
   startServer,
@@ -144,6 +145,9 @@ describe.skipIf(!HAS_CHROMIUM)('dashboards in a real browser', () => {
   }, 30_000)
 
   it('shows an injected anomaly as an alert, then the agent message in the chat', async () => {
+    // From here on only injected readings arrive: the replay's next normal reading would resolve the
+    // episode (and so clear its banner and proposal) before the assertions below could see them.
+    pauseReplay(server)
     const page = await newPage()
     await signIn(page, server, 'customer')
     await page.goto(`/dashboard/customer?vin=${CUSTOMER_VIN}`)

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'csv-parse/sync'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { axeViolations } from './axe.js'
 import {
   apiGet,
   apiToken,
@@ -20,43 +21,11 @@ import {
 // workflow, drills shown as drills, filters in the URL, and nothing sent that the page does not draw.
 const DEFECTIVE_BATCH = ['5ATVSA1E9SA250101', '5ATURH1E0SA250102', '5ATVSA1E2SA250103', '5ATURH1E4SA250104']
 
-/**
- * What a person would trip over, found with the browser's own DOM (axe-core is not installed):
- * unnamed controls, unlabelled fields, duplicate ids, images without alt, tables without headers.
- * A string, so that the DOM types stay out of the server's type check.
- */
-const A11Y_CHECK = `(() => {
-  const problems = []
-  const name = (el) =>
-    (el.getAttribute('aria-label') || '').trim() ||
-    (el.getAttribute('aria-labelledby') || '').split(' ').map((id) => document.getElementById(id)?.textContent || '').join('').trim() ||
-    (el.textContent || '').trim() ||
-    (el.getAttribute('title') || '').trim()
-  for (const el of document.querySelectorAll('button, a[href], [role="button"]'))
-    if (!name(el)) problems.push('unnamed ' + el.tagName.toLowerCase() + ': ' + el.outerHTML.slice(0, 80))
-  for (const el of document.querySelectorAll('input, select, textarea')) {
-    const labelled = el.closest('label') || (el.id && document.querySelector('label[for="' + el.id + '"]'))
-    if (!labelled && !name(el)) problems.push('unlabelled ' + el.tagName.toLowerCase())
-  }
-  const ids = [...document.querySelectorAll('[id]')].map((el) => el.id)
-  for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push('duplicate id ' + id)
-  for (const img of document.querySelectorAll('img:not([alt])')) problems.push('img without alt')
-  if (!document.documentElement.lang) problems.push('no lang on <html>')
-  if (document.querySelectorAll('main').length !== 1) problems.push('not exactly one <main>')
-  for (const table of document.querySelectorAll('table'))
-    if (!table.querySelector('th')) problems.push('table without headers')
-  return problems
-})()`
-
 /** Elements that stick out of the viewport on the right, outside the boxes that scroll on purpose. */
 const OVERFLOW_CHECK = `[...document.querySelectorAll('body *')]
   .filter((el) => !el.closest('.table-scroll') && el.getBoundingClientRect().right > window.innerWidth + 1)
   .map((el) => el.tagName.toLowerCase() + '.' + [...el.classList].join('.') + ' ' + Math.round(el.getBoundingClientRect().right))
   .slice(0, 10)`
-
-function accessibilityProblems(page: Page): Promise<string[]> {
-  return page.evaluate(A11Y_CHECK) as Promise<string[]>
-}
 
 describe.skipIf(!HAS_CHROMIUM)('manufacturing dashboard in a real browser', () => {
   let server: E2eServer
@@ -146,7 +115,7 @@ describe.skipIf(!HAS_CHROMIUM)('manufacturing dashboard in a real browser', () =
     for (const [url, encoding] of compressed)
       expect([url, encoding]).toEqual([url, expect.stringMatching(/^(br|gzip)$/)])
     expect(compressed.size).toBeGreaterThan(0)
-    expect(await accessibilityProblems(page)).toEqual([])
+    expect(await axeViolations(page)).toEqual([])
     await screenshot(page, 'mfg-rates-start')
     expect(trouble.get(page)).toEqual([])
   }, 45_000)
@@ -220,7 +189,7 @@ describe.skipIf(!HAS_CHROMIUM)('manufacturing dashboard in a real browser', () =
     await page.reload()
     await workflow.getByText('Pulled two packs for teardown').waitFor()
     await expect(workflow.locator('.pill').first().textContent()).resolves.toBe('Investigating')
-    expect(await accessibilityProblems(page)).toEqual([])
+    expect(await axeViolations(page)).toEqual([])
     await screenshot(page, 'mfg-insight-workflow')
 
     // An affected VIN leads to that vehicle's failure history.
@@ -265,7 +234,7 @@ describe.skipIf(!HAS_CHROMIUM)('manufacturing dashboard in a real browser', () =
       expect(
         await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
       ).toBeLessThanOrEqual(0)
-      expect(await accessibilityProblems(page)).toEqual([])
+      expect(await axeViolations(page)).toEqual([])
       await screenshot(page, `mfg-ueba-drill-${width}px`)
       expect(trouble.get(page)).toEqual([])
     }

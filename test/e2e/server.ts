@@ -146,7 +146,17 @@ export async function until(check: () => Promise<boolean>, ms: number): Promise<
  * data-analysis agent (a pipeline observer) must raise the alert, the diagnosis and the agent's chat.
  * Timestamps continue the vehicle's own clock by a second each, so they sort after its latest reading.
  */
-export function injectAnomaly(server: E2eServer, vin: string, readings = 3): void {
+export function injectAnomaly(
+  server: E2eServer,
+  vin: string,
+  readings = 3,
+  /**
+   * `mild`: the battery just over its High level (45 °C, critical 55 °C), the motor as it was;
+   * `hot`: the battery past its Critical level, nothing else (one episode, escalated, not a second);
+   * `normal`: the latest reading again, a second later (a sign of life, no fault).
+   */
+  level: 'critical' | 'hot' | 'mild' | 'normal' = 'critical',
+): void {
   const state = server.app.services.pipeline.vehicleState(vin)
   if (!state?.latest) throw new Error(`no live reading yet for ${vin}: wait for the stream first`)
   const base = state.latest
@@ -154,10 +164,26 @@ export function injectAnomaly(server: E2eServer, vin: string, readings = 3): voi
     const outcome = server.app.services.pipeline.ingest({
       ...base,
       timestamp: new Date(Date.parse(base.timestamp) + i * 1000).toISOString(),
-      battery_temperature: 68 + i,
-      battery_voltage: Math.max(250, Number(base.battery_voltage) * 0.85),
-      motor_vibration: 9.5,
+      ...(level === 'normal'
+        ? {}
+        : level === 'mild' || level === 'hot'
+          ? { battery_temperature: level === 'mild' ? 47 + i * 0.2 : 68 + i }
+          : {
+              battery_temperature: 68 + i,
+              battery_voltage: Math.max(250, Number(base.battery_voltage) * 0.85),
+              motor_vibration: 9.5,
+            }),
     })
     if (outcome !== 'accepted') throw new Error(`injected reading for ${vin} was ${outcome}`)
   }
+}
+
+/**
+ * Stops the replay (the rest of the app runs on), so that only injected readings reach the
+ * vehicles: an injected episode stays open until the test resolves it, instead of recovering on
+ * the replay's next normal reading half a second later. Reaches into the pipeline's source, which
+ * the app does not expose: the one place the suite does so.
+ */
+export function pauseReplay(server: E2eServer): void {
+  ;(server.app.services.pipeline as unknown as { source?: { stop(): void } }).source?.stop()
 }

@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { axeViolations } from './axe.js'
 import {
   apiGet,
   apiToken,
@@ -151,6 +152,7 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in a real browser', () => {
     await timeline.locator('[data-kind="opened"]').waitFor()
     await timeline.locator('[data-kind="acknowledged"]').getByText('Owner called, car parked').waitFor()
     await timeline.locator('[data-kind="assigned"]').waitFor()
+    expect(await axeViolations(page)).toEqual([])
     await screenshot(page, 'staff-alarm-console')
     expect(problems).toEqual([])
 
@@ -159,6 +161,7 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in a real browser', () => {
     await phone.goto(`/dashboard/service/alarms?severity=Critical`)
     await phone.locator('.alarm-row').first().waitFor({ timeout: 10_000 })
     expect(await pageWidth(phone)).toBeLessThanOrEqual(390)
+    expect(await axeViolations(phone)).toEqual([])
     await screenshot(phone, 'staff-alarm-console-390px')
     expect(problems).toEqual([])
   }, 60_000)
@@ -196,6 +199,7 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in a real browser', () => {
       .getByTestId('vehicle-clock')
       .getByText(/Vehicle clock: \w/)
       .waitFor()
+    expect(await axeViolations(page)).toEqual([])
     await screenshot(page, 'staff-drilldown-24h')
     expect(problems).toEqual([])
 
@@ -207,6 +211,7 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in a real browser', () => {
     await phone.getByRole('button', { name: 'Telemetry around this event' }).first().click()
     await phone.locator('.event-telemetry').first().waitFor()
     expect(await pageWidth(phone)).toBeLessThanOrEqual(390)
+    expect(await axeViolations(phone)).toEqual([])
     await screenshot(phone, 'staff-drilldown-390px')
     await phone.goto('/dashboard/service/fleet')
     await phone.getByTestId('fleet-overview').locator('tbody tr').first().waitFor()
@@ -269,6 +274,7 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in a real browser', () => {
       .getByTestId('alarm-total')
       .getByText(/matching/)
       .waitFor()
+    expect(await axeViolations(page)).toEqual([])
     await screenshot(page, 'manufacturer-alarm-console')
     expect(problems).toEqual([])
   }, 30_000)

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact'
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { formatTime } from '../lib/format'
 import type { ChatAction, ChatMessage } from '../lib/types'
@@ -11,6 +12,10 @@ export interface ChatPanelProps {
   onSend: (text: string) => Promise<void> | void
   onAction: (message: ChatMessage, action: ChatAction) => Promise<void> | void
   suggestions?: string[]
+  /** Why an action of an older message can no longer be taken (answered, superseded); null if it can. */
+  blocked?: (message: ChatMessage, action: ChatAction) => string | null
+  /** Voice controls (read aloud, ask by voice), beside the text box that is always there. */
+  voice?: ComponentChildren
 }
 
 /** Within this many pixels of the bottom counts as "reading the latest", so new messages scroll in. */
@@ -24,6 +29,8 @@ export function ChatPanel({
   onSend,
   onAction,
   suggestions = ['What should I do?', 'Is it safe to drive?'],
+  blocked,
+  voice,
 }: ChatPanelProps) {
   const log = useRef<HTMLOListElement>(null)
   const pinned = useRef(true)
@@ -79,46 +86,64 @@ export function ChatPanel({
 
   return (
     <section class="chat" aria-label="Chat with the maintenance agent">
-      <ol class="chat-log" ref={log} aria-live="polite" aria-relevant="additions">
+      <ol
+        class="chat-log"
+        ref={log}
+        aria-live="polite"
+        aria-relevant="additions"
+        aria-label="Conversation"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region takes focus so a keyboard can scroll it when none of its buttons is enabled (axe: scrollable-region-focusable)
+        tabIndex={0}
+      >
         {messages.length === 0 && !analysing && (
           <li class="chat-empty">No messages yet. The agent writes here when it notices something.</li>
         )}
-        {messages.map((m) => (
-          <li key={m.id} class={`msg msg-${m.sender}`} data-sender={m.sender}>
-            <div class="msg-bubble">
-              <p class="msg-text">{m.content}</p>
-              {m.actions && m.actions.length > 0 && (
-                <div class="msg-actions">
-                  {m.actions.map((a, i) => {
-                    const chosen = used[m.id]
-                    return (
-                      <button
-                        key={`${a.type}-${i}`}
-                        type="button"
-                        class={`btn btn-small ${a.type === 'decline' ? 'btn-ghost' : 'btn-primary'}${chosen === i ? ' chosen' : ''}`}
-                        data-action={a.type}
-                        data-booking-id={'booking_id' in a ? a.booking_id : undefined}
-                        disabled={disabled || chosen !== undefined || busy !== null}
-                        aria-pressed={chosen === i}
-                        onClick={() => act(m, a, i)}
-                      >
-                        {busy === `${m.id}:${i}` ? 'Working…' : a.label}
-                      </button>
-                    )
-                  })}
-                </div>
-              )}
-              {actionError[m.id] && (
-                <p class="msg-error" role="alert">
-                  {actionError[m.id]}
-                </p>
-              )}
-            </div>
-            <time class="msg-time" dateTime={m.created_at}>
-              {m.sender === 'agent' ? 'Agent' : 'You'} · {formatTime(m.created_at)}
-            </time>
-          </li>
-        ))}
+        {messages.map((m) => {
+          const reasons = (m.actions ?? []).map((a) => blocked?.(m, a) ?? null)
+          const why = used[m.id] === undefined ? reasons.find((r) => r !== null) : undefined
+          return (
+            <li key={m.id} class={`msg msg-${m.sender}`} data-sender={m.sender}>
+              <div class="msg-bubble">
+                <p class="msg-text">{m.content}</p>
+                {m.actions && m.actions.length > 0 && (
+                  <div class="msg-actions">
+                    {m.actions.map((a, i) => {
+                      const chosen = used[m.id]
+                      return (
+                        <button
+                          key={`${a.type}-${i}`}
+                          type="button"
+                          class={`btn btn-small ${a.type === 'decline' ? 'btn-ghost' : 'btn-primary'}${chosen === i ? ' chosen' : ''}`}
+                          data-action={a.type}
+                          data-booking-id={'booking_id' in a ? a.booking_id : undefined}
+                          disabled={disabled || chosen !== undefined || busy !== null || reasons[i] !== null}
+                          aria-pressed={chosen === i}
+                          aria-describedby={reasons[i] ? `why-${m.id}` : undefined}
+                          onClick={() => act(m, a, i)}
+                        >
+                          {busy === `${m.id}:${i}` ? 'Working…' : a.label}
+                        </button>
+                      )
+                    })}
+                  </div>
+                )}
+                {why && (
+                  <p class="msg-why small muted" id={`why-${m.id}`} data-testid="action-why">
+                    {why}
+                  </p>
+                )}
+                {actionError[m.id] && (
+                  <p class="msg-error" role="alert">
+                    {actionError[m.id]}
+                  </p>
+                )}
+              </div>
+              <time class="msg-time" dateTime={m.created_at}>
+                {m.sender === 'agent' ? 'Agent' : 'You'} · {formatTime(m.created_at)}
+              </time>
+            </li>
+          )
+        })}
         {analysing && (
           <li class="msg msg-agent msg-typing" data-testid="analysing">
             <div class="msg-bubble">
@@ -168,6 +193,7 @@ export function ChatPanel({
           Send
         </button>
       </form>
+      {voice}
     </section>
   )
 }

@@ -1,14 +1,36 @@
 import { useState } from 'preact/hooks'
 import { ApiError, api } from '../lib/api'
+import { useAsync } from '../lib/hooks'
+import type { Feedback } from '../lib/types'
 
-/** 1-5 stars and an optional comment for a completed booking. */
+function Given({ feedback }: { feedback: Pick<Feedback, 'rating' | 'comment'> }) {
+  return (
+    <p class="feedback-done" data-testid="feedback-given" data-rating={feedback.rating}>
+      <span class="stars-given" aria-hidden="true">
+        {'★'.repeat(feedback.rating)}
+        {'☆'.repeat(5 - feedback.rating)}
+      </span>{' '}
+      You rated this service {feedback.rating} of 5.
+      {feedback.comment ? ` “${feedback.comment}”` : ''} Thanks for your feedback.
+    </p>
+  )
+}
+
+/** 1-5 stars and an optional comment for a completed booking; a rating already given shows as given. */
 export function FeedbackForm({ bookingId }: { bookingId: string }) {
+  const given = useAsync(
+    (signal) => api<{ feedback: Feedback | null }>(`/api/bookings/${bookingId}/feedback`, { signal }),
+    [bookingId],
+  )
   const [rating, setRating] = useState(0)
   const [comment, setComment] = useState('')
-  const [state, setState] = useState<'idle' | 'saving' | 'done'>('idle')
+  const [state, setState] = useState<'idle' | 'saving'>('idle')
   const [error, setError] = useState<string | null>(null)
 
-  if (state === 'done') return <p class="feedback-done">Thanks for your feedback.</p>
+  // Until we know whether it was rated, no form: an empty one would invite a second rating.
+  if (given.loading && !given.data) return null
+  const saved = given.data?.feedback
+  if (saved) return <Given feedback={saved} />
 
   const submit = async (e: Event) => {
     e.preventDefault()
@@ -19,17 +41,16 @@ export function FeedbackForm({ bookingId }: { bookingId: string }) {
     setState('saving')
     setError(null)
     try {
-      await api(`/api/bookings/${bookingId}/feedback`, {
+      const row = await api<Feedback>(`/api/bookings/${bookingId}/feedback`, {
         method: 'POST',
         body: comment.trim() ? { rating, comment: comment.trim() } : { rating },
       })
-      setState('done')
+      given.setData(() => ({ feedback: row }))
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'ALREADY_EXISTS') {
-        setState('done')
-        return
-      }
-      setError((err as Error).message)
+      // Rated already (another tab): show what was stored.
+      if (err instanceof ApiError && err.code === 'ALREADY_EXISTS') given.reload()
+      else setError((err as Error).message)
+    } finally {
       setState('idle')
     }
   }

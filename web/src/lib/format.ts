@@ -1,4 +1,5 @@
 import { type RulWords, formatRul as sharedFormatRul } from '../../../src/lib/rul-format.js'
+import { SIGNAL_RANGES } from '../../../src/schemas/signal-ranges.js'
 import type { Severity } from './types'
 
 const dateTime = new Intl.DateTimeFormat(undefined, {
@@ -44,6 +45,22 @@ export function formatRul(rul: RulWords | number | null | undefined): string {
       ? { rul_days: rul, rul_low_days: null, rul_high_days: null, rul_method: null }
       : rul
   return sharedFormatRul(estimate) ?? 'unknown'
+}
+
+const PERCENT_UNITS = new Set(['fraction', 'fraction worn', 'probability'])
+/** Units the reader does not need spelled out after a number. */
+const NO_UNIT = new Set(['category', 'index', 'score'])
+
+/**
+ * A sensor value with its unit, from the table that also bounds what a measurement can be
+ * (`SIGNAL_RANGES`): `46.2 °C`, `81 %` for a stored fraction, `3.1 g`. Unknown fields stay bare.
+ */
+export function formatMeasure(field: string, value: unknown, digits = 1): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '—'
+  const unit = (SIGNAL_RANGES as Record<string, { unit: string } | undefined>)[field]?.unit
+  if (unit && PERCENT_UNITS.has(unit)) return `${(value * 100).toFixed(0)} %`
+  const text = value.toFixed(digits)
+  return unit && !NO_UNIT.has(unit) ? `${text} ${unit}` : text
 }
 
 export function formatPercent(value: number | null | undefined): string {

@@ -4,7 +4,7 @@
 import type { z } from 'zod'
 import type { AlarmCountsSchema } from '../../../src/schemas/alarms'
 import type { LoginResponseSchema, UserPublicSchema } from '../../../src/schemas/auth'
-import type { BookingDto, ServiceCenterSchema, SlotSchema } from '../../../src/schemas/bookings'
+import type { BookingDto, FeedbackDto, ServiceCenterSchema, SlotSchema } from '../../../src/schemas/bookings'
 import type { ChatActionSchema, ChatMessageDto, ChatResponseSchema } from '../../../src/schemas/chat'
 import type { AffectedVehicleSchema, FailureRatesSchema } from '../../../src/schemas/failure-rates'
 import type {
@@ -43,6 +43,7 @@ export type Vehicle = VehicleDto
 export type Signal = z.infer<typeof SignalDtoSchema>
 export type Diagnosis = z.infer<typeof DiagnosisDtoSchema>
 export type Booking = BookingDto
+export type Feedback = FeedbackDto
 export type HistoryEvent = z.infer<typeof HistoryEventSchema>
 export type Alarm = z.infer<typeof AlarmSchema>
 export type ServiceCenter = z.infer<typeof ServiceCenterSchema>

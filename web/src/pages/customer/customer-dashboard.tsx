@@ -1,14 +1,17 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
+import { alertHeadline } from '../../../../src/lib/alert-headline.js'
 import { forRole } from '../../../../src/schemas/booking-rules.js'
 import { ChatPanel } from '../../components/chat-panel'
 import { ListStates } from '../../components/states'
+import { VoiceControls } from '../../components/voice-controls'
 import { api } from '../../lib/api'
-import { severityClass } from '../../lib/format'
 import { useAsync, useSocketMessage, useThrottled } from '../../lib/hooks'
 import { navigate, useLocation } from '../../lib/router'
 import type { Booking, Vehicle } from '../../lib/types'
+import { useDictation, useReadAloud } from '../../lib/voice'
 import { AlertBadge } from './alert-badge'
 import { HealthPanel } from './health-panel'
+import { actionBlocked } from './proposals'
 import { ServiceHistory, upsertBooking } from './service-history'
 import { TelemetryCharts } from './telemetry-charts'
 import { useAlerts } from './use-alerts'
@@ -21,6 +24,11 @@ function mostUrgent(list: Vehicle[]): Vehicle | undefined {
   return [...list].sort((a, b) => (URGENCY[a.health.status] ?? 3) - (URGENCY[b.health.status] ?? 3))[0]
 }
 
+/**
+ * The owner's screen. Every figure comes from the API's rows: the vehicle (health), its episodes
+ * (banner, health card's alarms) and bookings (history, chat buttons). WebSocket messages say that
+ * something changed and the rows are read again, so no two cards can tell different stories.
+ */
 export function CustomerDashboard() {
   const { query } = useLocation()
   const vehicles = useAsync((signal) => api<Vehicle[]>('/api/vehicles', { signal }), [])
@@ -28,28 +36,41 @@ export function CustomerDashboard() {
   const list = vehicles.data ?? []
   const vin = list.find((v) => v.vin === query.get('vin'))?.vin ?? mostUrgent(list)?.vin ?? null
   const vehicle = list.find((v) => v.vin === vin) ?? null
+  const nameOf = (v: string) => {
+    const other = list.find((x) => x.vin === v)
+    return other ? `${other.model} (${other.vin})` : v
+  }
 
-  const bookings = useAsync((signal) => api<Booking[]>('/api/bookings', { signal }), [])
+  const bookings = useAsync((signal) => api<Booking[]>('/api/bookings', { signal }), [refreshKey])
   const onBooking = useCallback(
     (b: Booking) => bookings.setData((l) => upsertBooking(l, b)),
     [bookings.setData],
   )
   const chat = useChat(vin, onBooking)
+  const readAloud = useReadAloud()
+  const dictation = useDictation((text) => void chat.send(text))
 
-  // Health and alarms change after alerts and bookings: refetch, at most once a second.
+  // Health, episodes and bookings change together: refetch them together, at most once a second.
   const refreshSoon = useThrottled(() => {
     vehicles.reload()
     setRefreshKey((k) => k + 1)
   }, 1000)
-  const { alerts, dismiss } = useAlerts(refreshSoon)
-  const current = vin ? alerts[vin] : undefined
-  const elsewhere = Object.values(alerts).filter((a) => a.alert.vin !== vin)
+  const { alarms, shown, analysing, dismiss } = useAlerts(refreshKey, refreshSoon)
+  const current = shown.find((a) => a.vin === vin)
+  const elsewhere = shown.filter((a) => a.vin !== vin)
 
   useSocketMessage('booking', (b) => {
     onBooking(forRole(b, 'customer'))
     refreshSoon()
   })
-  useSocketMessage('alarm', () => refreshSoon())
+  useSocketMessage('alert', (a) => {
+    readAloud.speak(
+      `Alert for your ${nameOf(a.vin).split(' (')[0]}: ${alertHeadline(a.anomaly_type, a.signals)}`,
+    )
+  })
+  useSocketMessage('chat', (m) => {
+    if (m.sender === 'agent' && m.vin === vin) readAloud.speak(m.content)
+  })
 
   const selectVin = (next: string) => navigate(`/dashboard/customer?vin=${encodeURIComponent(next)}`)
   // Pin the default choice in the URL, so a health change on reload does not switch vehicles under the user.
@@ -85,23 +106,21 @@ export function CustomerDashboard() {
         <div class="span-all alerts">
           {current && (
             <AlertBadge
-              alert={current.alert}
-              analysing={current.analysing}
-              onDismiss={() => dismiss(current.alert.vin)}
+              alarm={current}
+              analysing={analysing.has(current.vin)}
+              onDismiss={() => dismiss(current)}
             />
           )}
-          {elsewhere.map(({ alert }) => {
-            const other = list.find((v) => v.vin === alert.vin)
-            return (
-              <p key={alert.vin} class="alert-elsewhere" role="status">
-                <span class={severityClass(alert.severity)}>{alert.severity}</span>{' '}
-                {alert.diagnosis || alert.headline} on {other ? `${other.model} (${alert.vin})` : alert.vin}
-                <button type="button" class="btn btn-small" onClick={() => selectVin(alert.vin)}>
-                  Show
-                </button>
-              </p>
-            )
-          })}
+          {elsewhere.map((a) => (
+            <AlertBadge
+              key={a.id}
+              alarm={a}
+              analysing={analysing.has(a.vin)}
+              onDismiss={() => dismiss(a)}
+              vehicleName={nameOf(a.vin)}
+              onShow={() => selectVin(a.vin)}
+            />
+          ))}
         </div>
       )}
 
@@ -112,20 +131,28 @@ export function CustomerDashboard() {
             <TelemetryCharts vin={vehicle.vin} />
           </section>
           <div class="side">
-            <HealthPanel vehicle={vehicle} refreshKey={refreshKey} />
+            <HealthPanel vehicle={vehicle} alarms={alarms} />
           </div>
           <section class="card span-chat" aria-labelledby="chat-title">
             <h2 id="chat-title">Maintenance agent</h2>
             <ChatPanel
               messages={chat.messages}
-              analysing={current?.analysing || chat.waiting}
+              analysing={(vin !== null && analysing.has(vin)) || chat.waiting}
               error={chat.error}
               onSend={chat.send}
               onAction={chat.act}
+              blocked={(m, a) =>
+                actionBlocked(m, a, {
+                  bookings: bookings.data,
+                  openAlarms: alarms.data,
+                  messages: chat.messages,
+                })
+              }
+              voice={<VoiceControls readAloud={readAloud} dictation={dictation} />}
             />
           </section>
           <div class="span-history">
-            <ServiceHistory bookings={bookings} />
+            <ServiceHistory bookings={bookings} openAlarms={alarms.data} />
           </div>
         </>
       )}

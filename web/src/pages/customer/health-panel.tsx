@@ -1,7 +1,7 @@
+import { useEffect, useState } from 'preact/hooks'
 import { ListStates } from '../../components/states'
-import { api, query } from '../../lib/api'
 import { formatDateTime, formatRul, severityClass } from '../../lib/format'
-import { useAsync } from '../../lib/hooks'
+import { type AsyncState, useSocketMessage } from '../../lib/hooks'
 import type { Alarm, Vehicle } from '../../lib/types'
 
 const STATUS_TEXT = {
@@ -11,14 +11,25 @@ const STATUS_TEXT = {
   unknown: 'No data yet',
 }
 
-export function HealthPanel({ vehicle, refreshKey }: { vehicle: Vehicle; refreshKey: number }) {
-  const alarms = useAsync(
-    (signal) => api<Alarm[]>(`/api/alarms${query({ status: 'OPEN', vin: vehicle.vin })}`, { signal }),
-    [vehicle.vin, refreshKey],
-  )
+/**
+ * The vehicle's health from its API row and its open alarms from the same list the banner reads;
+ * "Last reading" follows the live stream, not the moment the page loaded.
+ */
+export function HealthPanel({ vehicle, alarms }: { vehicle: Vehicle; alarms: AsyncState<Alarm[]> }) {
+  const [lastReading, setLastReading] = useState(vehicle.last_reading_at)
+  useEffect(() => {
+    setLastReading((live) =>
+      live && vehicle.last_reading_at && live > vehicle.last_reading_at ? live : vehicle.last_reading_at,
+    )
+  }, [vehicle.vin, vehicle.last_reading_at])
+  useSocketMessage('telemetry', (r) => {
+    if (r.vin === vehicle.vin) setLastReading((t) => (t && t > r.timestamp ? t : r.timestamp))
+  })
+
   const h = vehicle.health
+  const mine = { ...alarms, data: alarms.data?.filter((a) => a.vin === vehicle.vin) }
   return (
-    <section class="card" aria-labelledby="health-title">
+    <section class="card" aria-labelledby="health-title" data-testid="health-card">
       <h2 id="health-title">Vehicle health</h2>
       <div class="health">
         <div class={`health-status health-${h.status}`} data-status={h.status}>
@@ -28,15 +39,19 @@ export function HealthPanel({ vehicle, refreshKey }: { vehicle: Vehicle; refresh
         <dl class="facts">
           <div>
             <dt>Remaining useful life</dt>
-            <dd>{formatRul(h)}</dd>
+            <dd data-testid="health-rul">
+              {h.rul_days === null && h.open_alarms === 0 ? 'No fault open' : formatRul(h)}
+            </dd>
           </div>
           <div>
             <dt>Open alarms</dt>
-            <dd>{h.open_alarms}</dd>
+            <dd data-testid="health-open">{h.open_alarms}</dd>
           </div>
           <div>
             <dt>Last reading</dt>
-            <dd>{formatDateTime(vehicle.last_reading_at)}</dd>
+            <dd data-testid="last-reading" data-at={lastReading ?? ''}>
+              {formatDateTime(lastReading)}
+            </dd>
           </div>
           <div>
             <dt>Batch</dt>
@@ -45,11 +60,11 @@ export function HealthPanel({ vehicle, refreshKey }: { vehicle: Vehicle; refresh
         </dl>
       </div>
       <h3 class="subhead">Open alarms</h3>
-      <ListStates state={alarms} empty="No open alarms. All good.">
+      <ListStates state={mine} empty="No open alarms. All good.">
         {(items) => (
-          <ul class="plain-list">
+          <ul class="plain-list" data-testid="health-alarms">
             {items.map((a) => (
-              <li key={a.id}>
+              <li key={a.id} data-alarm-id={a.id} data-severity={a.severity}>
                 <span class={severityClass(a.severity)}>{a.severity}</span> {a.reason ?? a.anomaly_type}
                 <span class="muted small"> · {formatDateTime(a.detected_at)}</span>
               </li>

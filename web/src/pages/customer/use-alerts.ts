@@ -1,30 +1,46 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import { useSocketMessage } from '../../lib/hooks'
-import type { AlertData } from '../../lib/types'
+import { api } from '../../lib/api'
+import { type AsyncState, useAsync, useSocketMessage } from '../../lib/hooks'
+import type { Alarm } from '../../lib/types'
 
 /** If the agent never answers an alert, stop claiming it is analysing. */
 const ANALYSING_TIMEOUT_MS = 60_000
+/** `DATA_QUALITY_ALARM` in src/domain.ts (not imported: it would bundle zod): not a fault of the car. */
+const DATA_QUALITY = 'data_quality'
 
-export interface AlertState {
-  alert: AlertData
-  /** Between the alert and the agent's first chat message about that vehicle. */
-  analysing: boolean
+export interface AlertsState {
+  /** The owner's open episodes, worst first: the alarm rows the banner, health card and history read. */
+  alarms: AsyncState<Alarm[]>
+  /** The worst open episode of each vehicle that the owner has not dismissed at its current severity. */
+  shown: Alarm[]
+  /** VINs between an alert and the agent's first chat message about them. */
+  analysing: ReadonlySet<string>
+  dismiss: (alarm: Alarm) => void
 }
 
-/** The latest alert of each of the owner's vehicles, and whether the agents are still on it. */
-export function useAlerts(onAlert: () => void): {
-  alerts: Record<string, AlertState>
-  dismiss: (vin: string) => void
-} {
-  const [alerts, setAlerts] = useState<Record<string, AlertState>>({})
+/**
+ * The owner's alerts, read from the episode rows: an `alert` or `alarm` message refetches them (via
+ * `refresh`, which the dashboard throttles with its other refetches), and a resolved episode leaves
+ * at once, so no banner outlives its repair.
+ */
+export function useAlerts(refreshKey: number, refresh: () => void): AlertsState {
+  const alarms = useAsync(
+    (signal) => api<Alarm[]>('/api/alarms?status=OPEN,ACKNOWLEDGED&sort=severity', { signal }),
+    [refreshKey],
+  )
+  const [analysing, setAnalysing] = useState<ReadonlySet<string>>(new Set())
+  // Dismissed at a severity: an escalation shows the banner again.
+  const [dismissed, setDismissed] = useState<ReadonlySet<string>>(new Set())
   const timers = useRef(new Map<string, ReturnType<typeof setTimeout>>())
 
   const settle = useCallback((vin: string) => {
     clearTimeout(timers.current.get(vin))
     timers.current.delete(vin)
-    setAlerts((all) => {
-      const entry = all[vin]
-      return entry?.analysing ? { ...all, [vin]: { ...entry, analysing: false } } : all
+    setAnalysing((s) => {
+      if (!s.has(vin)) return s
+      const next = new Set(s)
+      next.delete(vin)
+      return next
     })
   }, [])
 
@@ -36,23 +52,34 @@ export function useAlerts(onAlert: () => void): {
   }, [])
 
   useSocketMessage('alert', (alert) => {
-    setAlerts((all) => ({ ...all, [alert.vin]: { alert, analysing: true } }))
+    setAnalysing((s) => new Set(s).add(alert.vin))
     clearTimeout(timers.current.get(alert.vin))
     timers.current.set(
       alert.vin,
       setTimeout(() => settle(alert.vin), ANALYSING_TIMEOUT_MS),
     )
-    onAlert()
+    refresh()
+  })
+  useSocketMessage('alarm', (notice) => {
+    if (notice.status === 'RESOLVED') {
+      alarms.setData((list) => list?.filter((a) => a.id !== notice.id))
+      settle(notice.vin)
+    }
+    refresh()
   })
   useSocketMessage('chat', (m) => {
     if (m.sender === 'agent') settle(m.vin)
   })
 
-  const dismiss = useCallback((vin: string) => {
-    clearTimeout(timers.current.get(vin))
-    timers.current.delete(vin)
-    setAlerts(({ [vin]: _, ...rest }) => rest)
+  const dismiss = useCallback((alarm: Alarm) => {
+    setDismissed((s) => new Set(s).add(`${alarm.id}:${alarm.severity}`))
   }, [])
 
-  return { alerts, dismiss }
+  const worst = new Map<string, Alarm>()
+  for (const a of alarms.data ?? []) {
+    if (a.anomaly_type === DATA_QUALITY || a.status === 'RESOLVED' || worst.has(a.vin)) continue
+    worst.set(a.vin, a)
+  }
+  const shown = [...worst.values()].filter((a) => !dismissed.has(`${a.id}:${a.severity}`))
+  return { alarms, shown, analysing, dismiss }
 }

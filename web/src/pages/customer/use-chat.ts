@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import { ApiError, api } from '../../lib/api'
+import { api } from '../../lib/api'
 import { useSocket, useSocketMessage } from '../../lib/hooks'
 import type { Booking, ChatAction, ChatMessage, ChatResponse } from '../../lib/types'
+import { friendlyActionError } from './proposals'
 
 /** The agent usually answers in about a second; past this the typing indicator gives up. */
 const REPLY_TIMEOUT_MS = 30_000
@@ -123,6 +124,8 @@ export function useChat(vin: string | null, onBooking: (b: Booking) => void): Ch
             service_center_id: action.service_center_id,
             notes: 'Booked from the agent chat',
           },
+        }).catch((err: unknown) => {
+          throw friendlyActionError(err)
         })
         onBooking(booking)
         setMessages((list) => [...list, localMessage(vin, `Booked: ${action.label}`)])
@@ -136,10 +139,7 @@ export function useChat(vin: string | null, onBooking: (b: Booking) => void): Ch
           )
         } catch (err) {
           // Two alerts can offer the same proposed booking: the second button finds it already handled.
-          if (err instanceof ApiError && err.code === 'INVALID_TRANSITION') {
-            throw new Error('That booking has already been handled: see Service history.')
-          }
-          throw err
+          throw friendlyActionError(err)
         }
         setMessages((list) => [...list, localMessage(vin, action.label)])
         return

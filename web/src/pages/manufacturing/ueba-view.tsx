@@ -90,7 +90,12 @@ export function UebaView() {
         }
       >
         {(items) => (
-          <div class="table-scroll log-scroll">
+          <section
+            class="table-scroll log-scroll"
+            aria-label="Agent actions, newest first"
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: the log scrolls inside its card, so a keyboard must be able to focus it to scroll (axe: scrollable-region-focusable)
+            tabIndex={0}
+          >
             <table class="table ueba" data-testid="ueba-table">
               <thead>
                 <tr>
@@ -131,7 +136,7 @@ export function UebaView() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </section>
         )}
       </ListStates>
       {logs.data?.next_cursor && (

@@ -72,6 +72,14 @@ export function BookingQueue() {
     setFresh((s) => new Set(s).add(b.id))
   })
 
+  // An escalated (or resolved) episode changes its bookings' severity and priority here at once.
+  const reSeverity = (episode: string, severity: Booking['anomaly_severity']) =>
+    bookings.setData((list) =>
+      list?.map((b) => (b.anomaly_event_id === episode ? { ...b, anomaly_severity: severity } : b)),
+    )
+  useSocketMessage('alert', (a) => reSeverity(a.anomaly_event_id, a.severity))
+  useSocketMessage('alarm', (n) => reSeverity(n.id, n.severity))
+
   // The "new" highlight fades after a while.
   useEffect(() => {
     if (fresh.size === 0) return

@@ -5,7 +5,7 @@ import { TimeChart, type TimeSeries } from '../../components/time-chart'
 import { api } from '../../lib/api'
 import {
   formatDateTime,
-  formatNumber,
+  formatMeasure,
   formatPercent,
   formatRul,
   humanize,
@@ -118,8 +118,8 @@ export function EventCard({ vin, event }: { vin: string; event: HistoryEvent }) 
               {event.signals.map((s) => (
                 <tr key={s.signal}>
                   <td>{humanize(s.signal)}</td>
-                  <td>{formatNumber(s.value, 2)}</td>
-                  <td>{formatNumber(s.threshold ?? s.baseline, 2)}</td>
+                  <td>{formatMeasure(s.signal, s.value, 2)}</td>
+                  <td>{formatMeasure(s.signal, s.threshold ?? s.baseline, 2)}</td>
                   <td>{s.kind}</td>
                 </tr>
               ))}
@@ -166,7 +166,7 @@ export function EventCard({ vin, event }: { vin: string; event: HistoryEvent }) 
               {snapshot.map(([k, v]) => (
                 <div key={k}>
                   <dt>{humanize(k)}</dt>
-                  <dd>{formatNumber(v, 2)}</dd>
+                  <dd>{formatMeasure(k, v, 2)}</dd>
                 </div>
               ))}
             </dl>
