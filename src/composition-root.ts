@@ -10,10 +10,10 @@ import type { Config } from './config.js'
 import type { DbHandle } from './db/client.js'
 import { createRepositories, type Repositories } from './db/repositories/index.js'
 import { createIngest, type Ingest } from './ingest/create-ingest.js'
+import { createMqttIntake } from './ingest/create-mqtt-intake.js'
 import { DataQualityMonitor } from './ingest/data-quality-monitor.js'
 import { type EventBus, InProcessEventBus } from './ingest/event-bus.js'
-import { MqttBridge } from './ingest/mqtt-bridge.js'
-import { EmbeddedMqttIntake, type MqttIntakeBase, type MqttRefusal } from './ingest/mqtt-intake.js'
+import type { MqttIntakeBase, MqttRefusal } from './ingest/mqtt-intake.js'
 import type { HubOptions } from './ingest/ws-hub.js'
 import { type MetricSources, ServiceMetrics } from './lib/metrics.js'
 import { MetricsServer } from './lib/metrics-server.js'
@@ -153,7 +153,7 @@ export function createServices(options: ServiceOptions): Services {
     ['data_quality', () => dataQuality.stats],
   ])
   if (cluster) health.set('cluster', () => cluster.snapshot())
-  const mqtt = mqttIntake(config, {
+  const mqtt = createMqttIntake(config, {
     pipeline: sink,
     bus,
     log,
@@ -210,9 +210,12 @@ export function createServices(options: ServiceOptions): Services {
       await agents.episodes.loadOpenEpisodes()
       await dataQuality.loadOpen()
       if (cluster?.consumes && !ingest.pipeline.draining) {
-        cluster.startConsuming(ingest.pipeline, async (inPartition) => {
-          await agents.episodes.takeOver(await ingest.pipeline.reloadVehicles(inPartition))
-        })
+        const { episodes } = agents
+        cluster.startConsuming(
+          ingest.pipeline,
+          () => episodes.countersWritten(),
+          async (inPartition) => episodes.takeOver(await ingest.pipeline.reloadVehicles(inPartition)),
+        )
       }
       const stream = ingest.stream
       if (!stream) return
@@ -287,13 +290,4 @@ function mqttAuditEvent(r: MqttRefusal): AuditEvent {
     vin: r.vin,
     details: { username: r.username, address: r.address },
   }
-}
-
-function mqttIntake(
-  config: Config,
-  deps: ConstructorParameters<typeof EmbeddedMqttIntake>[0],
-): MqttIntakeBase | undefined {
-  if (!config.mqtt) return undefined
-  if (config.mqtt.url) return new MqttBridge(deps, config.mqtt.url, config.mqtt.shareGroup)
-  return new EmbeddedMqttIntake(deps, { port: config.mqtt.port, host: config.mqtt.host })
 }

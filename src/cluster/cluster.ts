@@ -75,8 +75,12 @@ export class Cluster {
     return this.role !== 'api'
   }
 
-  /** Starts taking partitions: each one's vehicles are rebuilt (`takeOver`) before it is consumed. */
-  startConsuming(target: ReadingTarget, takeOver: TakeOver): void {
+  /**
+   * Starts taking partitions: each one's vehicles are rebuilt (`takeOver`) before it is consumed.
+   * A reading is acknowledged after its row is committed and `settled` (what the analysis of it
+   * counted elsewhere, the episode counters) has resolved.
+   */
+  startConsuming(target: ReadingTarget, settled: () => Promise<void>, takeOver: TakeOver): void {
     const { partitions, leaseTtlMs } = this.link.config
     const stopConsumer = (p: number) => {
       this.consumers.get(p)?.stop()
@@ -89,7 +93,7 @@ export class Cluster {
         acquired: async (p) => {
           if (this.draining) throw new Error('stopping: the partition is left to the others')
           await takeOver((vin) => partitionOf(vin, partitions) === p)
-          const consumer = new PartitionConsumer(this.link, p, target, this.log)
+          const consumer = new PartitionConsumer(this.link, p, target, this.log, settled)
           this.consumers.set(p, consumer)
           await consumer.start()
         },

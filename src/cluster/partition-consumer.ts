@@ -49,6 +49,8 @@ export class PartitionConsumer {
     readonly partition: number,
     private readonly target: ReadingTarget,
     private readonly log: FastifyBaseLogger,
+    /** What else must be in the database before a committed reading is acknowledged. */
+    private readonly settled: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.counts = {
       partition,
@@ -114,16 +116,25 @@ export class PartitionConsumer {
       return
     }
     this.counts.inFlight++
-    void this.target.submit(raw, vin).then((result) => {
-      this.counts.inFlight--
-      if (result.status === 'rejected' && LATER.has(result.code)) {
-        this.counts.naked++
-        m.nak(1000)
-      } else {
-        this.counts.acked++
-        m.ack()
-      }
-    })
+    void this.target
+      .submit(raw, vin)
+      .then(async (result) => {
+        if (result.status === 'rejected' && LATER.has(result.code)) return false
+        await this.settled()
+        return true
+      })
+      // A write that failed: the reading comes back (a duplicate then, its effects not doubled).
+      .catch(() => false)
+      .then((done) => {
+        this.counts.inFlight--
+        if (done) {
+          this.counts.acked++
+          m.ack()
+        } else {
+          this.counts.naked++
+          m.nak(1000)
+        }
+      })
   }
 
   /** Takes no further message; those in flight are still acknowledged once committed. */

@@ -98,6 +98,16 @@ export class EpisodeManager implements ReadingObserver {
     await this.store.loadOpen(new Set(vehicles.map((v) => v.id)))
   }
 
+  /**
+   * Resolves once every occurrence counted so far is in the database (rejects if a write failed).
+   * A worker acknowledges a reading only after this, so the one taking its partition over reads
+   * counters that include every acknowledged reading (one not acknowledged comes back).
+   */
+  async countersWritten(): Promise<void> {
+    const { failed, firstError } = await this.store.flush()
+    if (failed > 0) throw new Error(`${failed} episode counter write(s) failed`, { cause: firstError })
+  }
+
   /** An operator acknowledged the alarm: keep tracking it, stop re-notifying. */
   markAcknowledged(vehicleId: string, anomalyType: string): void {
     const ep = this.store.get(vehicleId, anomalyType)

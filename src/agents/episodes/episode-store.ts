@@ -41,12 +41,17 @@ export interface RunRequest {
   arrivedAt: number
 }
 
+type FlushResult = { failed: number; firstError?: unknown }
+
 /**
  * The open episodes of every vehicle, by anomaly type, kept in memory so that a reading that
  * continues an episode costs no query: its counters are written in batches (`flush`).
  */
 export class EpisodeStore {
   private readonly byVehicle = new Map<string, Map<string, Episode>>()
+  /** The counter write in progress, and the one queued after it. */
+  private writing: Promise<FlushResult> | undefined
+  private nextWrite: Promise<FlushResult> | undefined
 
   constructor(private readonly repos: Pick<Repositories, 'anomalies' | 'diagnoses'>) {}
 
@@ -99,8 +104,27 @@ export class EpisodeStore {
     this.byVehicle.get(vehicleId)?.delete(anomalyType)
   }
 
-  /** Writes every episode's pending counters; failed ones stay pending for the next flush. */
-  async flush(): Promise<{ failed: number; firstError?: unknown }> {
+  /**
+   * Writes every episode's pending counters; failed ones stay pending for the next flush. When it
+   * resolves with none failed, every occurrence counted before the call is in the database:
+   * writes run one at a time (a count taken by a write in progress is not reported written
+   * before that write ends), and callers arriving meanwhile share the next one.
+   */
+  flush(): Promise<FlushResult> {
+    if (!this.writing) {
+      this.writing = this.writeAll().finally(() => {
+        this.writing = undefined
+      })
+      return this.writing
+    }
+    this.nextWrite ??= this.writing.then(() => {
+      this.nextWrite = undefined
+      return this.flush()
+    })
+    return this.nextWrite
+  }
+
+  private async writeAll(): Promise<FlushResult> {
     const writes: Promise<void>[] = []
     for (const map of this.byVehicle.values()) {
       for (const episode of map.values())
