@@ -14,24 +14,11 @@ import { AppError } from '../errors.js'
 import type { EventBus } from '../ingest/event-bus.js'
 import { type Audience, messages } from '../ingest/messages.js'
 import { allowedTransitions, canTransition } from '../schemas/booking-rules.js'
+import type { BookOptions, BookResult } from './booking-types.js'
 import { FeedbackService, type Rating } from './feedback.service.js'
 import { assertBookableTime, centersFor, centersWithSlotAt, toDate } from './slot-grid.js'
 
-export interface BookOptions {
-  serviceCenterId?: string
-  notes?: string | null
-  source?: 'customer' | 'agent' | 'chat'
-  anomalyEventId?: string | null
-  createdBy?: string | null
-  idempotencyKey?: string | null
-  status?: 'PENDING' | 'CONFIRMED'
-}
-
-export interface BookResult {
-  booking: ServiceBooking
-  /** True when an earlier booking with the same creator and idempotency key was returned. */
-  replayed: boolean
-}
+export type { BookOptions, BookResult } from './booking-types.js'
 
 /** A customer's booking request, as the bookings API takes it. */
 export interface NewBooking {
