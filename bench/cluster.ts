@@ -4,6 +4,7 @@
  * Node CPU µs per reading per worker; per-partition lag under a 10x burst; failover time after
  * SIGKILL of a worker. A nats-server of its own (free port, temporary store), never the machine's.
  *   --quick   small sizes (checks the script runs; numbers mean nothing)
+ *   --parts=throughput,burst,failover   only these parts (default: all three)
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -21,6 +22,8 @@ const PER_VEHICLE = QUICK ? 40 : 200
 const PARTITIONS = 16
 const TTL_MS = QUICK ? 3000 : 10_000
 const bench = new Bench('cluster')
+const partsArg = process.argv.find((a) => a.startsWith('--parts='))?.slice('--parts='.length)
+const PARTS = new Set((partsArg ?? 'throughput,burst,failover').split(','))
 
 if (!(await postgresAvailable()) || !ensureBuild()) {
   bench.note('skipped: needs PostgreSQL (BENCH_PG_URL) and a build')
@@ -208,7 +211,7 @@ async function stored(c: Cluster): Promise<number> {
 
 // Throughput and CPU per reading, single process (0 workers) against 1, 2, 3 workers.
 const throughput: Row[] = []
-for (const workers of [0, 1, 2, 3]) {
+for (const workers of PARTS.has('throughput') ? [0, 1, 2, 3] : []) {
   const c = await startCluster(workers)
   try {
     const units = await provision(c.api.base, VEHICLES)
@@ -232,10 +235,10 @@ for (const workers of [0, 1, 2, 3]) {
     await c.stop()
   }
 }
-bench.table('End to end, HTTP intake to PostgreSQL', throughput)
+if (throughput.length) bench.table('End to end, HTTP intake to PostgreSQL', throughput)
 
 // A 10x burst on two workers: the worst partition's lag, and how long it takes to drain.
-{
+if (PARTS.has('burst')) {
   const c = await startCluster(2)
   try {
     const units = await provision(c.api.base, VEHICLES)
@@ -266,7 +269,7 @@ bench.table('End to end, HTTP intake to PostgreSQL', throughput)
 }
 
 // Failover: SIGKILL one of two workers while the fleet sends; until the survivor holds every partition.
-{
+if (PARTS.has('failover')) {
   const c = await startCluster(2)
   try {
     const units = await provision(c.api.base, VEHICLES)

@@ -60,7 +60,7 @@ describe.each(DB_KINDS)('one episode tells one story on every surface (%s)', (ki
     // The centre's zone and the centre's name: "Fri 5 Dec, 09:00 CET (Autonoma Service Hub North)".
     expect(slot).toMatch(/^\w{3} \d{1,2} \w{3}, \d{2}:\d{2} \S+ \(Autonoma Service Hub \w+\)$/)
     expect(bookings[0]!.appointment_label).toBe(slot.replace(/ \(.*\)$/, ''))
-    const row = {
+    const row: Json = {
       severity: alarm.severity,
       headline: alarm.headline,
       diagnosis: alarm.diagnosis,
