@@ -114,9 +114,13 @@ export class EpisodeManager implements ReadingObserver {
     if (ep) ep.acknowledged = true
   }
 
-  /** The episode was closed elsewhere (a completed service): forget it. */
+  /**
+   * The episode was closed elsewhere (a completed service): forget it, and its openings. After a
+   * repair the same fault coming back is a repeat the owner must hear of, not a flapping signal.
+   */
   forget(vehicleId: string, anomalyType: string): void {
     this.store.delete(vehicleId, anomalyType)
+    this.flaps.reset(vehicleId, anomalyType)
   }
 
   onReading(state: VehicleLiveState, reading: TelemetryReading): void {

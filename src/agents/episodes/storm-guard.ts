@@ -63,6 +63,11 @@ export class FlapTracker {
     this.of(vehicleId, type).flapEnded = at
   }
 
+  /** A service closed this type's episode: the series starts again (what came before was fixed). */
+  reset(vehicleId: string, type: string): void {
+    this.series.delete(`${vehicleId}\u0000${type}`)
+  }
+
   /** Whether the owner should hear of a flapping episode at `severity`: only above what they were told. */
   worthTelling(vehicleId: string, type: string, severity: Severity): boolean {
     return SEVERITY_RANK[severity] > this.of(vehicleId, type).notifiedRank
