@@ -152,7 +152,10 @@ export function createServices(options: ServiceOptions): Services {
     ['device_intake', () => intake.stats],
     ['data_quality', () => dataQuality.stats],
   ])
-  if (cluster) health.set('cluster', () => cluster.snapshot())
+  if (cluster) {
+    health.set('cluster', () => cluster.snapshot())
+    metrics.registerClusterGauges({ partitions: () => cluster.partitionMetrics() })
+  }
   const mqtt = createMqttIntake(config, {
     pipeline: sink,
     bus,

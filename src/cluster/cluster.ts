@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config, NatsConfig } from '../config.js'
+import type { PartitionView as PartitionMetric } from '../lib/metrics.js'
 import { type ClusterView, ClusterWatch } from './cluster-view.js'
 import { type NatsLink, openNats } from './nats-connection.js'
 import { NatsEventBus } from './nats-event-bus.js'
@@ -120,6 +121,19 @@ export class Cluster {
       publisher: this.publisher.stats,
       events: this.bus.stats,
     }
+  }
+
+  /**
+   * Every partition as this process's metrics show it: whether it holds the lease, the consumer
+   * lag and redeliveries (from the last cluster read, so a scrape never waits on the broker).
+   */
+  partitionMetrics(): PartitionMetric[] {
+    return this.watch.view.partitions.map((p) => ({
+      partition: p.partition,
+      owned: p.owner === this.id,
+      lag: p.lag,
+      redeliveries: p.redelivered,
+    }))
   }
 
   /** Device intake refuses from now on; consumers take no further message (in flight ones commit). */

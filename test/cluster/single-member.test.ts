@@ -91,6 +91,20 @@ describe.skipIf(!reachable)('the all role over NATS', () => {
     const cluster = (await healthDetails(app)).json().components.cluster
     expect(cluster).toMatchObject({ role: 'all', partitionCount: 4, connection: { status: 'connected' } })
     expect(cluster.publisher).toMatchObject({ published: 1, duplicates: 1 })
+    // Prometheus shows the same: the four partitions this process holds, with their lag.
+    const scrape = async () =>
+      (await app.inject({ method: 'GET', url: '/api/metrics', headers: { authorization: `Bearer ${oem}` } }))
+        .body
+    await until(
+      'the partitions in the metrics',
+      async () => /^autonoma_partitions_owned 4$/m.test(await scrape()),
+      15_000,
+    )
+    const text = await scrape()
+    for (let p = 0; p < 4; p++) {
+      expect(text).toMatch(new RegExp(`^autonoma_partition_owned\\{partition="${p}"\\} 1$`, 'm'))
+      expect(text).toMatch(new RegExp(`^autonoma_consumer_lag\\{partition="${p}"\\} \\d+$`, 'm'))
+    }
     expect(ws.contractViolations).toEqual([])
     ws.socket.close()
   }, 60_000)
