@@ -103,14 +103,25 @@ async function window(
   unsubscribe()
   const server: number[] = []
   const total: number[] = []
+  // An alert is timed from the oldest opening or escalation of its vehicle not yet told. Since the
+  // storm guard (issue 17), escalations queued behind a run fold into it and a flapping episode's
+  // opening may be told to no one: so an alert also settles every earlier request of its key
+  // (one-to-one pairing would time each later alert from an ever older reading).
+  const settle = (queues: Map<string, number[]>, key: string, at: number): number | undefined => {
+    const q = queues.get(key)
+    if (!q?.length || q[0]! > at) return undefined
+    const first = q[0]!
+    while (q.length && q[0]! <= at) q.shift()
+    return at - first
+  }
   const serverQueues = new Map([...pending].map(([k, v]) => [k, [...v]]))
   for (const p of published) {
-    const t = serverQueues.get(`${p.vin}|${p.trigger}`)?.shift()
-    if (t !== undefined) server.push(p.at - t)
+    const ms = settle(serverQueues, `${p.vin}|${p.trigger}`, p.at)
+    if (ms !== undefined) server.push(ms)
   }
   for (const a of report.alerts) {
-    const t = pending.get(`${a.vin}|${a.trigger}`)?.shift()
-    if (t !== undefined) total.push(a.at - t)
+    const ms = settle(pending, `${a.vin}|${a.trigger}`, a.at)
+    if (ms !== undefined) total.push(ms)
   }
   const s = summarize(total)
   const srv = summarize(server)
