@@ -10,6 +10,7 @@ import {
   continueEpisode,
   type Episode,
   EpisodeStore,
+  focus,
   freshEpisode,
   type RunRequest,
 } from './episode-store.js'
@@ -285,19 +286,5 @@ export class EpisodeManager implements ReadingObserver {
       this.runs.enqueue(d.vehicleId, () => this.deps.notifier.digest(d.vehicle, d.notices, d.count))
     const { failed, firstError } = await this.store.flush()
     if (failed > 0) this.deps.log.error({ failed, err: firstError }, 'episode update failed; will retry')
-  }
-}
-
-/** The analysis as the graph should see it: about this one anomaly, with the episode's estimate. */
-function focus(result: AnalysisResult, anomaly: Anomaly, rul: RulEstimate): AnalysisResult {
-  return {
-    ...result,
-    rul,
-    anomalies: [anomaly],
-    anomaly_type: anomaly.type,
-    anomaly_reason: anomaly.reason,
-    severity: anomaly.severity,
-    signals: anomaly.signals,
-    anomaly_score: anomaly.score,
   }
 }

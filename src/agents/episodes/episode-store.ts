@@ -1,6 +1,7 @@
 import type { Repositories } from '../../db/repositories/index.js'
 import type { Severity } from '../../domain.js'
 import type { AnalysisResult, Anomaly } from '../../schemas/analysis.js'
+import type { RulEstimate } from '../../schemas/rul.js'
 import type { TelemetryReading } from '../../schemas/telemetry.js'
 
 /** An unresolved episode, as the hot path tracks it between database writes. */
@@ -184,4 +185,18 @@ function peaksOf(anomaly: Anomaly, previous: Record<string, number>): Record<str
     if (before === undefined || (below ? s.value < before : s.value > before)) peaks[s.signal] = s.value
   }
   return peaks
+}
+
+/** The analysis as the graph should see it: about this one anomaly, with the episode's estimate. */
+export function focus(result: AnalysisResult, anomaly: Anomaly, rul: RulEstimate): AnalysisResult {
+  return {
+    ...result,
+    rul,
+    anomalies: [anomaly],
+    anomaly_type: anomaly.type,
+    anomaly_reason: anomaly.reason,
+    severity: anomaly.severity,
+    signals: anomaly.signals,
+    anomaly_score: anomaly.score,
+  }
 }
