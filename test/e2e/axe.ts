@@ -16,7 +16,10 @@ export interface AxeViolation {
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   // A row arriving live fades in from 40 % opacity: scanned mid-fade its text fails contrast, which
   // is not what a reader sees a moment later. Finish running animations first.
-  await page.evaluate('document.getAnimations().forEach((a) => a.finish())')
+  // (Only finite ones: a spinner's endless animation cannot finish.)
+  await page.evaluate(
+    'document.getAnimations().forEach((a) => { if (Number.isFinite(a.effect?.getComputedTiming().endTime)) a.finish() })',
+  )
   await page.evaluate(axe.source)
   const run = `(async () => {
     const result = await window.axe.run(document, {
