@@ -120,7 +120,7 @@ export class EpisodeEffects {
         },
         {
           onDiagnosed: async (diagnosed) => {
-            await notifier.alert(diagnosed, vehicle)
+            await notifier.alert(diagnosed, vehicle, row)
             observer?.alertSent(diagnosed.severity, (performance.now() - req.arrivedAt) / 1000)
           },
         },

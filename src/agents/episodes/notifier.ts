@@ -21,23 +21,22 @@ export class Notifier {
   constructor(
     private readonly deps: {
       bus: EventBus
-      repos: Pick<Repositories, 'chat' | 'bookings' | 'anomalies' | 'diagnoses'>
+      repos: Pick<Repositories, 'chat' | 'bookings'>
     },
   ) {}
 
   /**
    * The diagnosis is stored: the owner and staff hear of the episode, told from its alarm row (the
-   * one source of its severity, estimate, headline and diagnosis), not from the run's own copy.
+   * one source of its severity, estimate and headline, read when the run started) and the
+   * diagnosis the run just stored (the latest), not re-read: the alert is on the latency path.
    */
-  async alert(state: VehicleState, vehicle: Vehicle): Promise<void> {
+  async alert(state: VehicleState, vehicle: Vehicle, row: AnomalyEvent | undefined): Promise<void> {
     const id = state.anomaly_event_id
-    if (!id) return
-    const [row, diagnoses] = await Promise.all([
-      this.deps.repos.anomalies.getAnomalyEvent(id),
-      this.deps.repos.diagnoses.listForEvent(id),
-    ])
-    if (!row) return
-    const story = storyOf(row, diagnoses[0])
+    if (!id || !row) return
+    const story = storyOf(row, {
+      diagnosis_text: state.diagnosis_text ?? '',
+      recommended_action: state.recommended_action,
+    })
     this.deps.bus.publish(
       messages.alert(
         {
@@ -46,7 +45,7 @@ export class Notifier {
           anomaly_event_id: id,
           anomaly_type: row.anomaly_type,
           ...story,
-          diagnosis: story.diagnosis ?? state.diagnosis_text ?? '',
+          diagnosis: story.diagnosis ?? '',
           reason: row.reason ?? state.anomaly_reason ?? '',
           rul: story.rul_days,
           signals: (row.signals as VehicleState['signals']) ?? state.signals,
