@@ -1,9 +1,9 @@
-import { DataAnalysisAgent, type VehicleHistory } from '../../src/agents/detection/data-agent.js'
+import { DataAnalysisAgent } from '../../src/agents/detection/data-agent.js'
 import { SEVERITY_RANK, type Severity } from '../../src/domain.js'
-import { ReadingRing } from '../../src/ingest/reading-ring.js'
 import type { RulEstimate } from '../../src/schemas/rul.js'
 import type { TelemetryReading } from '../../src/schemas/telemetry.js'
 import { DEFAULT_KIND_TO_TYPES, type GroundTruthFault, MATCH_GRACE_MS } from './detection-eval.js'
+import { replayAnalysis } from './replay-analysis.js'
 
 /**
  * The demand back-test's replay (bench/forecast.ts): the readings through the real detection agent as
@@ -35,8 +35,7 @@ export function replaySnapshots(
   cutoffs: readonly number[],
 ): Snapshot[] {
   const analyzer = new DataAnalysisAgent()
-  const histories = new Map<string, VehicleHistory>()
-  const rings = new Map<string, ReadingRing>()
+  const analyze = replayAnalysis(analyzer)
   const open = new Map<string, Episode>()
   const closed: Episode[] = []
   let serial = 0
@@ -53,16 +52,7 @@ export function replaySnapshots(
       })
       next++
     }
-    let history = histories.get(reading.vin)
-    let ring = rings.get(reading.vin)
-    if (!history || !ring) {
-      history = analyzer.createHistory()
-      ring = new ReadingRing(240, reading.vin)
-      histories.set(reading.vin, history)
-      rings.set(reading.vin, ring)
-    }
-    ring.push(reading)
-    const result = analyzer.analyze(reading, history)
+    const { result, ring } = analyze(reading)
     for (const anomaly of result.anomalies) {
       const key = `${reading.vin}\u0000${anomaly.type}`
       const episode = open.get(key)

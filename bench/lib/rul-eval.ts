@@ -1,11 +1,11 @@
-import { DataAnalysisAgent, type VehicleHistory } from '../../src/agents/detection/data-agent.js'
+import { DataAnalysisAgent } from '../../src/agents/detection/data-agent.js'
 import { DEFAULT_RUL_FIT, type RulEstimate, type RulFitOptions } from '../../src/agents/detection/rul.js'
 import { DEFAULT_RULES } from '../../src/agents/detection/rules.js'
 import { SEVERITY_RANK, type Severity } from '../../src/domain.js'
-import { ReadingRing } from '../../src/ingest/reading-ring.js'
 import type { AnomalyType } from '../../src/schemas/analysis.js'
 import type { TelemetryReading } from '../../src/schemas/telemetry.js'
 import { DEFAULT_KIND_TO_TYPES, type GroundTruthFault, MATCH_GRACE_MS, median } from './detection-eval.js'
+import { replayAnalysis } from './replay-analysis.js'
 
 /**
  * Offline evaluation of the remaining-useful-life estimates against a labelled fleet: the readings
@@ -90,8 +90,7 @@ export function evaluateRul(
   fit: RulFitOptions = DEFAULT_RUL_FIT,
 ): RulReport {
   const analyzer = new DataAnalysisAgent()
-  const histories = new Map<string, VehicleHistory>()
-  const rings = new Map<string, ReadingRing>()
+  const analyze = replayAnalysis(analyzer)
   const byVin = new Map<string, TelemetryReading[]>()
   for (const r of readings) {
     const list = byVin.get(r.vin)
@@ -105,16 +104,7 @@ export function evaluateRul(
   const open = new Map<string, OpenEpisode>()
   const points: RulPoint[] = []
   for (const reading of readings) {
-    let history = histories.get(reading.vin)
-    let ring = rings.get(reading.vin)
-    if (!history || !ring) {
-      history = analyzer.createHistory()
-      ring = new ReadingRing(240, reading.vin)
-      histories.set(reading.vin, history)
-      rings.set(reading.vin, ring)
-    }
-    ring.push(reading)
-    const result = analyzer.analyze(reading, history)
+    const { result, ring } = analyze(reading)
     for (const anomaly of result.anomalies) {
       const key = `${reading.vin}\u0000${anomaly.type}`
       const episode = open.get(key)
