@@ -124,7 +124,10 @@ export class PartitionConsumer {
         return true
       })
       // A write that failed: the reading comes back (a duplicate then, its effects not doubled).
-      .catch(() => false)
+      .catch((err) => {
+        this.log.warn({ err, partition: this.partition, vin }, 'reading not settled; redelivered later')
+        return false
+      })
       .then((done) => {
         this.counts.inFlight--
         if (done) {
