@@ -111,7 +111,7 @@ describe.each(DB_KINDS)('alarms through the real pipeline on %s', (kind) => {
     expect(staff.of('booking')).toHaveLength(1)
   })
 
-  it('resolves the event once the signal has recovered for several readings', async () => {
+  it('resolves the event once the signal has recovered for several readings, and withdraws its unanswered proposal', async () => {
     for (let k = 0; k < 8; k++) feed()
     await t.app.services.episodes.drain()
     const vehicleId = (await t.app.services.repos.vehicles.getByVin(vehicle.vin))!.id
@@ -121,6 +121,18 @@ describe.each(DB_KINDS)('alarms through the real pipeline on %s', (kind) => {
     expect(event).toMatchObject({ status: 'RESOLVED', resolution: 'recovered' })
     expect(event!.resolved_at).toBeInstanceOf(Date)
     await owner.waitFor((m) => m.type === 'alarm' && m.data.status === 'RESOLVED')
+    // The proposal nobody answered is withdrawn with the fault: its bay is free again, and the
+    // owner's and the desk's screens hear of it.
+    const proposals = await t.db.db
+      .selectFrom('service_bookings')
+      .selectAll()
+      .where('anomaly_event_id', '=', event!.id)
+      .execute()
+    expect(proposals.map((b) => b.status)).toEqual(['CANCELLED'])
+    for (const client of [owner, staff])
+      await client.waitFor(
+        (m) => m.type === 'booking' && m.data.id === proposals[0]!.id && m.data.status === 'CANCELLED',
+      )
     // The other owner's vehicle never reached this owner.
     expect(owner.messages.some((m) => m.data?.vin === other.vin)).toBe(false)
   })

@@ -142,6 +142,9 @@ export class EpisodeEffects {
     if (!episode.eventId) return
     await this.deps.store.writeCounters(episode)
     const event = await this.deps.repos.anomalies.resolveEpisode(episode.eventId, at, 'recovered')
-    if (event) this.deps.notifier.resolved(event, vehicle)
+    if (!event) return
+    this.deps.notifier.resolved(event, vehicle)
+    const withdrawn = await this.deps.repos.bookings.cancelProposalsFor(event.id)
+    if (withdrawn.length) await this.deps.notifier.bookingsChanged(withdrawn)
   }
 }

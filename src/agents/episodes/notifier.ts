@@ -121,6 +121,14 @@ export class Notifier {
   }
 
   /** The readings recovered and the episode closed. */
+  /** Bookings changed outside a request (a withdrawn proposal): the owner and the desk see them. */
+  async bookingsChanged(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      const row = await this.deps.repos.bookings.findVisible(undefined, id)
+      if (row) this.deps.bus.publish(messages.booking(row))
+    }
+  }
+
   resolved(event: AnomalyEvent, vehicle: Vehicle): void {
     this.deps.bus.publish(
       messages.alarm(

@@ -1,66 +1,25 @@
 import { sql } from 'kysely'
-import type { BookingStatus, Severity } from '../../domain.js'
+import type { BookingStatus } from '../../domain.js'
 import { AppError } from '../../errors.js'
 import type { Db } from '../client.js'
 import type { AnomalyEvent, ServiceBooking } from '../schema.js'
 import { recordDecline } from './booking-decline.js'
+import type {
+  BookingDetails,
+  BookingFilter,
+  BookingView,
+  CompletionNotes,
+  TakenSlot,
+} from './booking-rows.js'
 import type { Viewer } from './vehicles.js'
 
-export interface BookingDetails {
-  serviceCenterId?: string
-  bay?: number
-  notes?: string | null
-  source?: 'customer' | 'agent' | 'chat'
-  anomalyEventId?: string | null
-  createdBy?: string | null
-  idempotencyKey?: string | null
-  /**
-   * Refuse (TOO_MANY_OPEN_BOOKINGS) when the vehicle already holds `limit` live bookings after
-   * `after`. Counted under a lock on the vehicle's row, so concurrent requests cannot overshoot.
-   */
-  maxOpen?: { limit: number; after: Date }
-}
-
-/** A booking with what a person needs to read it: the vehicle, its owner and the centre's name. */
-export interface BookingView extends ServiceBooking {
-  vin: string
-  vehicle_model: string
-  owner_id: string
-  service_center_name: string
-  /** The centre's time zone: the one its appointments are shown in. */
-  service_center_timezone: string
-  /** Who the desk calls about it. */
-  owner_name: string
-  owner_email: string
-  /** The severity of the alarm it was booked for, now (null without one). */
-  anomaly_severity: Severity | null
-}
-
-/** What completing a booking may carry: the workshop's notes and who completed it. */
-export interface CompletionNotes {
-  notes?: string | null
-  userId?: string | null
-  /** The owner turned an agent's proposal down: kept on its alarm (see `recordDecline`). */
-  declined?: boolean
-}
-
-export interface BookingFilter {
-  statuses?: readonly BookingStatus[]
-  vehicleId?: string
-  /** Bookings made for any of these anomaly events. */
-  anomalyEventIds?: readonly string[]
-  serviceCenterId?: string
-  from?: Date | string
-  to?: Date | string
-  limit?: number
-}
-
-/** Live bookings of one centre at one start time (what a free-slot count subtracts). */
-export interface TakenSlot {
-  service_center_id: string
-  appointment_time: Date
-  taken: number
-}
+export type {
+  BookingDetails,
+  BookingFilter,
+  BookingView,
+  CompletionNotes,
+  TakenSlot,
+} from './booking-rows.js'
 
 function insertBooking(
   db: Db,
@@ -197,6 +156,22 @@ export function bookingsRepository(db: Db) {
         .orderBy('b.appointment_time')
         .limit(1)
         .executeTakeFirst()
+    },
+
+    /**
+     * An episode that recovered on its own needs no service: the agent's proposals for it that the
+     * owner never answered are cancelled, so their bays go back to the pool. Confirmed bookings stay.
+     */
+    async cancelProposalsFor(anomalyEventId: string): Promise<string[]> {
+      const rows = await db
+        .updateTable('service_bookings')
+        .set({ status: 'CANCELLED', updated_at: sql<Date>`now()` })
+        .where('anomaly_event_id', '=', anomalyEventId)
+        .where('status', '=', 'PENDING')
+        .where('source', '=', 'agent')
+        .returning('id')
+        .execute()
+      return rows.map((r) => r.id)
     },
 
     findByIdempotencyKey(createdBy: string, key: string): Promise<ServiceBooking | undefined> {
