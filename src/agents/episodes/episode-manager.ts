@@ -250,7 +250,9 @@ export class EpisodeManager implements ReadingObserver {
       episode.request = null
       this.runs.cancel(vehicle.id, episode.runKey)
     }
-    this.runs.enqueue(vehicle.id, () => this.effects.resolve(vehicle, episode, at))
+    // After the vehicle's runs: the recovery is told after their messages, and withdraws a proposal
+    // a run still in its follow-up would otherwise make after it.
+    this.runs.enqueue(vehicle.id, () => this.effects.resolve(vehicle, episode, at), { afterRuns: true })
   }
 
   /**

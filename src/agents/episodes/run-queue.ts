@@ -24,11 +24,22 @@ interface PendingRun {
   onShed?: () => void
 }
 
+interface Op {
+  fn: () => Promise<void>
+  /** Waits for the vehicle's runs to end (follow-ups included), e.g. a resolve withdrawing proposals. */
+  afterRuns: boolean
+}
+
 /** One vehicle's work: bookkeeping in order, then its one queued agent run (an entry per episode). */
 interface Lane {
-  ops: (() => Promise<void>)[]
+  ops: Op[]
   runs: Map<string, PendingRun>
   active: boolean
+  /** Settles when every run started so far has ended; never rejects. */
+  tail: Promise<void>
+  tailDone: boolean
+  /** Set while the lane waits for `tail` with nothing queued: new work wakes it. */
+  wake?: () => void
 }
 
 const CRITICAL = 3
@@ -42,6 +53,10 @@ const CRITICAL = 3
  *  - shed: past `maxPending` queued entries over all vehicles, the least severe (oldest first) is
  *    dropped, or the new one when nothing queued is less severe; Critical is never shed.
  * A vehicle's queued run starts after its bookkeeping, so an episode's row exists when its run does.
+ * It starts once the previous run has reached its follow-up phase (its alert is out), not when that
+ * run has ended: a second episode's alert does not wait for the first one's booking and RCA. The
+ * vehicle's follow-ups still run one after another, in order, and bookkeeping that must see them
+ * done (`afterRuns`) waits for them.
  */
 export class VehicleRunQueue {
   private readonly lanes = new Map<string, Lane>()
@@ -72,10 +87,13 @@ export class VehicleRunQueue {
     }
   }
 
-  /** Bookkeeping for a vehicle, in order with its other work; never shed. */
-  enqueue(vehicleId: string, op: () => Promise<void>): void {
+  /**
+   * Bookkeeping for a vehicle, in order with its other work; never shed. With `afterRuns` it also
+   * waits for the runs started before it to end.
+   */
+  enqueue(vehicleId: string, op: () => Promise<void>, opts?: { afterRuns?: boolean }): void {
     this.ops++
-    this.lane(vehicleId).ops.push(op)
+    this.lane(vehicleId).ops.push({ fn: op, afterRuns: opts?.afterRuns ?? false })
     this.pump(vehicleId)
   }
 
@@ -136,7 +154,7 @@ export class VehicleRunQueue {
   private lane(vehicleId: string): Lane {
     let lane = this.lanes.get(vehicleId)
     if (!lane) {
-      lane = { ops: [], runs: new Map(), active: false }
+      lane = { ops: [], runs: new Map(), active: false, tail: Promise.resolve(), tailDone: true }
       this.lanes.set(vehicleId, lane)
     }
     return lane
@@ -144,7 +162,8 @@ export class VehicleRunQueue {
 
   private pump(vehicleId: string): void {
     const lane = this.lanes.get(vehicleId)
-    if (!lane || lane.active) return
+    if (!lane) return
+    if (lane.active) return lane.wake?.()
     lane.active = true
     void this.work(vehicleId, lane)
   }
@@ -153,20 +172,56 @@ export class VehicleRunQueue {
     for (;;) {
       const op = lane.ops.shift()
       if (op) {
-        await op().catch((err) => this.opts.onFailure(err, vehicleId))
+        if (op.afterRuns) await lane.tail
+        await op.fn().catch((err) => this.opts.onFailure(err, vehicleId))
         this.ops--
         continue
       }
       // The most severe of the vehicle's queued episodes first.
       const next = [...lane.runs.entries()].sort((a, b) => b[1].rank - a[1].rank || a[1].seq - b[1].seq)[0]
-      if (!next) break
-      lane.runs.delete(next[0])
-      this.pending--
-      await this.admission.run(next[1].job).catch((err) => this.opts.onFailure(err, vehicleId))
+      if (next) {
+        lane.runs.delete(next[0])
+        this.pending--
+        await this.start(vehicleId, lane, next[1].job)
+        continue
+      }
+      if (lane.tailDone) break
+      // Nothing queued, a follow-up still going: the lane (and `drain`) lasts until it ends.
+      await new Promise<void>((resolve) => {
+        lane.wake = resolve
+        void lane.tail.then(resolve)
+      })
+      lane.wake = undefined
     }
     lane.active = false
     this.lanes.delete(vehicleId)
     if (this.lanes.size === 0) for (const resolve of this.idle.splice(0)) resolve()
+  }
+
+  /** Starts a run; resolves once it has left its urgent phase (or ended). */
+  private async start(vehicleId: string, lane: Lane, job: AgentJob): Promise<void> {
+    let urgentOver!: () => void
+    const leftUrgent = new Promise<void>((resolve) => {
+      urgentOver = resolve
+    })
+    const ended = this.admission
+      .run(
+        (turn) =>
+          job({
+            followUp: () => {
+              urgentOver()
+              return turn.followUp()
+            },
+          }),
+        lane.tail,
+      )
+      .catch((err) => this.opts.onFailure(err, vehicleId))
+    const tail = Promise.all([lane.tail, ended]).then(() => {
+      if (lane.tail === tail) lane.tailDone = true
+    })
+    lane.tail = tail
+    lane.tailDone = false
+    await Promise.race([leftUrgent, ended])
   }
 
   /**

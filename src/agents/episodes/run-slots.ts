@@ -59,8 +59,12 @@ export class RunAdmission {
     }
   }
 
-  /** Runs `job` once an urgent slot is free; whatever slot it holds is released when it ends. */
-  async run(job: (turn: RunTurn) => Promise<void>): Promise<void> {
+  /**
+   * Runs `job` once an urgent slot is free; whatever slot it holds is released when it ends. Its
+   * follow-up phase starts no earlier than `after` (the same vehicle's previous run), which it
+   * waits for holding neither slot.
+   */
+  async run(job: (turn: RunTurn) => Promise<void>, after?: Promise<void>): Promise<void> {
     await this.urgent.acquire()
     // Null while the run is in its urgent phase; then the wait for (or grant of) its follow-up slot.
     let followUp: Promise<void> | null = null
@@ -68,7 +72,7 @@ export class RunAdmission {
       followUp: () => {
         if (!followUp) {
           this.urgent.release()
-          followUp = this.followUps.acquire()
+          followUp = after ? after.then(() => this.followUps.acquire()) : this.followUps.acquire()
         }
         return followUp
       },
