@@ -163,7 +163,10 @@ export class VehicleRunQueue {
   private pump(vehicleId: string): void {
     const lane = this.lanes.get(vehicleId)
     if (!lane) return
-    if (lane.active) return lane.wake?.()
+    if (lane.active) {
+      lane.wake?.()
+      return
+    }
     lane.active = true
     void this.work(vehicleId, lane)
   }
