@@ -32,7 +32,11 @@ export interface Config {
   }
   /** Node's HTTP limits: the whole request (headers and body) must arrive within `requestTimeoutMs`. */
   http: { requestTimeoutMs: number; idleTimeoutMs: number; bodyLimitBytes: number }
-  booking: { maxOpenPerVehicle: number; horizonDays: number }
+  /**
+   * `forecastCacheMs`: how long the scheduling agent reuses the overloaded days it last computed
+   * (the demand forecast is 7 queries; the forecast API always computes afresh).
+   */
+  booking: { maxOpenPerVehicle: number; horizonDays: number; forecastCacheMs: number }
   dataset: { path: string; vin: string | undefined }
   stream: { delaySeconds: number; enabled: boolean /* never with NATS_URL: one replay per process */ }
   /** How long a graceful stop (SIGTERM/SIGINT) may take before the process exits non-zero. */

@@ -76,7 +76,7 @@ export interface AgentSystemDeps {
 export function createAgents(deps: AgentSystemDeps): AgentSystem {
   const { config, repos, bus, log, runs, telemetry, observer } = deps
   const bookings = new BookingService({ repos, bus, log, limits: config.booking })
-  const forecast = new ForecastService(repos)
+  const forecast = new ForecastService(repos, { overloadCacheMs: config.booking.forecastCacheMs })
   const scheduling = new SchedulingAgent(repos, bookings, { demand: forecast })
   const notifier = new Notifier({ bus, repos })
   const { spoolDir, spoolMaxRows, chainKey } = config.audit

@@ -85,10 +85,17 @@ function severityOrder(row: OpenEpisodeRow): number {
 export class ForecastService {
   private readonly repos: Pick<Repositories, 'forecast' | 'serviceCenters'>
   private readonly now: () => Date
+  private readonly cacheMs: number
+  /** The last overloaded-days answer, shared by the offers made within `cacheMs` of it (in flight too). */
+  private cached: { at: number; forNow: number; days: Promise<Set<string>> } | null = null
 
-  constructor(repos: Pick<Repositories, 'forecast' | 'serviceCenters'>, options: { now?: () => Date } = {}) {
+  constructor(
+    repos: Pick<Repositories, 'forecast' | 'serviceCenters'>,
+    options: { now?: () => Date; overloadCacheMs?: number } = {},
+  ) {
     this.repos = repos
     this.now = options.now ?? (() => new Date())
+    this.cacheMs = options.overloadCacheMs ?? 0
   }
 
   /** One centre's forecast; SERVICE_CENTER_NOT_FOUND for an unknown id. */
@@ -138,8 +145,26 @@ export class ForecastService {
     return arrivalRate(count, first, clock)
   }
 
-  /** `${centerId}@${YYYY-MM-DD}` of every overloaded day (expected visits above capacity). */
-  async overloadedDays(now: Date = this.now()): Promise<Set<string>> {
+  /**
+   * `${centerId}@${YYYY-MM-DD}` of every overloaded day (expected visits above capacity). A burst
+   * of episodes makes an offer each; within `overloadCacheMs` they share one computation (a
+   * failed one is not kept), since expected demand moves slowly next to a booking's day.
+   */
+  overloadedDays(now: Date = this.now()): Promise<Set<string>> {
+    if (this.cacheMs <= 0) return this.computeOverloaded(now)
+    const wall = performance.now()
+    const c = this.cached
+    if (c && wall - c.at < this.cacheMs && Math.abs(now.getTime() - c.forNow) < this.cacheMs) return c.days
+    const days = this.computeOverloaded(now)
+    const entry = { at: wall, forNow: now.getTime(), days }
+    this.cached = entry
+    days.catch(() => {
+      if (this.cached === entry) this.cached = null
+    })
+    return days
+  }
+
+  private async computeOverloaded(now: Date): Promise<Set<string>> {
     const out = new Set<string>()
     for (const f of await this.forecastAll(now)) {
       for (const d of f.days) if (d.overloaded) out.add(`${f.center_id}@${d.date}`)

@@ -117,6 +117,31 @@ describe('SchedulingAgent with the demand forecast (pglite)', () => {
     expect(today.map((s) => s.start)).toEqual(['2030-01-07T07:00:00.000Z', '2030-01-07T08:00:00.000Z'])
   })
 
+  it('shares one forecast between the offers of a burst, and computes afresh without a cache', async () => {
+    let computed = 0
+    const counting = {
+      ...repos,
+      forecast: {
+        ...repos.forecast,
+        openEpisodes: () => {
+          computed++
+          return repos.forecast.openEpisodes()
+        },
+      } as Repositories['forecast'],
+    }
+    const cached = new ForecastService(counting, { now: () => NOW, overloadCacheMs: 60_000 })
+    const burst = await Promise.all(Array.from({ length: 5 }, () => cached.overloadedDays()))
+    expect(computed).toBe(1)
+    expect([...burst[4]!]).toEqual([...(await forecast.overloadedDays())])
+    expect([...burst[0]!].some((d) => d.endsWith('@2030-01-07'))).toBe(true)
+    // A day later (a replay's clock jumping) is not the same answer.
+    await cached.overloadedDays(new Date(NOW.getTime() + 86_400_000))
+    expect(computed).toBe(2)
+    const uncached = new ForecastService(counting, { now: () => NOW })
+    await Promise.all([uncached.overloadedDays(), uncached.overloadedDays()])
+    expect(computed).toBe(4)
+  })
+
   it('in chat, offers an owner with a Medium issue tomorrow, one with a High issue today', async () => {
     const offered = async (vin: string, severity: Severity) => {
       const vehicle = await repos.vehicles.createVehicle({ owner_id: ownerId, vin, model: 'Test EV' })
