@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FleetMessage, ServerMessageSchemas } from '../src/ingest/messages.js'
+import type { TelemetryReading } from '../src/schemas/telemetry.js'
 import { StreamEngine } from '../src/simulation/stream-engine.js'
 import { bearer, createTestApp, DEMO, login, type TestApp } from './helpers/app.js'
 
 /**
  * docs/demo.md, request by request, against the real app fed with the shipped fleet: if this
- * passes, the walk-through is true. The replay runs as fast as it can up to a week in, by when
- * the owner's vehicle has had its thermal episode and three vehicles of batch B-2025-01 have too.
+ * passes, the walk-through is true. The replay runs as fast as it can to the middle of the owner's
+ * thermal episode (open 06:15 to 23:15 on 4 October), where the owner answers the agent; then on to
+ * a week in, by when three vehicles of batch B-2025-01 have had the fault.
  */
 const VIN = '5ATURH1E0SA250102'
+const OWNER_ANSWERS = Date.parse('2026-10-04T12:00:00Z')
 const UNTIL = Date.parse('2026-10-07T12:00:00Z')
 
 describe('the demo of docs/demo.md', () => {
@@ -16,6 +19,14 @@ describe('the demo of docs/demo.md', () => {
   const tokens = { owner: '', service: '', oem: '' }
   /** Every real-time message the demo publishes, as a WebSocket client would receive it. */
   const published: { type: FleetMessage['type']; data: unknown }[] = []
+  const readings: TelemetryReading[] = []
+  /** Feeds the replay up to `until` (exclusive of later readings) and waits for the agents. */
+  async function replayUntil(until: number): Promise<void> {
+    while (readings.length > 0 && Date.parse(readings[0]!.timestamp) <= until) {
+      t.app.services.pipeline.ingest(readings.shift()!)
+    }
+    await t.app.services.episodes.drain()
+  }
   const call = (token: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
     t.app.inject({ method, url, headers: bearer(token), ...(payload ? { payload } : {}) })
 
@@ -30,10 +41,10 @@ describe('the demo of docs/demo.md', () => {
     const engine = new StreamEngine('data/fleet_15min.csv', { delaySeconds: 0, loop: false })
     for await (const reading of engine.streamData()) {
       if (Date.parse(reading.timestamp) > UNTIL) break
-      t.app.services.pipeline.ingest(reading)
+      readings.push(reading)
     }
     engine.stop()
-    await t.app.services.episodes.drain()
+    await replayUntil(OWNER_ANSWERS)
   }, 120_000)
   afterAll(() => t.close())
 
@@ -64,6 +75,13 @@ describe('the demo of docs/demo.md', () => {
     const yes = (await call(tokens.owner, 'POST', '/api/chat', { vin: VIN, message: 'yes' })).json()
     expect(yes.booking).toMatchObject({ status: 'CONFIRMED', vin: VIN })
     const booking = yes.booking.id as string
+
+    // The fault cools off that evening; a confirmed booking stands (only unanswered proposals are
+    // withdrawn), and two more vehicles of the batch fail in the days after.
+    await replayUntil(UNTIL)
+    const after = (await call(tokens.owner, 'GET', `/api/alarms?vin=${VIN}`)).json()
+    const episode = after.find((a: { id: string }) => a.id === thermal.id)
+    expect(episode).toMatchObject({ status: 'RESOLVED', bookings: [{ id: booking, status: 'CONFIRMED' }] })
 
     // 6. The service centre sees it and completes it.
     const queue = (await call(tokens.service, 'GET', '/api/bookings?status=PENDING,CONFIRMED')).json()

@@ -133,6 +133,17 @@ describe.each(DB_KINDS)('alarms through the real pipeline on %s', (kind) => {
       await client.waitFor(
         (m) => m.type === 'booking' && m.data.id === proposals[0]!.id && m.data.status === 'CANCELLED',
       )
+    // The owner is told why, once, naming the slot that was given up.
+    const told = await owner.waitFor((m) => m.type === 'chat' && m.data.intent === 'proposal_withdrawn')
+    expect(told.data.content).toMatch(
+      /^Good news: "Battery running hot" .* has cleared on its own, so I have withdrawn/,
+    )
+    expect(told.data.content).toMatch(
+      /proposed for \w{3} \d{1,2} \w{3}, \d{2}:\d{2} \S+ \(.+\)\. If it comes back/,
+    )
+    expect(
+      owner.messages.filter((m) => m.type === 'chat' && m.data.intent === 'proposal_withdrawn'),
+    ).toHaveLength(1)
     // The other owner's vehicle never reached this owner.
     expect(owner.messages.some((m) => m.data?.vin === other.vin)).toBe(false)
   })

@@ -145,6 +145,6 @@ export class EpisodeEffects {
     if (!event) return
     this.deps.notifier.resolved(event, vehicle)
     const withdrawn = await this.deps.repos.bookings.cancelProposalsFor(event.id)
-    if (withdrawn.length) await this.deps.notifier.bookingsChanged(withdrawn)
+    if (withdrawn.length) await this.deps.notifier.proposalsWithdrawn(event, vehicle, withdrawn)
   }
 }

@@ -3,6 +3,8 @@ import type { AnomalyEvent, UebaLogEntry } from '../../db/schema.js'
 import type { EventBus } from '../../ingest/event-bus.js'
 import { messages } from '../../ingest/messages.js'
 import type { VehicleLiveState } from '../../ingest/pipeline.js'
+import { alertHeadline } from '../../lib/alert-headline.js'
+import { slotAtCentre } from '../../lib/zoned-time.js'
 import { storyOf } from '../../schemas/episode-story.js'
 import type { VehicleState } from '../graph/state.js'
 import type { HeldNotice } from './storm-guard.js'
@@ -120,15 +122,35 @@ export class Notifier {
     )
   }
 
-  /** The readings recovered and the episode closed. */
-  /** Bookings changed outside a request (a withdrawn proposal): the owner and the desk see them. */
-  async bookingsChanged(ids: readonly string[]): Promise<void> {
+  /**
+   * The episode recovered before the owner answered the agent's proposals: the owner and the desk
+   * see them CANCELLED, and the owner is told why in one message, so a booking never just vanishes.
+   */
+  async proposalsWithdrawn(event: AnomalyEvent, vehicle: Vehicle, ids: readonly string[]): Promise<void> {
+    const slots: string[] = []
     for (const id of ids) {
       const row = await this.deps.repos.bookings.findVisible(undefined, id)
-      if (row) this.deps.bus.publish(messages.booking(row))
+      if (!row) continue
+      this.deps.bus.publish(messages.booking(row))
+      slots.push(slotAtCentre(row.appointment_time, row.service_center_timezone, row.service_center_name))
     }
+    if (slots.length === 0) return
+    const content =
+      `Good news: "${alertHeadline(event.anomaly_type, [])}" on your ${vehicle.model} has cleared on its own, so I have ` +
+      `withdrawn the service I proposed for ${slots.join(' and ')}. If it comes back I will tell you ` +
+      'straight away, and you can still book a check whenever you like.'
+    const message = await this.deps.repos.chat.addMessage({
+      vehicleId: vehicle.id,
+      sender: 'agent',
+      content,
+      intent: 'proposal_withdrawn',
+      anomalyEventId: event.id,
+      dedupeKey: `withdrawn:${event.id}`,
+    })
+    this.deps.bus.publish(messages.chat(message, vehicle))
   }
 
+  /** The readings recovered and the episode closed. */
   resolved(event: AnomalyEvent, vehicle: Vehicle): void {
     this.deps.bus.publish(
       messages.alarm(
