@@ -74,6 +74,11 @@ export class EpisodeManager implements ReadingObserver {
     this.flushTimer.unref()
   }
 
+  /** The live episode counters, without building `stats` (the latency bench reads them per reading). */
+  get episodeCounts(): Readonly<{ opened: number; escalated: number }> {
+    return this.counts
+  }
+
   get stats(): EpisodeStats {
     return {
       ...this.counts,
