@@ -224,10 +224,12 @@ export function createServices(options: ServiceOptions): Services {
       if (!stream) return
       // On a persisted database the replay continues after what is stored of its own vehicles
       // instead of row 1 (the engine logs where it resumes).
-      const resumeAfter = (vins: readonly string[]) => repos.telemetry.latestTimestamp(vins)
+      const resumeAfter = (vins: readonly string[]) => repos.telemetry.resumePoint(vins)
+      // A live replay's stamps are wall-clock times; its runs say which step the last one was.
+      const ledger = repos.replaySegments.ledger(config.dataset.path)
       // Not awaited: loading a large file (the public one is 93 MB) must not delay readiness.
       ingest.pipeline.start({
-        streamData: (hooks) => stream.streamData({ resumeAfter, ...hooks }),
+        streamData: (hooks) => stream.streamData({ resumeAfter, ledger, ...hooks }),
         stop: () => stream.stop(),
       })
     },

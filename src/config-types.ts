@@ -38,7 +38,11 @@ export interface Config {
    */
   booking: { maxOpenPerVehicle: number; horizonDays: number; forecastCacheMs: number }
   dataset: { path: string; vin: string | undefined }
-  stream: { delaySeconds: number; enabled: boolean /* never with NATS_URL: one replay per process */ }
+  /**
+   * `enabled` never with NATS_URL (one replay per process). `clock`: `live` stamps each step with
+   * the wall clock as it is sent (the default with a delay), `recorded` keeps the file's times.
+   */
+  stream: { delaySeconds: number; enabled: boolean; clock: 'live' | 'recorded' }
   /** How long a graceful stop (SIGTERM/SIGINT) may take before the process exits non-zero. */
   shutdownTimeoutMs: number
   corsOrigins: string[]

@@ -45,6 +45,7 @@ const EnvSchema = z.object({
   DATASET_VIN: z.string().length(17).optional(),
   STREAM_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(2),
   STREAM_ENABLED: bool.default(true),
+  STREAM_CLOCK: z.enum(['live', 'recorded']).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   CORS_ORIGINS: z.string().default('http://localhost:5173,http://localhost:8000').transform(list),
   SEED_DEMO: bool.optional(),
@@ -152,6 +153,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (secretProblem) problems.push(secretProblem)
   if (parsed.success && parsed.data.AUTONOMA_ROLE !== 'all' && !parsed.data.NATS_URL)
     problems.push(`AUTONOMA_ROLE: ${parsed.data.AUTONOMA_ROLE} needs NATS_URL (the processes meet there)`)
+  if (parsed.success && parsed.data.STREAM_CLOCK === 'live' && parsed.data.STREAM_DELAY_SECONDS === 0)
+    problems.push('STREAM_CLOCK: live needs STREAM_DELAY_SECONDS > 0 (it stamps one step per delay)')
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
   const e = parsed.data
   return {
@@ -187,7 +190,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       forecastCacheMs: e.FORECAST_CACHE_SECONDS * 1000,
     },
     dataset: { path: e.DATASET_PATH, vin: e.DATASET_VIN },
-    stream: { delaySeconds: e.STREAM_DELAY_SECONDS, enabled: e.STREAM_ENABLED && !e.NATS_URL },
+    stream: {
+      delaySeconds: e.STREAM_DELAY_SECONDS,
+      enabled: e.STREAM_ENABLED && !e.NATS_URL,
+      // As fast as possible has no pace to stamp by: such a replay keeps the file's own times.
+      clock: e.STREAM_CLOCK ?? (e.STREAM_DELAY_SECONDS > 0 ? 'live' : 'recorded'),
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     corsOrigins: e.CORS_ORIGINS,
     seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',

@@ -71,3 +71,10 @@ export type UebaStatus = (typeof UEBA_STATUSES)[number]
 export const INSIGHT_STATUSES = ['new', 'investigating', 'action_taken', 'closed'] as const
 export const InsightStatusSchema = z.enum(INSIGHT_STATUSES)
 export type InsightStatus = z.infer<typeof InsightStatusSchema>
+
+/**
+ * The window one reading summarises (the dataset's "15min": distance, idle time and the like are
+ * per window). Operating time is readings x this, whenever they were sent: a live replay (a
+ * time-lapse) sends a window every few seconds.
+ */
+export const READING_WINDOW_MINUTES = 15

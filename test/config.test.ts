@@ -13,6 +13,16 @@ describe('loadConfig', () => {
     expect(c.seedDemo).toBe(true)
   })
 
+  it('stamps a paced replay with the wall clock, and keeps the file times when it runs flat out', () => {
+    expect(loadConfig({}).stream.clock).toBe('live')
+    expect(loadConfig({ STREAM_DELAY_SECONDS: '0' }).stream.clock).toBe('recorded')
+    expect(loadConfig({ STREAM_CLOCK: 'recorded' }).stream.clock).toBe('recorded')
+    expect(() => loadConfig({ STREAM_CLOCK: 'live', STREAM_DELAY_SECONDS: '0' })).toThrow(
+      /STREAM_CLOCK: live needs STREAM_DELAY_SECONDS > 0/,
+    )
+    expect(() => loadConfig({ STREAM_CLOCK: 'wall' })).toThrow(/STREAM_CLOCK/)
+  })
+
   it('chooses the database driver from DATABASE_URL', () => {
     expect(loadConfig({ DATABASE_URL: 'memory://' }).database).toEqual({ kind: 'pglite', dataDir: null })
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/d' }).database).toEqual({

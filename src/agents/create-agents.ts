@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import type { Repositories } from '../db/repositories/index.js'
 import type { NewUebaLog } from '../db/repositories/ueba.js'
 import type { UebaLogEntry } from '../db/schema.js'
+import { READING_WINDOW_MINUTES } from '../domain.js'
 import type { EventBus } from '../ingest/event-bus.js'
 import { BookingService } from '../services/booking.service.js'
 import { ForecastService } from '../services/forecast.service.js'
@@ -116,7 +117,12 @@ export function createAgents(deps: AgentSystemDeps): AgentSystem {
   })
   const rca = new RCAAgent(repos.rca)
   const agents: AgentDeps = {
-    analyzer: new DataAnalysisAgent(loadRules(config.rulesPath)),
+    // A live replay is a time-lapse (a 15-minute reading every few seconds): trends and the
+    // remaining life are measured in readings x their window, not in wall-clock time.
+    analyzer: new DataAnalysisAgent(loadRules(config.rulesPath), {
+      readingIntervalMinutes:
+        config.stream.enabled && config.stream.clock === 'live' ? READING_WINDOW_MINUTES : undefined,
+    }),
     diagnoser: new DiagnosisAgent(),
     engagement: new CustomerEngagementAgent({
       chatModel: config.openai ? createChatModelFromEnv(config.openai) : undefined,

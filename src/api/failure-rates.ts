@@ -22,8 +22,8 @@ const failureRatesRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Failure rates per 1,000 vehicle-days, per component and batch, over time',
         description:
           'Numerator: failure episodes (data-quality alarms excluded) opened in the window, by the reading time ' +
-          'that opened them. Denominator: vehicle-days observed, an hour with stored readings counting 1/24 ' +
-          '(the hourly rollups). `cells` is the whole component x batch grid; `series` one point per period.',
+          'that opened them. Denominator: vehicle-days of operation, each stored reading summarising 15 minutes ' +
+          '(96 are a day, from the hourly rollups), however fast they were sent. `cells` is the whole component x batch grid; `series` one point per period.',
         querystring: FailureRatesQuerySchema,
         response: { 200: FailureRatesSchema, ...errorResponses(400, 401, 403) },
       },

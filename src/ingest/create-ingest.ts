@@ -80,6 +80,7 @@ export function createIngest({
   const stream = config.stream.enabled
     ? new StreamEngine(config.dataset.path, {
         delaySeconds: config.stream.delaySeconds,
+        clock: config.stream.clock,
         defaultVin: config.dataset.vin ?? defaultVin,
         logger: log,
       })
@@ -106,6 +107,7 @@ export function createIngest({
         emitted: s.emitted,
         loops: s.loops,
         delay_seconds: config.stream.delaySeconds,
+        clock: config.stream.clock,
       }
     }
   }

@@ -7,9 +7,18 @@ import {
   loadTelemetryCsv,
   type TelemetryTable,
 } from './csv-loader.js'
-import { buildTimeline, resumePosition, sortByTimestamp, type Timeline } from './stream-timeline.js'
+import {
+  positionOf,
+  type ReplayClock,
+  type ReplayLedger,
+  recordedStamp,
+  stepAtOrAfter,
+} from './stream-clock.js'
+import { buildTimeline, sortByTimestamp, type Timeline } from './stream-timeline.js'
+import { readingAt } from './table-reading.js'
 
 export type { LoadStats } from './csv-loader.js'
+export type { ReplayClock, ReplayLedger, ReplaySegment } from './stream-clock.js'
 
 export type StreamLogger = LoadLogger
 
@@ -20,6 +29,8 @@ export interface StreamEngineOptions {
   defaultVin?: string
   /** Start again from the first row, time-shifted, after the last one. Default true. */
   loop?: boolean
+  /** Whose time the readings carry (see `ReplayClock`). Default `recorded`; `live` needs a delay. */
+  clock?: ReplayClock
   logger?: StreamLogger
 }
 
@@ -28,11 +39,20 @@ export interface StreamDataOptions {
    * Skip every reading at or before this instant (the newest stored one, after a restart), also
    * in later, time-shifted passes: the replay continues where the stored data ends instead of
    * repeating it. Null or absent: from the first row. A function gets the file's VINs once it is
-   * loaded (units sending their own telemetry must not move the replay's resume point).
+   * loaded (units sending their own telemetry must not move the replay's resume point); it may
+   * name the vehicles stored at that instant (`stored`), and the step is sent again to the rest.
    */
-  resumeAfter?: Date | null | ((vins: readonly string[]) => Promise<Date | null>)
+  resumeAfter?: Date | null | ((vins: readonly string[]) => Promise<Date | ResumePoint | null>)
   /** At a wrap-around, before the next pass's first reading: a discontinuity, not a change. */
   onDiscontinuity?: () => void
+  /** A live replay's segments, so that it resumes after a restart (absent: from `resumeAfter` alone). */
+  ledger?: ReplayLedger
+}
+
+/** The newest stored reading time, and which vehicles have a reading at it (a stop inside a step). */
+export interface ResumePoint {
+  after: Date
+  stored: ReadonlySet<string>
 }
 
 export interface StreamStats extends LoadStats {
@@ -84,49 +104,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   })
 }
 
-/** A cell the loader could not fill (a column without any plausible value) is null in the reading. */
-function v(x: number): number | null {
-  return Number.isNaN(x) ? null : x
-}
-
-/** One reading as a literal with a fixed key order, so every reading shares one hidden class. */
-function readingAt(table: TelemetryTable, i: number, vin: string, timestamp: string): TelemetryReading {
-  const c = table.columns
-  return {
-    vin,
-    timestamp,
-    soc: v(c.soc[i]!),
-    soh: v(c.soh[i]!),
-    battery_voltage: v(c.battery_voltage[i]!),
-    battery_current: v(c.battery_current[i]!),
-    battery_temperature: v(c.battery_temperature[i]!),
-    charge_cycles: v(c.charge_cycles[i]!),
-    motor_temperature: v(c.motor_temperature[i]!),
-    motor_vibration: v(c.motor_vibration[i]!),
-    motor_torque: v(c.motor_torque[i]!),
-    motor_rpm: v(c.motor_rpm[i]!),
-    power_consumption: v(c.power_consumption[i]!),
-    brake_pad_wear: v(c.brake_pad_wear[i]!),
-    brake_pressure: v(c.brake_pressure[i]!),
-    reg_brake_efficiency: v(c.reg_brake_efficiency[i]!),
-    tire_pressure: v(c.tire_pressure[i]!),
-    tire_temperature: v(c.tire_temperature[i]!),
-    suspension_load: v(c.suspension_load[i]!),
-    ambient_temperature: v(c.ambient_temperature[i]!),
-    ambient_humidity: v(c.ambient_humidity[i]!),
-    load_weight: v(c.load_weight[i]!),
-    driving_speed: v(c.driving_speed[i]!),
-    distance_traveled: v(c.distance_traveled[i]!),
-    idle_time: v(c.idle_time[i]!),
-    route_roughness: v(c.route_roughness[i]!),
-    rul: v(c.rul[i]!),
-    failure_probability: v(c.failure_probability[i]!),
-    maintenance_type: v(c.maintenance_type[i]!),
-    ttf: v(c.ttf[i]!),
-    component_health_score: v(c.component_health_score[i]!),
-  }
-}
-
 interface Loaded {
   table: TelemetryTable
   timeline: Timeline
@@ -145,6 +122,7 @@ export class StreamEngine {
   readonly filePath: string
   private readonly delayMs: number
   private readonly loop: boolean
+  readonly clock: ReplayClock
   private readonly defaultVin: string | undefined
   private readonly logger: StreamLogger | undefined
   private loading: Promise<Loaded> | undefined
@@ -162,6 +140,10 @@ export class StreamEngine {
     this.filePath = filePath
     this.delayMs = delaySeconds * 1000
     this.loop = options.loop ?? true
+    this.clock = options.clock ?? 'recorded'
+    if (this.clock === 'live' && this.delayMs === 0) {
+      throw new RangeError('a live replay needs delaySeconds > 0: it stamps one step per delay')
+    }
     this.defaultVin = options.defaultVin
     this.logger = options.logger
   }
@@ -178,7 +160,7 @@ export class StreamEngine {
   streamData(options: StreamDataOptions = {}): AsyncGenerator<TelemetryReading> {
     // The signal is taken now, not when the generator body first runs, so that a stream created
     // before stop() but not yet iterated is stopped as well.
-    return this.replay(this.controller.signal, options.resumeAfter ?? null, options.onDiscontinuity)
+    return this.replay(this.controller.signal, options.resumeAfter ?? null, options)
   }
 
   /** Ends the current streams promptly, even mid-delay; a later `streamData()` starts afresh. */
@@ -235,64 +217,82 @@ export class StreamEngine {
   private async *replay(
     signal: AbortSignal,
     resumeOption: NonNullable<StreamDataOptions['resumeAfter']> | null,
-    onDiscontinuity: (() => void) | undefined,
+    hooks: Pick<StreamDataOptions, 'onDiscontinuity' | 'ledger'>,
   ): AsyncGenerator<TelemetryReading> {
     const { table, timeline } = await this.load()
-    const { steps, stepStarts, stepTimes, loopShiftMs } = timeline
+    const { steps, stepStarts } = timeline
     const { vinIds, vins } = table
-    const resumeAfter = typeof resumeOption === 'function' ? await resumeOption(vins) : resumeOption
-    const from = resumeAfter
-      ? resumePosition(timeline, resumeAfter.getTime(), this.loop)
-      : { loop: 0, step: 0 }
+    const point = typeof resumeOption === 'function' ? await resumeOption(vins) : resumeOption
+    const resumeAfter = point instanceof Date || point === null ? point : point.after
+    // Vehicles already stored at `resumeAfter`: its step is sent again to the others only.
+    const skip = point instanceof Date || point === null ? null : point.stored
+    const live = this.clock === 'live'
+    let from: number | null = 0
+    let again = false
     if (resumeAfter) {
-      this.logger?.info(
-        {
-          resume_after: resumeAfter.toISOString(),
-          loop: from?.loop ?? null,
-          step: from?.step ?? null,
-          next_timestamp:
-            from && steps > 0
-              ? new Date(stepTimes[from.step]! + from.loop * loopShiftMs).toISOString()
-              : null,
-        },
-        from
-          ? 'replay resumes after the last stored reading'
-          : 'replay has nothing after the last stored reading',
-      )
+      const found = await stepAtOrAfter(timeline, resumeAfter, live ? hooks.ledger : undefined, this.loop)
+      // The step holding the newest stored reading is sent again only to the vehicles it lacks.
+      again = found?.exact === true && skip !== null
+      from = found && (found.exact && !again ? found.step + 1 : found.step)
+      if (from !== null && !this.loop && from >= steps) from = null
     }
-    if (!from) return
-    let shiftMs = from.loop * loopShiftMs
-    let startStep = from.step
+    if (resumeAfter) this.logResume(timeline, resumeAfter, from)
+    if (from === null || steps === 0 || signal.aborted) return
+    // A live run's stamps start now; its segment is stored first, so a restart can place them.
+    const startedAt = Date.now()
+    if (live)
+      await hooks.ledger?.begin({ firstStep: from, startedAt: new Date(startedAt), paceMs: this.delayMs })
+    const stampOf = (g: number) => (live ? startedAt + (g - from) * this.delayMs : recordedStamp(timeline, g))
     let sinceTurn = 0
-    let first = true
-    for (;;) {
-      for (let s = startStep; s < steps; s++) {
-        if (signal.aborted) return
-        if (!first && this.delayMs > 0) {
-          if (!(await sleep(this.delayMs, signal))) return
+    for (let g = from; ; g++) {
+      const step = g % steps
+      if (step === 0 && g > from) {
+        if (!this.loop) return
+        this.loops++
+        hooks.onDiscontinuity?.()
+      }
+      if (signal.aborted) return
+      if (g > from && this.delayMs > 0) {
+        // Live: wait for the step's own stamp, so a slow consumer cannot push stamps ahead of the
+        // wall clock and a restart's resume arithmetic holds. Recorded: a fixed pause between steps.
+        const wait = live ? stampOf(g) - Date.now() : this.delayMs
+        if (wait > 0 && !(await sleep(wait, signal))) return
+        sinceTurn = 0
+      }
+      // One ISO string per step, shared by every reading of the step.
+      const timestamp = new Date(stampOf(g)).toISOString()
+      const end = stepStarts[step + 1]!
+      for (let i = stepStarts[step]!; i < end; i++) {
+        if (again && g === from && skip?.has(vins[vinIds[i]!]!)) continue
+        if (++sinceTurn >= READINGS_PER_TURN) {
           sinceTurn = 0
-        }
-        first = false
-        // One ISO string per step, shared by every reading of the step.
-        const timestamp = new Date(stepTimes[s]! + shiftMs).toISOString()
-        const end = stepStarts[s + 1]!
-        for (let i = stepStarts[s]!; i < end; i++) {
-          if (++sinceTurn >= READINGS_PER_TURN) {
-            sinceTurn = 0
-            await nextTurn()
-            if (signal.aborted) return
-          }
-          this.emitted++
-          yield readingAt(table, i, vins[vinIds[i]!]!, timestamp)
-          // The consumer may have called stop() while handling the reading we just gave it.
+          await nextTurn()
           if (signal.aborted) return
         }
+        this.emitted++
+        yield readingAt(table, i, vins[vinIds[i]!]!, timestamp)
+        // The consumer may have called stop() while handling the reading we just gave it.
+        if (signal.aborted) return
       }
-      if (!this.loop || steps === 0) return
-      startStep = 0
-      shiftMs += loopShiftMs
-      this.loops++
-      onDiscontinuity?.()
     }
+  }
+
+  private logResume(timeline: Timeline, resumeAfter: Date, from: number | null): void {
+    const position = from === null ? null : positionOf(timeline, from)
+    this.logger?.info(
+      {
+        resume_after: resumeAfter.toISOString(),
+        clock: this.clock,
+        loop: position?.loop ?? null,
+        step: position?.step ?? null,
+        next_timestamp:
+          from !== null && timeline.steps > 0 && this.clock === 'recorded'
+            ? new Date(recordedStamp(timeline, from)).toISOString()
+            : null,
+      },
+      from !== null
+        ? 'replay resumes after the last stored reading'
+        : 'replay has nothing after the last stored reading',
+    )
   }
 }

@@ -38,6 +38,15 @@ describe('StreamEngine resumeAfter', () => {
     }
   })
 
+  it('sends the step a stop cut short again, only to the vehicles not stored at it', async () => {
+    const fresh = await take(new StreamEngine(FLEET_SMALL, { delaySeconds: 0, loop: false }), 12)
+    const cut = fresh[4]! // step 1 (00:15) of the second vehicle; the first one has it too
+    const resumed = await take(new StreamEngine(FLEET_SMALL, { delaySeconds: 0, loop: false }), 100, {
+      resumeAfter: async () => ({ after: at(cut.timestamp), stored: new Set([fresh[3]!.vin, cut.vin]) }),
+    })
+    expect(resumed.map(key)).toEqual(fresh.slice(5).map(key))
+  })
+
   it('starts at the next step when the stored timestamp falls between steps, or from row 1 before the file', async () => {
     const between = await take(new StreamEngine(FLEET_SMALL, { delaySeconds: 0 }), 1, {
       resumeAfter: at('2026-10-01T01:20:00Z'),

@@ -2,6 +2,7 @@
  * The per-vehicle state container of the data analysis agent and the compiled configuration it is
  * shaped by. Split from `data-agent.ts` to keep files small; `data-agent.ts` re-exports the public parts.
  */
+import { READING_WINDOW_MINUTES } from '../../domain.js'
 import type { Condition, Rule } from './rules.js'
 import {
   DEFAULT_DRIFT_PARAMS,
@@ -134,7 +135,7 @@ export function compileLayout(rules: readonly Rule[], options: DataAnalysisOptio
 }
 
 // Used when a timestamp is unusable: the dataset's nominal 15-minute step.
-const DEFAULT_STEP_DAYS = 15 / 1440
+const DEFAULT_STEP_DAYS = READING_WINDOW_MINUTES / 1440
 const MAX_GAP_DAYS = 366
 const BACK_TOLERANCE_DAYS = 1 / 24
 

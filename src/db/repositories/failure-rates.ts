@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { DATA_QUALITY_ALARM } from '../../domain.js'
+import { DATA_QUALITY_ALARM, READING_WINDOW_MINUTES } from '../../domain.js'
 import type { Db } from '../client.js'
 
 /** How long one period of the failure-rate series is. */
@@ -41,12 +41,15 @@ export interface AffectedVehicle {
 /** A vehicle without a batch is counted, under this name, rather than left out of the rates. */
 export const UNKNOWN_BATCH = 'unknown'
 
+const READINGS_TO_DAYS = READING_WINDOW_MINUTES / 1440
+
 const batchOf = sql<string>`coalesce(v.batch, ${UNKNOWN_BATCH})`
 
 /**
- * Failure rates per 1,000 vehicle-days. Exposure comes from the hourly rollups (an hour a vehicle
- * sent readings is 1/24 of a vehicle-day), in reading time like the episodes' `detected_at`, so a
- * replayed month counts as a month whatever the wall clock did.
+ * Failure rates per 1,000 vehicle-days. Exposure comes from the hourly rollups as readings times
+ * the window each one summarises (`READING_WINDOW_MINUTES`: 96 readings are a vehicle-day), so
+ * operating time counts the same whether it was replayed from the file's clock, sent by a unit in
+ * real time, or sent by a live replay's time-lapse (a 15-minute reading every few seconds).
  */
 export function failureRatesRepository(db: Db) {
   return {
@@ -55,7 +58,7 @@ export function failureRatesRepository(db: Db) {
       const rows = await sql<ExposureRow>`
         select to_char(date_trunc(${p}, h.bucket at time zone 'UTC'), 'YYYY-MM-DD') as period,
                ${batchOf} as batch,
-               (count(*)::float8 / 24) as vehicle_days,
+               (sum(h.n)::float8 * ${READINGS_TO_DAYS}) as vehicle_days,
                count(distinct h.vehicle_id)::int as vehicles
         from telemetry_hourly h join vehicles v on v.id = h.vehicle_id
         where h.n > 0 ${range(sql`h.bucket`, window)}

@@ -10,6 +10,7 @@ import { forecastRepository } from './forecast.js'
 import { historyRepository } from './history.js'
 import { insightsRepository } from './insights.js'
 import { rcaRepository } from './rca.js'
+import { replaySegmentsRepository } from './replay-segments.js'
 import { serviceCentersRepository } from './service-centers.js'
 import { telemetryRepository } from './telemetry.js'
 import { timelineRepository } from './timeline.js'
@@ -38,6 +39,7 @@ export function createRepositories(db: Db) {
     feedback: feedbackRepository(db),
     history: historyRepository(db),
     telemetry: telemetryRepository(db),
+    replaySegments: replaySegmentsRepository(db),
     timeline: timelineRepository(db),
   }
 }

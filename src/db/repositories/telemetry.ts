@@ -40,6 +40,30 @@ export function telemetryRepository(db: Db) {
       const ts = rows[0]?.ts
       return ts ? new Date(ts) : null
     },
+
+    /**
+     * Where a restarted replay of these vehicles resumes: the newest stored reading time and the
+     * vehicles that have a reading at it. A stop can fall inside a step (some vehicles of that
+     * timestamp written, the rest not), so the replay sends that step again to the others only.
+     * The same index probe per vehicle as `latestTimestamp`.
+     */
+    async resumePoint(vins: readonly string[]): Promise<{ after: Date; stored: Set<string> } | null> {
+      if (vins.length === 0) return null
+      const { rows } = await sql<{ vin: string; ts: Date | string }>`
+        select v.vin, last.ts
+        from vehicles v
+        cross join lateral (
+          select t.ts from telemetry_logs t where t.vehicle_id = v.id order by t.ts desc limit 1
+        ) last
+        where v.vin in (${sql.join(vins)})`.execute(db)
+      const times = rows.map((r) => ({ vin: r.vin, at: new Date(r.ts).getTime() }))
+      if (times.length === 0) return null
+      const newest = Math.max(...times.map((t) => t.at))
+      return {
+        after: new Date(newest),
+        stored: new Set(times.filter((t) => t.at === newest).map((t) => t.vin)),
+      }
+    },
   }
 }
 

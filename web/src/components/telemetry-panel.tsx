@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api, query } from '../lib/api'
-import { RANGE_LABEL, RANGES, type RangeKey, rangeWindow } from '../lib/chart-data'
+import { loadRange, RANGE_LABEL, RANGES, type RangeKey, rangeWindow } from '../lib/chart-data'
 import { CHARTS, type ChartDef } from '../lib/chart-fields'
 import { formatDateTime } from '../lib/format'
 import { useAsync, useConnection, useSocket, useSocketMessage } from '../lib/hooks'
@@ -103,13 +103,18 @@ export function TelemetryPanel({ vin, fields = CHARTS }: { vin: string; fields?:
   const stored = useAsync<RangeData | null>(
     async (signal) => {
       if (!span) return null
-      const rows = await api<Array<Reading | TelemetryBucket>>(
-        `/api/vehicles/${encodeURIComponent(vin)}/telemetry${query(span)}`,
-        { signal },
+      const rows = await loadRange(
+        (params) =>
+          api<Array<Reading | TelemetryBucket>>(
+            `/api/vehicles/${encodeURIComponent(vin)}/telemetry${query(params)}`,
+            { signal },
+          ),
+        range,
+        span,
       )
       return toColumns(rows, fields)
     },
-    [vin, span?.from, span?.to],
+    [vin, range, span?.from, span?.to],
   )
   const pickerId = `range-${vin}`
 

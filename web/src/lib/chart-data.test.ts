@@ -9,7 +9,7 @@ import {
   filtersToQuery,
   priorityOf,
 } from './alarm-filters'
-import { rangeWindow, withGaps } from './chart-data'
+import { loadRange, RAW_PAGE, rangeWindow, withGaps } from './chart-data'
 import { TelemetryBuffer } from './telemetry-buffer'
 import type { Booking, Reading, Vehicle } from './types'
 
@@ -41,6 +41,24 @@ describe('chart data', () => {
     expect(rangeWindow('custom', clock, { from: '2026-10-02T00:00:00Z' })?.to).toBe(
       '2026-10-04T10:00:00.001Z',
     )
+  })
+
+  it('shows the last hour and day as readings, a week as hourly buckets, and a too-full day as buckets', async () => {
+    const span = rangeWindow('24h', Date.parse('2026-12-04T18:00:00Z'))!
+    const asked: Array<Record<string, string>> = []
+    const fleet = (rawRows: number) => async (params: Record<string, string>) => {
+      asked.push(params)
+      return Array.from({ length: params.bucket === 'raw' ? rawRows : 24 }, (_, i) => i)
+    }
+    expect(await loadRange(fleet(96), '24h', span)).toHaveLength(96)
+    expect(asked.map((p) => p.bucket)).toEqual(['raw'])
+    // A live replay's day: more readings than one answer holds, so the whole day in hours.
+    asked.length = 0
+    expect(await loadRange(fleet(RAW_PAGE), '24h', span)).toHaveLength(24)
+    expect(asked.map((p) => p.bucket)).toEqual(['raw', '1h'])
+    asked.length = 0
+    await loadRange(fleet(96), '7d', span)
+    expect(asked).toEqual([{ ...span, bucket: '1h' }])
   })
 
   it('fills readings missed while offline into their place after a reconnect', () => {

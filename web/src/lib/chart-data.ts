@@ -76,3 +76,23 @@ export function rangeWindow(
   // +1 ms: the newest reading itself is inside the half-open range.
   return { from: new Date(clockMs - SPAN_MS[key]).toISOString(), to: new Date(clockMs + 1).toISOString() }
 }
+
+/** The most raw readings one answer holds (the API's `MAX_RAW_ROWS`). */
+export const RAW_PAGE = 10_000
+
+/**
+ * The stored telemetry of a range at the resolution it deserves: the last hour or day as the
+ * readings themselves (4 and 96 of them from a unit reporting every 15 minutes), a week or a
+ * month as hourly buckets. A live replay sends a reading every few seconds, so a day can hold more
+ * readings than one answer: then the hourly buckets of the whole day, rather than its first page.
+ */
+export async function loadRange<T>(
+  get: (params: Record<string, string>) => Promise<T[]>,
+  key: RangeKey,
+  span: { from: string; to: string },
+): Promise<T[]> {
+  if (key === '7d' || key === '30d') return get({ ...span, bucket: '1h' })
+  // A custom range gets the API's choice by its length (raw up to a day).
+  const first = await get(key === 'custom' ? span : { ...span, bucket: 'raw' })
+  return first.length < RAW_PAGE ? first : get({ ...span, bucket: '1h' })
+}
