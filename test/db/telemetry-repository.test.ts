@@ -51,4 +51,29 @@ describe.each(DB_KINDS)('telemetry repository on %s', (kind) => {
     expect(await repos.telemetry.latestTimestamp([])).toBeNull()
     expect(await repos.telemetry.latestTimestamp(['WVWZZZ00000000000'])).toBeNull()
   })
+
+  it('says where a replay resumes: the newest time of its vehicles and which of them have it', async () => {
+    const vins = ['1HGCM82633A004301', '1HGCM82633A004302', '1HGCM82633A004303']
+    // A stop inside the 03:45 step: the first vehicle got it as well, the third has nothing at all.
+    await store(ids[0]!, '2026-10-01T03:45:00.000Z')
+    const point = await repos.telemetry.resumePoint(vins)
+    expect(point?.after.toISOString()).toBe('2026-10-01T03:45:00.000Z')
+    expect([...point!.stored].sort()).toEqual(vins.slice(0, 2))
+    expect(await repos.telemetry.resumePoint(['1HGCM82633A004303'])).toBeNull()
+    expect(await repos.telemetry.resumePoint([])).toBeNull()
+  })
+
+  it('keeps the runs of a live replay per file and finds the one covering a stamp', async () => {
+    const ledger = repos.replaySegments.ledger('data/a.csv')
+    const other = repos.replaySegments.ledger('data/b.csv')
+    const first = { firstStep: 0, startedAt: new Date('2026-12-04T10:00:00.000Z'), paceMs: 2000 }
+    const second = { firstStep: 1800, startedAt: new Date('2026-12-04T12:00:00.000Z'), paceMs: 0.5 }
+    await ledger.begin(first)
+    await ledger.begin(second)
+    await ledger.begin(second) // a retried insert is harmless
+    expect(await ledger.segmentAt(new Date('2026-12-04T09:59:59.999Z'))).toBeNull()
+    expect(await ledger.segmentAt(new Date('2026-12-04T11:00:00.000Z'))).toEqual(first)
+    expect(await ledger.segmentAt(new Date('2026-12-04T12:00:00.000Z'))).toEqual(second)
+    expect(await other.segmentAt(new Date('2026-12-04T12:00:00.000Z'))).toBeNull()
+  })
 })

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { axeViolations } from './axe.js'
@@ -115,6 +116,17 @@ describe.skipIf(!HAS_CHROMIUM)("the owner's dashboard in a real browser", () => 
     const opened = await agree()
     expect(opened.severity).not.toBe('Critical')
     await owner.locator('.msg-agent:not(.msg-typing)').first().waitFor({ timeout: 15_000 })
+    // One clock: the reading that opened it, the agent's message and the car's last reading are all
+    // of the last few minutes, not the replayed file's October beside today's chat.
+    const times = [
+      await owner.locator('.msg-agent time.msg-time').last().getAttribute('datetime'),
+      await health.getByTestId('last-reading').getAttribute('data-at'),
+      (
+        await sql<{ at: Date }>`
+          select detected_at as at from anomaly_events where id = ${opened.id}`.execute(server.db.db)
+      ).rows[0]?.at.toISOString(),
+    ]
+    for (const at of times) expect(Math.abs(Date.now() - Date.parse(at ?? ''))).toBeLessThan(5 * 60_000)
     const approve = owner.locator('.msg-agent button[data-action="confirm_booking"][data-booking-id]').last()
     await approve.waitFor({ timeout: 15_000 })
     const bookingId = (await approve.getAttribute('data-booking-id'))!

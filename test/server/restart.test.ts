@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/db/client.js'
+import { NUMERIC_FIELDS, type TelemetryReading } from '../../src/schemas/telemetry.js'
+import { StreamEngine } from '../../src/simulation/stream-engine.js'
 import { type LogLine, startServerProcess, until } from '../helpers/server-process.js'
 
 /**
@@ -56,9 +58,12 @@ async function stored(dataDir: string) {
   try {
     const count = await sql<{ n: number; last: Date | null }>`
       select count(*)::int as n, max(ts) as last from telemetry_logs`.execute(h.db)
+    const last = count.rows[0]!.last
+    const before = await sql<{ n: number }>`
+      select count(*)::int as n from telemetry_logs where ts < ${last ?? new Date(0)}`.execute(h.db)
     const dupes = await sql`
       select vehicle_id, ts, count(*) from telemetry_logs group by 1, 2 having count(*) > 1`.execute(h.db)
-    return { rows: count.rows[0]!.n, last: count.rows[0]!.last, dupes: dupes.rows.length, h }
+    return { rows: count.rows[0]!.n, last, before: before.rows[0]!.n, dupes: dupes.rows.length, h }
   } catch (err) {
     await h.close()
     throw err
@@ -89,12 +94,13 @@ describe('server process: stop and restart on a persisted database', () => {
     try {
       expect(afterSecond.rows).toBe(first.stopped.writer.written + second.stopped.writer.written)
       expect(afterSecond.dupes).toBe(0)
-      // Nothing of the second run went at or before where the first one ended.
-      const early = await sql<{ n: number }>`
-        select count(*)::int as n from telemetry_logs where ts <= ${afterFirst.last}`.execute(
-        afterSecond.h.db,
-      )
-      expect(early.rows[0]!.n).toBe(first.stopped.writer.written)
+      // Nothing of the second run went before where the first one ended; the step the stop cut
+      // short (at that instant) was completed, for the vehicles it lacked.
+      const at = await sql<{ before: number; cut: number }>`
+        select count(*) filter (where ts < ${afterFirst.last})::int as before,
+               count(*) filter (where ts = ${afterFirst.last})::int as cut
+        from telemetry_logs`.execute(afterSecond.h.db)
+      expect(at.rows[0]).toEqual({ before: afterFirst.before, cut: 10 })
     } finally {
       await afterSecond.h.close()
     }
@@ -105,4 +111,52 @@ describe('server process: stop and restart on a persisted database', () => {
     expect(run.exit).toEqual({ code: 0, signal: null })
     expect(run.stopped.writer).toMatchObject({ pending: 0, dropped: 0, written: run.intake.accepted })
   }, 90_000)
+
+  it('restarts a live replay (wall-clock stamps) at the next row of the file: every row once, none skipped', async () => {
+    const dataDir = join(dir, 'pglite-live')
+    const startedAt = Date.now()
+    const env = { SHUTDOWN_TIMEOUT_MS: '10000', STREAM_DELAY_SECONDS: '0.02', DATABASE_URL: dataDir }
+    const first = await runUntilStored(env, 300)
+    expect(first.exit).toEqual({ code: 0, signal: null })
+    const second = await runUntilStored(env, 300)
+    expect(second.exit).toEqual({ code: 0, signal: null })
+    expect(second.resumed).toMatchObject({ clock: 'live', loop: 0 })
+
+    // What each vehicle should have: the file's rows in order, as many as were stored.
+    const file = new Map<string, TelemetryReading[]>()
+    for await (const r of new StreamEngine('data/fleet_15min.csv', {
+      delaySeconds: 0,
+      loop: false,
+    }).streamData()) {
+      if (!file.has(r.vin)) file.set(r.vin, [])
+      file.get(r.vin)!.push(r)
+      if (r.timestamp > '2026-10-03') break
+    }
+    const FIELDS = ['soc', 'battery_temperature', 'distance_traveled'] as const
+    const idx = FIELDS.map((f) => NUMERIC_FIELDS.indexOf(f))
+    const h = await openDatabase({ kind: 'pglite', dataDir })
+    try {
+      const { rows } = await sql<{ vin: string; ts: Date; vals: (number | null)[] }>`
+        select v.vin, t.ts, t.vals from telemetry_logs t join vehicles v on v.id = t.vehicle_id
+        order by v.vin, t.ts`.execute(h.db)
+      expect(rows.length).toBe(first.stopped.writer.written + second.stopped.writer.written)
+      const byVin = new Map<string, typeof rows>()
+      for (const r of rows) byVin.set(r.vin, [...(byVin.get(r.vin) ?? []), r])
+      expect(byVin.size).toBe(10)
+      for (const [vin, stored] of byVin) {
+        // The wall clock of the two runs, not the file's October.
+        for (const r of stored) expect(new Date(r.ts).getTime()).toBeGreaterThanOrEqual(startedAt - 1000)
+        const expected = file.get(vin)!.slice(0, stored.length)
+        expect(stored.map((r) => idx.map((i) => r.vals[i]))).toEqual(
+          expected.map((r) => FIELDS.map((f) => r[f])),
+        )
+      }
+      const segments = await sql<{ first_step: string }>`
+        select first_step from replay_segments order by started_at`.execute(h.db)
+      expect(segments.rows).toHaveLength(2)
+      expect(Number(segments.rows[1]!.first_step)).toBeGreaterThan(0)
+    } finally {
+      await h.close()
+    }
+  }, 150_000)
 })
