@@ -4,10 +4,11 @@ import { formatDateTime, formatRul, severityClass } from '../../lib/format'
 import { type AsyncState, useSocketMessage } from '../../lib/hooks'
 import type { Alarm, Vehicle } from '../../lib/types'
 
+// Never a severity's name: a High alarm beside a card saying "Critical" reads as two stories.
 const STATUS_TEXT = {
   ok: 'Healthy',
   warning: 'Needs attention',
-  critical: 'Critical',
+  critical: 'Service needed',
   unknown: 'No data yet',
 }
 

@@ -187,6 +187,31 @@ describe('the health card', () => {
     expect(last.getAttribute('data-at')).toBe('2026-10-01T00:45:00.000Z')
     expect(screen.getByText('Healthy')).toBeTruthy()
   })
+
+  it('says a High fault needs a service without calling it Critical, beside a High banner', () => {
+    const vehicle = {
+      vin: VIN,
+      batch: 'B-2023-05',
+      last_reading_at: '2026-12-04T18:00:00.000Z',
+      health: {
+        status: 'critical',
+        open_alarms: 1,
+        rul_days: 3,
+        rul_low_days: 2,
+        rul_high_days: 5,
+        rul_method: 'theil-sen',
+      },
+    } as unknown as Vehicle
+    const alarms = { data: [], error: null, loading: false, reload: vi.fn(), setData: vi.fn() }
+    render(
+      <SocketContext.Provider value={fakeSocket().socket}>
+        <HealthPanel vehicle={vehicle} alarms={alarms} />
+      </SocketContext.Provider>,
+    )
+    const card = screen.getByTestId('health-card')
+    expect(card.querySelector('.health-status')?.textContent).toBe('Service needed')
+    expect(card.textContent).not.toMatch(/Critical/)
+  })
 })
 
 describe('old proposals and their buttons', () => {
