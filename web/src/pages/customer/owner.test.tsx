@@ -1,16 +1,15 @@
 // @vitest-environment happy-dom
 import { readFileSync } from 'node:fs'
-import { act, cleanup, render, screen, waitFor } from '@testing-library/preact'
+import { cleanup, render, screen, waitFor } from '@testing-library/preact'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ChatPanel } from '../../components/chat-panel'
 import { FeedbackForm } from '../../components/feedback-form'
 import { ApiError } from '../../lib/api'
+import { fakeSocket } from '../../lib/fake-socket'
 import { formatMeasure } from '../../lib/format'
 import { SocketContext } from '../../lib/hooks'
-import type { TelemetrySocket } from '../../lib/socket'
-import type { Alarm, Booking, ChatMessage, Vehicle } from '../../lib/types'
+import type { Alarm, Booking, ChatMessage } from '../../lib/types'
 import { AlertBadge } from './alert-badge'
-import { HealthPanel } from './health-panel'
 import { actionBlocked, friendlyActionError, noLongerNeeded } from './proposals'
 import { useAlerts } from './use-alerts'
 
@@ -64,21 +63,6 @@ const agent = (id: string, extra: Partial<ChatMessage> = {}): ChatMessage => ({
 })
 
 /** A socket whose messages the test sends. */
-function fakeSocket() {
-  const handlers = new Map<string, Set<(data: unknown) => void>>()
-  const socket = {
-    on(type: string, handler: (data: unknown) => void) {
-      if (!handlers.has(type)) handlers.set(type, new Set())
-      handlers.get(type)!.add(handler)
-      return () => handlers.get(type)!.delete(handler)
-    },
-  } as unknown as TelemetrySocket
-  const emit = (type: string, data: unknown) =>
-    act(() => {
-      for (const h of handlers.get(type) ?? []) h(data)
-    })
-  return { socket, emit }
-}
 
 function json(body: unknown) {
   return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } })
@@ -154,63 +138,6 @@ describe('the alert banner and cards', () => {
       anomaly_type: 'battery_thermal',
     })
     expect(screen.getByTestId('shown').textContent).toBe('')
-  })
-})
-
-describe('the health card', () => {
-  it('moves "Last reading" with the live stream', () => {
-    const { socket, emit } = fakeSocket()
-    const vehicle = {
-      vin: VIN,
-      batch: 'B-2023-05',
-      last_reading_at: '2026-10-01T00:40:00.000Z',
-      health: {
-        status: 'ok',
-        open_alarms: 0,
-        rul_days: null,
-        rul_low_days: null,
-        rul_high_days: null,
-        rul_method: null,
-      },
-    } as unknown as Vehicle
-    const alarms = { data: [], error: null, loading: false, reload: vi.fn(), setData: vi.fn() }
-    render(
-      <SocketContext.Provider value={socket}>
-        <HealthPanel vehicle={vehicle} alarms={alarms} />
-      </SocketContext.Provider>,
-    )
-    const last = screen.getByTestId('last-reading')
-    expect(last.getAttribute('data-at')).toBe('2026-10-01T00:40:00.000Z')
-    emit('telemetry', { vin: 'SOMEONE-ELSE', timestamp: '2026-10-01T00:50:00.000Z' })
-    expect(last.getAttribute('data-at')).toBe('2026-10-01T00:40:00.000Z')
-    emit('telemetry', { vin: VIN, timestamp: '2026-10-01T00:45:00.000Z' })
-    expect(last.getAttribute('data-at')).toBe('2026-10-01T00:45:00.000Z')
-    expect(screen.getByText('Healthy')).toBeTruthy()
-  })
-
-  it('says a High fault needs a service without calling it Critical, beside a High banner', () => {
-    const vehicle = {
-      vin: VIN,
-      batch: 'B-2023-05',
-      last_reading_at: '2026-12-04T18:00:00.000Z',
-      health: {
-        status: 'critical',
-        open_alarms: 1,
-        rul_days: 3,
-        rul_low_days: 2,
-        rul_high_days: 5,
-        rul_method: 'theil-sen',
-      },
-    } as unknown as Vehicle
-    const alarms = { data: [], error: null, loading: false, reload: vi.fn(), setData: vi.fn() }
-    render(
-      <SocketContext.Provider value={fakeSocket().socket}>
-        <HealthPanel vehicle={vehicle} alarms={alarms} />
-      </SocketContext.Provider>,
-    )
-    const card = screen.getByTestId('health-card')
-    expect(card.querySelector('.health-status')?.textContent).toBe('Service needed')
-    expect(card.textContent).not.toMatch(/Critical/)
   })
 })
 
