@@ -1,3 +1,4 @@
+import { READING_WINDOW_MINUTES } from '../domain.js'
 import type { TelemetryReading } from '../schemas/telemetry.js'
 import type { RejectCode, SubmitResult } from './reading-intake.js'
 import type { ReadingRing } from './reading-ring.js'
@@ -20,8 +21,25 @@ export interface VehicleLiveState {
   recent: ReadingRing
   /** Epoch ms of the newest reading analysed: an older one is late, an equal one a duplicate. */
   lastTs: number
+  /** Epoch ms (wall clock) its own unit last sent a reading: the replay leaves it alone meanwhile. */
+  unitAt: number
   /** Implausible values per signal, their recent share, stuck signals (see `SignalQuality`). */
   quality: SignalQuality
+}
+
+/**
+ * How long after its own unit's last reading a vehicle is left to that unit: two reading windows
+ * (a unit sends one every 15 minutes), so one late reading does not hand it back to the replay.
+ */
+export const UNIT_YIELD_MS = 2 * READING_WINDOW_MINUTES * 60_000
+
+/**
+ * A vehicle whose own unit reports is not simulated: on one clock (a live replay) the unit's and
+ * the replay's readings would interleave into one made-up vehicle (on the file's clock the
+ * replay's were merely late).
+ */
+export function leftToItsUnit(state: VehicleLiveState | undefined, now: number): boolean {
+  return state !== undefined && now - state.unitAt < UNIT_YIELD_MS
 }
 
 /** Sees every valid reading of a known vehicle, in order, on the hot path: must be cheap. */
@@ -51,6 +69,8 @@ export interface PipelineStats {
   unknownVehicle: number
   /** Offered after intake stopped (see `stopIntake`), and refused. */
   refused: number
+  /** Replayed readings not sent for a vehicle whose own unit is reporting (see `UNIT_YIELD_MS`). */
+  yieldedToUnit: number
   vehicles: number
   lastReadingAt: string | null
 }

@@ -4,13 +4,14 @@ import { type TelemetryReading, TelemetryReadingSchema } from '../schemas/teleme
 import { readingValues } from '../schemas/telemetry-series.js'
 import type { EventBus } from './event-bus.js'
 import { messages } from './messages.js'
-import type {
-  IngestOutcome,
-  PipelineStats,
-  ReadingObserver,
-  Source,
-  VehicleLiveState,
-  VehicleRef,
+import {
+  type IngestOutcome,
+  leftToItsUnit,
+  type PipelineStats,
+  type ReadingObserver,
+  type Source,
+  type VehicleLiveState,
+  type VehicleRef,
 } from './pipeline-types.js'
 import { normaliseDeviceReading, type SubmitResult, toSubmitResult } from './reading-intake.js'
 import { ReadingRing } from './reading-ring.js'
@@ -50,6 +51,7 @@ export class IngestionPipeline {
     invalid: 0,
     unknownVehicle: 0,
     refused: 0,
+    yieldedToUnit: 0,
     lastReadingAt: null,
   }
   private lastRefresh = 0
@@ -73,10 +75,9 @@ export class IngestionPipeline {
   }
 
   /**
-   * Loads the directory of active vehicles (VIN -> id, owner) with each vehicle's newest stored
-   * reading time, so that after a restart nothing stored is analysed twice. Called at start and
-   * when an unknown VIN shows up; onboarding calls `upsertVehicle` and `forgetVehicle`, so a new,
-   * changed or decommissioned vehicle applies at once.
+   * Loads the active vehicles (VIN -> id, owner) with each one's newest stored reading time, so that
+   * after a restart nothing stored is analysed twice. Called at start and for an unknown VIN;
+   * onboarding calls `upsertVehicle` and `forgetVehicle`, so changes apply at once.
    */
   async loadVehicles(): Promise<void> {
     this.lastRefresh = Date.now()
@@ -121,6 +122,7 @@ export class IngestionPipeline {
       latest: null,
       recent: new ReadingRing(this.deps.historySize ?? 240, vehicle.vin),
       lastTs: newestTs ?? Number.NEGATIVE_INFINITY,
+      unitAt: Number.NEGATIVE_INFINITY,
       quality: new SignalQuality(this.deps.quality ?? DEFAULT_SIGNAL_QUALITY),
     })
   }
@@ -145,18 +147,20 @@ export class IngestionPipeline {
         message: 'The service is stopping; send it again later',
       })
     }
-    const reading = normaliseDeviceReading(raw, vin, Date.now())
+    const now = Date.now()
+    const reading = normaliseDeviceReading(raw, vin, now)
     if ('status' in reading) {
       this.stats_.invalid++
       this.invalidByCode[reading.code] = (this.invalidByCode[reading.code] ?? 0) + 1
       return Promise.resolve(reading)
     }
+    const state = this.byVin.get(vin)
+    if (state) state.unitAt = now
     return new Promise((resolve) => {
       const outcome = this.accept(reading, (result) => resolve(toSubmitResult(result)))
       if (outcome === 'duplicate') resolve({ status: 'duplicate' })
-      else if (outcome === 'unknown_vehicle') {
+      else if (outcome === 'unknown_vehicle')
         resolve({ status: 'rejected', code: 'UNKNOWN_VEHICLE', message: 'No such vehicle' })
-      }
     })
   }
 
@@ -255,7 +259,8 @@ export class IngestionPipeline {
     const hooks = { onDiscontinuity: () => this.discontinuity() }
     this.running = (async () => {
       for await (const reading of source.streamData(hooks)) {
-        this.ingest(reading)
+        if (leftToItsUnit(this.byVin.get(reading.vin), Date.now())) this.stats_.yieldedToUnit++
+        else this.ingest(reading)
         // The replay waits for the database, and keeps its backlog to what a stop can still write
         // in a few seconds (at no delay it would fill the buffer, 200 MB, and outlast the timeout).
         if (this.deps.writer.pending >= REPLAY_BACKLOG) await this.deps.writer.whenBelow(REPLAY_BACKLOG / 2)

@@ -38,6 +38,7 @@ export interface TelemetryWriterStats {
   written: number
   /** Rows that were stored already (same vehicle and timestamp): retries, replays, duplicates. */
   duplicates: number
+  /** Rows not yet stored: waiting in the buffer or in a batch being written (or retried). */
   pending: number
   batches: number
   failedAttempts: number
@@ -76,6 +77,8 @@ export class TelemetryWriter {
   /** The current flush: it ends when the buffer is empty and no batch is in flight, or a batch failed. */
   private session: FlushSession | undefined
   private inFlight = 0
+  /** Rows of the batches in flight: taken off the buffer, not yet stored. */
+  private inFlightRows = 0
   private retryDelayMs = 0
   private closed = false
   private drainWaiters: { below: number; wake: () => void }[] = []
@@ -106,7 +109,7 @@ export class TelemetryWriter {
   }
 
   get stats(): TelemetryWriterStats {
-    return { ...this.stats_, pending: this.buffer.length, failing: this.retryDelayMs > 0 }
+    return { ...this.stats_, pending: this.pending, failing: this.retryDelayMs > 0 }
   }
 
   /** Past 80 % of the buffer: intake should push back (HTTP 503, MQTT acks withheld) until it drains. */
@@ -114,9 +117,12 @@ export class TelemetryWriter {
     return this.buffer.length >= this.maxBuffered * 0.8
   }
 
-  /** Readings waiting to be written. */
+  /**
+   * Readings not yet stored, the batch being written or retried included: between two attempts
+   * its rows are back in the buffer, during one they are not, and health must not say 0 then.
+   */
   get pending(): number {
-    return this.buffer.length
+    return this.buffer.length + this.inFlightRows
   }
 
   /** Resolves once fewer than `rows` readings wait (at once if they do). */
@@ -201,8 +207,10 @@ export class TelemetryWriter {
       this.inFlight < this.concurrency &&
       (this.inFlight === 0 || this.buffer.length >= this.batchSize)
     ) {
+      const batch = this.buffer.splice(0, this.batchSize)
       this.inFlight++
-      void this.write(session, this.buffer.splice(0, this.batchSize))
+      this.inFlightRows += batch.length
+      void this.write(session, batch)
     }
     this.wakeDrainWaiters()
   }
@@ -231,6 +239,7 @@ export class TelemetryWriter {
       this.options.onError?.(err, this.stats_.failedAttempts)
     } finally {
       this.inFlight--
+      this.inFlightRows -= batch.length
     }
     this.startBatches()
     if (this.inFlight > 0) return

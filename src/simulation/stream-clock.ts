@@ -20,12 +20,23 @@ export interface ReplaySegment {
   paceMs: number
 }
 
+/** The stamp of global step `g` in a segment: whole milliseconds, whatever the pace. */
+export function liveStamp(segment: ReplaySegment, g: number): number {
+  return segment.startedAt.getTime() + Math.round((g - segment.firstStep) * segment.paceMs)
+}
+
 /** Where a live replay keeps its segments (the database, in the service). */
 export interface ReplayLedger {
   /** The segment whose stamps cover `at`: the latest one started at or before it, or null. */
   segmentAt(at: Date): Promise<ReplaySegment | null>
   /** Stored before the first reading of the segment is sent. */
   begin(segment: ReplaySegment): Promise<void>
+}
+
+/** The newest stored reading time, and which vehicles have a reading at it (a stop inside a step). */
+export interface ResumePoint {
+  after: Date
+  stored: ReadonlySet<string>
 }
 
 /** A global step (pass x steps + step) as a position in the file. */
@@ -53,9 +64,11 @@ export async function stepAtOrAfter(
   const ms = at.getTime()
   const segment = ledger ? await ledger.segmentAt(at) : null
   if (segment) {
-    const offset = Math.ceil((ms - segment.startedAt.getTime()) / segment.paceMs - 1e-9)
-    const step = segment.firstStep + offset
-    return { step, exact: segment.startedAt.getTime() + offset * segment.paceMs === ms }
+    // The nearest step, then the next one when that is still before `at` (stamps are rounded).
+    let step =
+      segment.firstStep + Math.max(0, Math.round((ms - segment.startedAt.getTime()) / segment.paceMs))
+    if (liveStamp(segment, step) < ms) step++
+    return { step, exact: liveStamp(segment, step) === ms }
   }
   // Stamps are whole milliseconds: the first step after ms - 1 is the first at or after ms.
   const position = resumePosition(timeline, ms - 1, loop)

@@ -8,9 +8,11 @@ import {
   type TelemetryTable,
 } from './csv-loader.js'
 import {
+  liveStamp,
   positionOf,
   type ReplayClock,
   type ReplayLedger,
+  type ResumePoint,
   recordedStamp,
   stepAtOrAfter,
 } from './stream-clock.js'
@@ -18,7 +20,7 @@ import { buildTimeline, sortByTimestamp, type Timeline } from './stream-timeline
 import { readingAt } from './table-reading.js'
 
 export type { LoadStats } from './csv-loader.js'
-export type { ReplayClock, ReplayLedger, ReplaySegment } from './stream-clock.js'
+export type { ReplayClock, ReplayLedger, ReplaySegment, ResumePoint } from './stream-clock.js'
 
 export type StreamLogger = LoadLogger
 
@@ -47,12 +49,6 @@ export interface StreamDataOptions {
   onDiscontinuity?: () => void
   /** A live replay's segments, so that it resumes after a restart (absent: from `resumeAfter` alone). */
   ledger?: ReplayLedger
-}
-
-/** The newest stored reading time, and which vehicles have a reading at it (a stop inside a step). */
-export interface ResumePoint {
-  after: Date
-  stored: ReadonlySet<string>
 }
 
 export interface StreamStats extends LoadStats {
@@ -239,10 +235,11 @@ export class StreamEngine {
     if (resumeAfter) this.logResume(timeline, resumeAfter, from)
     if (from === null || steps === 0 || signal.aborted) return
     // A live run's stamps start now; its segment is stored first, so a restart can place them.
-    const startedAt = Date.now()
-    if (live)
-      await hooks.ledger?.begin({ firstStep: from, startedAt: new Date(startedAt), paceMs: this.delayMs })
-    const stampOf = (g: number) => (live ? startedAt + (g - from) * this.delayMs : recordedStamp(timeline, g))
+    const segment = { firstStep: from, startedAt: new Date(), paceMs: this.delayMs }
+    if (live) await hooks.ledger?.begin(segment)
+    const stampOf = (g: number) => (live ? liveStamp(segment, g) : recordedStamp(timeline, g))
+    // Vehicles already stored at the first step (a stop inside it) are not sent it again.
+    const skipAtFrom = again ? skip : null
     let sinceTurn = 0
     for (let g = from; ; g++) {
       const step = g % steps
@@ -263,7 +260,7 @@ export class StreamEngine {
       const timestamp = new Date(stampOf(g)).toISOString()
       const end = stepStarts[step + 1]!
       for (let i = stepStarts[step]!; i < end; i++) {
-        if (again && g === from && skip?.has(vins[vinIds[i]!]!)) continue
+        if (g === from && skipAtFrom?.has(vins[vinIds[i]!]!)) continue
         if (++sinceTurn >= READINGS_PER_TURN) {
           sinceTurn = 0
           await nextTurn()

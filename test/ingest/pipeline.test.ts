@@ -159,6 +159,31 @@ describe.each(DB_KINDS)('ingestion on %s', (kind) => {
   })
 
   // Last: intake stays stopped for the rest of this app.
+  it('leaves a vehicle whose own unit reports to that unit: the replay drives only the others', async () => {
+    const { pipeline } = t.app.services
+    const [unit, simulated] = [FLEET_VEHICLES[5]!.vin, FLEET_VEHICLES[6]!.vin]
+    const sent = new Date(Date.now() - 60_000).toISOString()
+    expect(await pipeline.submit(makeReading(unit, sent), unit)).toEqual({ status: 'stored' })
+    const before = pipeline.stats.yieldedToUnit
+    // A replay on the wall clock, a step after the unit's reading.
+    const later = (k: number) => new Date(Date.parse(sent) + k * 1000).toISOString()
+    let done = false
+    pipeline.start({
+      async *streamData() {
+        for (let k = 1; k <= 3; k++) {
+          yield makeReading(unit, later(k), { battery_temperature: 90 })
+          yield makeReading(simulated, later(k))
+        }
+        done = true
+      },
+      stop() {},
+    })
+    await vi.waitFor(() => expect(done).toBe(true))
+    expect(pipeline.stats.yieldedToUnit - before).toBe(3)
+    expect(pipeline.vehicleState(unit)?.latest?.timestamp).toBe(sent)
+    expect(pipeline.vehicleState(simulated)?.latest?.timestamp).toBe(later(3))
+  })
+
   it('takes nothing once intake stopped: readings are refused as draining, health answers 503', async () => {
     const vin = FLEET_VEHICLES[2]!.vin
     expect(t.app.services.accepting).toBe(true)

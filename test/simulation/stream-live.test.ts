@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { TelemetryReading } from '../../src/schemas/telemetry.js'
+import { liveStamp, stepAtOrAfter } from '../../src/simulation/stream-clock.js'
 import {
   type ReplayLedger,
   type ReplaySegment,
   type StreamDataOptions,
   StreamEngine,
 } from '../../src/simulation/stream-engine.js'
+import type { Timeline } from '../../src/simulation/stream-timeline.js'
 import { fixture, recordingLogger } from '../fixtures/telemetry-csv.js'
 
 // 3 vehicles x 4 quarter-hours from 2026-10-01T00:00Z (12 rows, 4 steps).
@@ -162,6 +164,31 @@ describe('StreamEngine live clock', () => {
     }
     expect(got).toEqual([])
     expect(ledger.segments).toHaveLength(1)
+  })
+
+  it('places a stored stamp on its step whatever the pace, fractions of a millisecond included', async () => {
+    const ledger = memoryLedger()
+    const segment = { firstStep: 7, startedAt: new Date(NOW), paceMs: 1.5 }
+    await ledger.begin(segment)
+    // Four quarter-hour steps; with a segment covering the stamp, only the segment decides.
+    const timeline: Timeline = {
+      steps: 4,
+      stepStarts: Uint32Array.from([0, 3, 6, 9, 12]),
+      stepTimes: Float64Array.from([0, 1, 2, 3].map((k) => Date.parse('2026-10-01') + k * 900_000)),
+      stepIntervalMs: 900_000,
+      loopShiftMs: 3_600_000,
+    }
+    for (let g = 7; g < 20; g++) {
+      const stamp = liveStamp(segment, g)
+      expect(Number.isInteger(stamp)).toBe(true)
+      expect(await stepAtOrAfter(timeline, new Date(stamp), ledger, true)).toEqual({ step: g, exact: true })
+      // Between two stamps (inside the segment): the later step is the next one, not yet sent.
+      if (g > 7 && stamp - liveStamp(segment, g - 1) > 1)
+        expect(await stepAtOrAfter(timeline, new Date(stamp - 1), ledger, true)).toEqual({
+          step: g,
+          exact: false,
+        })
+    }
   })
 
   it('refuses a live replay without a pace', () => {

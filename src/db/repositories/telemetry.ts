@@ -19,46 +19,35 @@ export function telemetryRepository(db: Db) {
     },
 
     /**
-     * The newest stored reading's timestamp, or null when nothing is stored: where a restarted
-     * replay resumes. It runs at every start-up, on tables of many millions of rows, so it must
-     * stay cheap: a plain `max(ts)` cannot use the (vehicle_id, ts) index and scans the table,
-     * so this asks the index once per vehicle (its last entry) and takes the newest of those.
-     * Keep it an index-only probe per vehicle if the storage format changes. `vins` limits it
-     * to those vehicles (the replay's own: units sending live data must not move its resume point).
+     * The newest stored reading's timestamp, or null when nothing is stored. `vins` limits it to
+     * those vehicles (the replay's own: units sending live data must not move its resume point).
      */
     async latestTimestamp(vins?: readonly string[]): Promise<Date | null> {
-      if (vins?.length === 0) return null
-      const only = vins ? sql`where v.vin in (${sql.join(vins)})` : sql``
-      const { rows } = await sql<{ ts: Date | string | null }>`
-        select max(last.ts) as ts
-        from vehicles v
-        cross join lateral (
-          select t.ts from telemetry_logs t where t.vehicle_id = v.id order by t.ts desc limit 1
-        ) last
-        ${only}
-      `.execute(db)
-      const ts = rows[0]?.ts
-      return ts ? new Date(ts) : null
+      return (await this.resumePoint(vins))?.after ?? null
     },
 
     /**
      * Where a restarted replay of these vehicles resumes: the newest stored reading time and the
      * vehicles that have a reading at it. A stop can fall inside a step (some vehicles of that
      * timestamp written, the rest not), so the replay sends that step again to the others only.
-     * The same index probe per vehicle as `latestTimestamp`.
+     * It runs at every start-up, on tables of many millions of rows, so it must stay cheap: a plain
+     * `max(ts)` cannot use the (vehicle_id, ts) index and scans the table, so this asks the index
+     * once per vehicle (its last entry). Keep it an index-only probe per vehicle if the storage
+     * format changes. Without `vins`: every vehicle.
      */
-    async resumePoint(vins: readonly string[]): Promise<{ after: Date; stored: Set<string> } | null> {
-      if (vins.length === 0) return null
+    async resumePoint(vins?: readonly string[]): Promise<{ after: Date; stored: Set<string> } | null> {
+      if (vins?.length === 0) return null
+      const only = vins ? sql`where v.vin in (${sql.join(vins)})` : sql``
       const { rows } = await sql<{ vin: string; ts: Date | string }>`
         select v.vin, last.ts
         from vehicles v
         cross join lateral (
           select t.ts from telemetry_logs t where t.vehicle_id = v.id order by t.ts desc limit 1
         ) last
-        where v.vin in (${sql.join(vins)})`.execute(db)
+        ${only}`.execute(db)
+      if (rows.length === 0) return null
       const times = rows.map((r) => ({ vin: r.vin, at: new Date(r.ts).getTime() }))
-      if (times.length === 0) return null
-      const newest = Math.max(...times.map((t) => t.at))
+      const newest = times.reduce((max, t) => Math.max(max, t.at), Number.NEGATIVE_INFINITY)
       return {
         after: new Date(newest),
         stored: new Set(times.filter((t) => t.at === newest).map((t) => t.vin)),

@@ -77,7 +77,7 @@ export function rangeWindow(
   return { from: new Date(clockMs - SPAN_MS[key]).toISOString(), to: new Date(clockMs + 1).toISOString() }
 }
 
-/** The most raw readings one answer holds (the API's `MAX_RAW_ROWS`). */
+/** The raw readings a chart asks for at most (the API allows this many per answer). */
 export const RAW_PAGE = 10_000
 
 /**
@@ -93,6 +93,7 @@ export async function loadRange<T>(
 ): Promise<T[]> {
   if (key === '7d' || key === '30d') return get({ ...span, bucket: '1h' })
   // A custom range gets the API's choice by its length (raw up to a day).
-  const first = await get(key === 'custom' ? span : { ...span, bucket: 'raw' })
+  const limit = String(RAW_PAGE)
+  const first = await get(key === 'custom' ? { ...span, limit } : { ...span, bucket: 'raw', limit })
   return first.length < RAW_PAGE ? first : get({ ...span, bucket: '1h' })
 }
