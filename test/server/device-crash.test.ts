@@ -107,11 +107,6 @@ describe(`server process: kill -9 and SIGTERM during an MQTT stream and the repl
       MQTT_PORT: String(await freePort()),
       MQTT_HOST: '127.0.0.1',
       STREAM_DELAY_SECONDS: '0.01',
-      // The replay is background load here, as this test was sized for: the file's clock spreads it
-      // over many hourly buckets. On the live clock a replay this fast piles every reading into the
-      // current hour, whose rollup is recomputed each second (see the note of issue 18); the live
-      // clock's restart is test/server/restart.test.ts.
-      STREAM_CLOCK: 'recorded',
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
     }
   })
