@@ -3,6 +3,7 @@ import { type BookingStatus, SEVERITY_RANK } from '../../domain.js'
 import { AppError } from '../../errors.js'
 import { slotLabel } from '../../lib/zoned-time.js'
 import type { BookResult } from '../../services/booking.service.js'
+import { chatIdempotencyKey } from './context.js'
 import { matchesTime, type SlotPick } from './intents.js'
 import { lastOffer, offer } from './offers.js'
 import { ASK_AGAIN, alreadyBooked, label, SAFETY, SEARCH_DAYS, tooManyBookings } from './texts.js'
@@ -14,6 +15,7 @@ import type { Answer, ChatEnv, Choice, Context } from './types.js'
  */
 
 export async function approve(env: ChatEnv, ctx: Context, weak: boolean): Promise<Answer> {
+  if (ctx.retried) return booked(ctx, ctx.retried)
   if (ctx.pending) return confirm(env, ctx, ctx.pending)
   if (ctx.confirmed) return alreadyBooked(ctx, ctx.confirmed)
   const offered = lastOffer(ctx, true)
@@ -29,6 +31,7 @@ export async function approve(env: ChatEnv, ctx: Context, weak: boolean): Promis
 }
 
 export async function pickSlot(env: ChatEnv, ctx: Context, pick: SlotPick): Promise<Answer> {
+  if (ctx.retried) return booked(ctx, ctx.retried)
   const offered = lastOffer(ctx, pick.kind !== 'ordinal')
   let choice: Choice | undefined
   if (pick.kind === 'ordinal') {
@@ -77,7 +80,7 @@ export async function book(env: ChatEnv, ctx: Context, c: Choice): Promise<Answe
       source: 'chat',
       status: 'CONFIRMED',
       createdBy: req.user.id,
-      idempotencyKey: req.idempotencyKey ? `chat:${req.idempotencyKey}` : null,
+      idempotencyKey: req.idempotencyKey ? chatIdempotencyKey(req.idempotencyKey) : null,
       anomalyEventId: ctx.worst?.id ?? null,
       notes: 'Booked in the chat with the Autonoma assistant',
     })
@@ -99,6 +102,11 @@ export async function book(env: ChatEnv, ctx: Context, c: Choice): Promise<Answe
   const booking = await env.deps.repos.bookings.findVisible(req.user, created.booking.id)
   if (!booking) throw new AppError('BOOKING_NOT_FOUND')
   if (!created.replayed) ctx.changed.push(booking)
+  return booked(ctx, booking, cancelled)
+}
+
+/** The answer to a booking made, by this turn or by the earlier try of a retried one. */
+function booked(ctx: Context, booking: BookingView, cancelled: string[] = []): Answer {
   const note = cancelled.length > 0 ? ` I cancelled the earlier booking for ${cancelled.join(' and ')}.` : ''
   return {
     content: `Done: your service is confirmed for ${label(ctx, booking)}, bay ${booking.bay}.${note} See you there!`,

@@ -1,6 +1,11 @@
 import { SEVERITY_RANK } from '../../domain.js'
 import type { ChatEnv, ChatRequest, Context } from './types.js'
 
+/** The booking service's key for a chat turn's client key: chat keys never collide with the API's. */
+export function chatIdempotencyKey(key: string): string {
+  return `chat:${key}`
+}
+
 /** Reads what the agent knows about the vehicle for one turn: open issues, live bookings, history. */
 export async function loadContext(env: ChatEnv, req: ChatRequest): Promise<Context> {
   const { repos } = env.deps
@@ -22,6 +27,10 @@ export async function loadContext(env: ChatEnv, req: ChatRequest): Promise<Conte
     .filter((e) => e.status !== 'RESOLVED' || (e.resolution === 'recovered' && booked.has(e.id)))
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])
   const worst = open[0]
+  // Read after the rest on purpose: the parallel reads above may straddle a concurrent retry's
+  // commit, and a booking seen here means this turn's key has already been answered.
+  const key = req.idempotencyKey ? chatIdempotencyKey(req.idempotencyKey) : undefined
+  const earlier = key ? await repos.bookings.findByIdempotencyKey(req.user.id, key) : undefined
   return {
     req,
     open,
@@ -32,6 +41,7 @@ export async function loadContext(env: ChatEnv, req: ChatRequest): Promise<Conte
     live,
     centers: new Map(centers.map((c) => [c.id, { name: c.name, timezone: c.timezone }])),
     history,
+    retried: earlier ? await repos.bookings.findVisible(req.user, earlier.id) : undefined,
     changed: [],
   }
 }

@@ -62,6 +62,8 @@ export interface Context {
   live: BookingView[]
   centers: Map<string, { name: string; timezone: string }>
   history: ChatMessage[]
+  /** The booking an earlier turn with this turn's idempotency key made: a retry answers with it. */
+  retried?: BookingView
   /** Bookings changed so far in this turn. */
   changed: BookingView[]
 }

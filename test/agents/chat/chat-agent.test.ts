@@ -266,6 +266,34 @@ describe.each(DB_KINDS)('ChatAgent on %s', (kind) => {
     expect(await live(v)).toHaveLength(1)
   })
 
+  it("answers a retry whose reads straddled the first try's commit with that booking", async () => {
+    const v = await newVehicle()
+    await openIssue(v)
+    const first = (await say(v, 'what should I do?')).offered_slots![0]!
+    // The first try takes the slot's last bay, so a fresh offer would name another slot.
+    for (let i = 1; i < first.free_bays; i++) {
+      await scheduling.bookAppointment(first.start, (await newVehicle()).id, {
+        serviceCenterId: first.service_center_id,
+      })
+    }
+    const before = await repos.bookings.listVisible(user, { vehicleId: v.id })
+    const a = await say(v, 'yes', 'retry-2')
+    // The retry read the vehicle's bookings before that commit and its chat history after it.
+    const stale = new ChatAgent({
+      repos: { ...repos, bookings: { ...repos.bookings, listVisible: async () => before } },
+      scheduling,
+      bookings,
+      engagement: new CustomerEngagementAgent(),
+      now: () => NOW,
+    })
+    const b = await stale.reply({ user, vehicle: v, content: 'yes', idempotencyKey: 'retry-2' })
+    expect(a.booking?.appointment_time.toISOString()).toBe(first.start)
+    expect(b.booking?.id).toBe(a.booking?.id)
+    expect(b.reply.content).toBe(a.reply.content)
+    expect(b.changed).toEqual([])
+    expect(await live(v)).toHaveLength(1)
+  })
+
   it('treats SQL-looking messages as data', async () => {
     const v = await newVehicle()
     for (const text of [`' OR 1=1 --`, `"; DROP TABLE users; --`]) {
