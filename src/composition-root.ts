@@ -17,6 +17,7 @@ import type { MqttIntakeBase, MqttRefusal } from './ingest/mqtt-intake.js'
 import type { HubOptions } from './ingest/ws-hub.js'
 import { type MetricSources, ServiceMetrics } from './lib/metrics.js'
 import { MetricsServer } from './lib/metrics-server.js'
+import { StopSteps } from './lib/stop-steps.js'
 import { DeviceService } from './services/device.service.js'
 import { IntakeService } from './services/intake.service.js'
 import { OnboardingService } from './services/onboarding.service.js'
@@ -42,10 +43,7 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   devices: DeviceService
   /** The HTTP telemetry intake of devices: rate per device, backpressure, per-reading answers. */
   intake: IntakeService
-  /**
-   * Device intake over MQTT (embedded broker, or a client of MQTT_URL); absent when MQTT is off.
-   * Built here, listened on by `server.ts` (`mqtt.start()`), like the HTTP port.
-   */
+  /** Device intake over MQTT (embedded broker or MQTT_URL; off: absent); `server.ts` starts it. */
   mqtt: MqttIntakeBase | undefined
   /** Accounts and the fleet: create, change, decommission; keeps the pipeline's directory current. */
   onboarding: OnboardingService
@@ -62,10 +60,7 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
   metricsEndpoint: MetricsServer | undefined
   /** Named snapshots shown by `/api/health` (stream counts, write failures, ...). */
   health: ReadonlyMap<string, () => unknown>
-  /**
-   * True until stopping begins. Intake routes check it and answer 503 while draining; the
-   * pipeline refuses readings by itself as well (`draining`).
-   */
+  /** True until stopping begins: intake routes answer 503 after it, as the pipeline refuses. */
   readonly accepting: boolean
   /** Loads what the hot path keeps in memory (vehicles, open episodes), then starts the replay. */
   start(): Promise<void>
@@ -81,6 +76,8 @@ export interface Services extends AgentSystem, Omit<Ingest, 'probes'> {
    * the rollups of those batches. The database stays open: its owner closes it.
    */
   stop(): Promise<void>
+  /** Where `stop()` is: the step under way and those done (a stop past its timeout names it). */
+  readonly stopSteps: StopSteps
 }
 
 export interface ServiceOptions {
@@ -177,6 +174,7 @@ export function createServices(options: ServiceOptions): Services {
     log.info({ accepted: ingest.pipeline.stats.accepted }, 'intake stopped')
   }
   let stopping: Promise<void> | undefined
+  const steps = new StopSteps()
   return {
     config,
     db,
@@ -201,6 +199,7 @@ export function createServices(options: ServiceOptions): Services {
       return !ingest.pipeline.draining
     },
     stopIntake,
+    stopSteps: steps,
     async start() {
       // Partitions ahead and retention before any write; the rollup catch-up runs behind readiness.
       await ingest.maintenance.start()
@@ -234,32 +233,30 @@ export function createServices(options: ServiceOptions): Services {
       })
     },
     stop() {
+      const step = steps.run.bind(steps)
+      const left = (started: number) => Math.max(0, config.shutdownTimeoutMs - (Date.now() - started))
       stopping ??= (async () => {
         const started = Date.now()
         stopIntake()
-        await mqtt?.close()
-        await ingest.pipeline.stop()
-        await agents.episodes.close()
-        const unwritten = await agents.agents.ueba.close(
-          Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
-        )
+        await step('mqtt', () => mqtt?.close())
+        await step('pipeline', () => ingest.pipeline.stop())
+        await step('agent runs', () => agents.episodes.close())
+        const unwritten = await step('audit', () => agents.agents.ueba.close(left(started)))
         if (unwritten > 0)
           log.warn({ audit: agents.agents.ueba.auditStats }, 'audit rows not in the database at stop')
-        await dataQuality.drain()
-        await agents.analyticsStore.stop()
+        await step('data quality', () => dataQuality.drain())
+        await step('ueba analytics', () => agents.analyticsStore.stop())
         ingest.hub.close()
-        await ingest.writer.close({
-          timeoutMs: Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)),
-        })
+        await step('writer', () => ingest.writer.close({ timeoutMs: left(started) }))
         const writer = ingest.writer.stats
         if (writer.pending > 0) log.error({ writer }, 'stopped with readings not written')
         else log.info({ writer, stop_ms: Date.now() - started }, 'pipeline drained')
         // Committed, so acknowledged: now the partitions go to the other workers at once.
-        await cluster?.stop(Math.max(0, config.shutdownTimeoutMs - (Date.now() - started)))
-        await ingest.maintenance.stop()
-        await ingest.rollups.close()
+        await step('cluster', () => cluster?.stop(left(started)))
+        await step('maintenance', () => ingest.maintenance.stop())
+        await step('rollups', () => ingest.rollups.close())
         // Last: a scrape during the stop sees the drain.
-        await metricsEndpoint?.close()
+        await step('metrics endpoint', () => metricsEndpoint?.close())
       })()
       return stopping
     },

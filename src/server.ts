@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db/client.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type DemoSeedReport, seedDemoData } from './demo.js'
+import { StopSteps } from './lib/stop-steps.js'
 
 /** Where the demo vehicles' device tokens go (gitignored, like the embedded database). */
 const DEVICE_TOKENS_FILE = '.data/device-tokens.json'
@@ -89,20 +90,33 @@ async function main(): Promise<void> {
     const stopAt = Date.now()
     const timeoutMs = config.shutdownTimeoutMs
     app.log.info({ signal, timeout_ms: timeoutMs }, 'shutting down')
+    const steps = new StopSteps()
     // Not unref'd: it must fire even when a hung close leaves nothing else keeping the loop alive.
     setTimeout(() => {
-      app.log.error({ timeout_ms: timeoutMs, writer: app.services.writer.stats }, 'shutdown timed out')
+      const services = app.services.stopSteps
+      app.log.error(
+        {
+          timeout_ms: timeoutMs,
+          step: steps.current,
+          services_step: services.current,
+          services_done: services.done,
+          writer: app.services.writer.stats,
+          // What still keeps the loop busy (sockets, timers), by kind: the hang's suspects.
+          active: countBy(process.getActiveResourcesInfo()),
+        },
+        'shutdown timed out',
+      )
       process.exit(1)
     }, timeoutMs)
     try {
       // Intake first (the replay stops now), then the HTTP server stops accepting and the app
       // drains: agent runs, the hub, the writer's last batches. Then the database.
       app.services.stopIntake()
-      await app.close()
+      await steps.run('app', () => app.close())
       const writer = app.services.writer.stats
       // After the app: its last commits' acknowledgements and the lease hand-over go out first.
-      await cluster?.close()
-      await db.close()
+      await steps.run('cluster', () => cluster?.close())
+      await steps.run('database', () => db.close())
       // `written` is every reading stored in this run; a reading still pending here is lost.
       app.log.info({ writer, stop_ms: Date.now() - stopAt }, 'stopped')
       process.exit(writer.pending > 0 ? 1 : 0)
@@ -118,6 +132,12 @@ async function main(): Promise<void> {
   // Device intake over MQTT; a port in use leaves the service up with MQTT reported unavailable.
   await app.services.mqtt?.start()
   app.log.info({ startup_ms: Date.now() - started, docs: '/docs' }, 'Autonoma is up')
+}
+
+function countBy(kinds: string[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const k of kinds) out[k] = (out[k] ?? 0) + 1
+  return out
 }
 
 main().catch((err) => {
