@@ -144,6 +144,8 @@ export async function sendAll(
   unit: Unit,
   readings: unknown[],
   batch = 25,
+  /** Called with each acknowledged count, as the acknowledgements come. */
+  onAcked?: (n: number) => void,
 ): Promise<number> {
   let acked = 0
   for (let at = 0; at < readings.length; ) {
@@ -164,6 +166,7 @@ export async function sendAll(
     const safe = later.length > 0 ? Math.min(...later.map((r) => r.index)) : chunk.length
     acked += safe
     at += safe
+    if (safe > 0) onAcked?.(safe)
     if (later.length > 0) await new Promise((r) => setTimeout(r, 200))
   }
   return acked
