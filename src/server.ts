@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db/client.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type DemoSeedReport, seedDemoData } from './demo.js'
+import { openSockets } from './lib/open-sockets.js'
 import { StopSteps } from './lib/stop-steps.js'
 
 /** Where the demo vehicles' device tokens go (gitignored, like the embedded database). */
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
           writer: app.services.writer.stats,
           // What still keeps the loop busy (sockets, timers), by kind: the hang's suspects.
           active: countBy(process.getActiveResourcesInfo()),
+          sockets: openSockets(),
+          ports: { http: config.port, mqtt: config.mqtt?.port },
         },
         'shutdown timed out',
       )
