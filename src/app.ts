@@ -97,6 +97,11 @@ export async function buildApp({
 
   const services = createServices({ config, db, log: app.log, bus, cluster, hub, runs })
   app.decorate('services', services)
+  // Node keeps a connection alive after a response that was under way at close, and close()
+  // waits for it until the idle timeout: an answer given while stopping ends its connection.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!services.accepting) reply.header('connection', 'close')
+  })
 
   await app.register(errorHandlerPlugin)
   await app.register(securityHeaders)
