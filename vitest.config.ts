@@ -22,6 +22,7 @@ const UNIT = [
   'test/agents/engagement-agent.test.ts',
   'test/simulation/**/*.test.ts',
   'test/simulator/args.test.ts',
+  'test/simulator/api-client.test.ts',
   'test/lib/**/*.test.ts',
   'test/auth/**/*.test.ts',
   'test/ingest/reading-ring.test.ts',

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto'
 import { buildVin, VIN_ALPHABET } from '../../src/simulation/vin.js'
 import type { SourceVehicle } from './fleet-source.js'
+import { backoffMs, sleep } from './wait.js'
 
 /** A unit's identity as the service issued it. */
 export interface Device {
@@ -19,12 +20,18 @@ export class ApiError extends Error {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000
+/** How long a read is asked again while the service cannot answer it (restarting, draining). */
+const READ_RETRY_MS = 60_000
+const UNAVAILABLE = new Set([502, 503, 504])
 
 /** The manufacturer's side of the API: login, onboarding, and the range reads that verify a run. */
 export class ApiClient {
   private token = ''
 
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly readRetryMs = READ_RETRY_MS,
+  ) {}
 
   async login(email: string, password: string): Promise<void> {
     const body = await this.call<{ access_token: string }>('POST', '/api/auth/login', { email, password })
@@ -89,7 +96,27 @@ export class ApiClient {
     return (await (await this.request(method, path, body)).json()) as T
   }
 
+  /**
+   * A read (GET) that finds the service down or unavailable is asked again with backoff: the
+   * verification after a run must not fail because the service was restarting just then. Writes
+   * are not repeated here; their callers know whether a repeat is safe.
+   */
   private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    const deadline = Date.now() + this.readRetryMs
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.requestOnce(method, path, body)
+      } catch (err) {
+        // fetch rejects with a TypeError when it cannot connect at all.
+        const unavailable = err instanceof ApiError ? UNAVAILABLE.has(err.status) : err instanceof TypeError
+        const wait = backoffMs(attempt)
+        if (method !== 'GET' || !unavailable || Date.now() + wait > deadline) throw err
+        await sleep(wait)
+      }
+    }
+  }
+
+  private async requestOnce(method: string, path: string, body?: unknown): Promise<Response> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
