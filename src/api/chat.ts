@@ -26,13 +26,15 @@ const chatRoutes: FastifyPluginAsyncZod = async (app) => {
           'the open diagnosis and offers the earliest slots; "yes" or a slot ("10:00", "slot 2", an ISO time) ' +
           'books it through the booking service; "no" declines; status and booking questions are answered ' +
           'from the database. Both turns are stored and pushed to the owner’s WebSocket as `chat` messages. ' +
-          'With an Idempotency-Key header a retried "yes" books once.',
+          'With an Idempotency-Key header a retried turn is stored and answered once: the retry gets the ' +
+          'first reply (and its booking as it is now) with `idempotent-replayed: true`; the key again with ' +
+          'another message is 422 `IDEMPOTENCY_KEY_REUSED`.',
         headers: CreateBookingHeadersSchema,
         body: ChatBodySchema,
-        response: { 200: ChatResponseSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: ChatResponseSchema, ...errorResponses(400, 401, 403, 404, 422) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const user = caller(request)
       const vehicle = await app.services.repos.vehicles.findVisibleByVin(user, request.body.vin)
       if (!vehicle) throw new AppError('VEHICLE_NOT_FOUND')
@@ -42,6 +44,7 @@ const chatRoutes: FastifyPluginAsyncZod = async (app) => {
         content: request.body.message,
         idempotencyKey: request.headers['idempotency-key'] ?? null,
       })
+      if (turn.replayed) reply.header('idempotent-replayed', 'true')
       return {
         reply: toChatDto(turn.reply, vehicle.vin),
         ...(turn.offered_slots ? { offered_slots: turn.offered_slots } : {}),

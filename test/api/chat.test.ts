@@ -185,4 +185,29 @@ describe.each(DB_KINDS)('chat API on %s', (kind) => {
     // The users table is still there.
     expect(await login(t.app, DEMO.customer)).toEqual(expect.any(String))
   })
+  it('answers a turn retried with its Idempotency-Key from the first try, and refuses the key for another message', async () => {
+    const ask = (message: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/chat',
+        headers: { ...bearer(tokens.customer), 'idempotency-key': 'api-retry-1' },
+        payload: { vin: declineVin, message },
+      })
+    const first = await ask('how is my car')
+    const again = await ask('how is my car')
+    expect(first.statusCode).toBe(200)
+    expect(first.headers['idempotent-replayed']).toBeUndefined()
+    expect(again.statusCode).toBe(200)
+    expect(again.headers['idempotent-replayed']).toBe('true')
+    expect(again.json().reply).toEqual(first.json().reply)
+    const other = await ask('what should I do?')
+    expect(other.statusCode).toBe(422)
+    expect(other.json().error.code).toBe('IDEMPOTENCY_KEY_REUSED')
+    const stored = (await conversation(tokens.customer, declineVin)).json() as {
+      id: string
+      content: string
+    }[]
+    expect(stored.filter((m) => m.content === 'how is my car')).toHaveLength(1)
+    expect(stored.filter((m) => m.id === first.json().reply.id)).toHaveLength(1)
+  })
 })

@@ -1,3 +1,5 @@
+import type { ChatMessage } from '../../db/schema.js'
+import { AppError } from '../../errors.js'
 import { rulOf } from '../../schemas/rul.js'
 import { BOOKING_OFFER } from '../workers/engagement-agent.js'
 import { approve, decline, pickSlot } from './booking.js'
@@ -27,12 +29,22 @@ export class ChatAgent {
     const { chat } = this.deps.repos
     const detected = detectIntent(req.content)
     const base = { vehicleId: req.vehicle.id, intent: detected.intent }
+    // With an idempotency key both turns are stored once: a retry gets the first try's answer.
+    const turn = req.idempotencyKey
+      ? `chat-turn:${req.user.id}:${req.vehicle.id}:${req.idempotencyKey}`
+      : null
     const question = await chat.addMessage({
       ...base,
       sender: 'customer',
       userId: req.user.id,
       content: req.content,
+      dedupeKey: turn && `${turn}:question`,
     })
+    if (turn) {
+      if (question.content !== req.content) throw new AppError('IDEMPOTENCY_KEY_REUSED')
+      const answered = await chat.findByDedupeKey(`${turn}:reply`)
+      if (answered) return this.replay(req, question, answered)
+    }
     const ctx = await loadContext(this.env, req)
     const answer = await this.answer(detected, ctx)
     const reply = await chat.addMessage({
@@ -42,7 +54,10 @@ export class ChatAgent {
       actions: answer.actions ?? [],
       anomalyEventId: ctx.worst?.id ?? null,
       bookingId: answer.bookingId ?? answer.booking?.id ?? null,
+      dedupeKey: turn && `${turn}:reply`,
     })
+    // A concurrent try stored its reply first: both answer with that one.
+    if (reply.content !== answer.content) return this.replay(req, question, reply)
     return {
       question,
       reply,
@@ -50,6 +65,14 @@ export class ChatAgent {
       ...(answer.offered ? { offered_slots: answer.offered } : {}),
       ...(answer.booking ? { booking: answer.booking } : {}),
     }
+  }
+
+  /** The turn a retry repeats, as stored: its booking as it is now, nothing changed again. */
+  private async replay(req: ChatRequest, question: ChatMessage, reply: ChatMessage): Promise<ChatResult> {
+    const booking = reply.booking_id
+      ? await this.deps.repos.bookings.findVisible(req.user, reply.booking_id)
+      : undefined
+    return { question, reply, changed: [], replayed: true, ...(booking ? { booking } : {}) }
   }
 
   private async answer(d: DetectedIntent, ctx: Context): Promise<Answer> {

@@ -20,6 +20,8 @@ export class Conversation {
 
   async converse(req: ChatRequest): Promise<ChatResult> {
     const turn = await this.deps.agent.reply(req)
+    // A retried turn was announced by its first try.
+    if (turn.replayed) return turn
     this.deps.bookings.announce(
       { vin: req.vehicle.vin, ownerId: req.vehicle.owner_id },
       { messages: [turn.question, turn.reply], bookings: turn.changed },

@@ -42,6 +42,8 @@ export interface ChatResult {
   booking?: BookingView
   /** Every booking this turn created or changed, for the caller to announce. */
   changed: BookingView[]
+  /** A retry with the idempotency key of an answered turn: that turn, stored once, announced once. */
+  replayed?: boolean
 }
 
 /** A slot the agent can book or confirm: a free slot, or the time of an existing proposal. */

@@ -16,6 +16,8 @@ export interface NewChatMessage {
 }
 
 export function chatRepository(db: Db) {
+  const findByDedupeKey = (key: string): Promise<ChatMessage | undefined> =>
+    db.selectFrom('chat_messages').selectAll().where('dedupe_key', '=', key).executeTakeFirst()
   return {
     /** Stores a message; with a `dedupeKey` a repeated one returns the message stored the first time. */
     async addMessage(m: NewChatMessage): Promise<ChatMessage> {
@@ -36,11 +38,9 @@ export function chatRepository(db: Db) {
         .returningAll()
         .executeTakeFirst()
       if (created) return created
-      return db
-        .selectFrom('chat_messages')
-        .selectAll()
-        .where('dedupe_key', '=', m.dedupeKey ?? '')
-        .executeTakeFirstOrThrow()
+      const earlier = await findByDedupeKey(m.dedupeKey ?? '')
+      if (!earlier) throw new Error(`chat message ${m.dedupeKey} conflicted but is not there`)
+      return earlier
     },
 
     setActions(id: string, actions: unknown[], bookingId?: string | null): Promise<ChatMessage | undefined> {
@@ -51,6 +51,8 @@ export function chatRepository(db: Db) {
         .returningAll()
         .executeTakeFirst()
     },
+
+    findByDedupeKey,
 
     getMessage(id: string): Promise<ChatMessage | undefined> {
       return db.selectFrom('chat_messages').selectAll().where('id', '=', id).executeTakeFirst()

@@ -278,9 +278,14 @@ describe.each(DB_KINDS)('ChatAgent on %s', (kind) => {
     }
     const before = await repos.bookings.listVisible(user, { vehicleId: v.id })
     const a = await say(v, 'yes', 'retry-2')
-    // The retry read the vehicle's bookings before that commit and its chat history after it.
+    // The retry looked for the first try's reply before it was stored, read the vehicle's
+    // bookings before the first try's commit and its chat history after both.
     const stale = new ChatAgent({
-      repos: { ...repos, bookings: { ...repos.bookings, listVisible: async () => before } },
+      repos: {
+        ...repos,
+        chat: { ...repos.chat, findByDedupeKey: async () => undefined },
+        bookings: { ...repos.bookings, listVisible: async () => before },
+      },
       scheduling,
       bookings,
       engagement: new CustomerEngagementAgent(),
