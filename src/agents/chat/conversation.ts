@@ -1,6 +1,7 @@
 import type { AuthUser } from '../../auth/tokens.js'
 import type { Repositories } from '../../db/repositories/index.js'
 import { AppError } from '../../errors.js'
+import { KeyedSerial } from '../../lib/keyed-serial.js'
 import type { BookingService } from '../../services/booking.service.js'
 import type { ChatAgent } from './chat-agent.js'
 import type { ChatRequest, ChatResult } from './types.js'
@@ -10,6 +11,12 @@ import type { ChatRequest, ChatResult } from './types.js'
  * agent, then announced to the owner's dashboards (both messages and any booking it changed).
  */
 export class Conversation {
+  /**
+   * One turn per vehicle at a time: a "yes" sent twice (a double click, a second tab) is answered
+   * in order, the second one seeing what the first booked.
+   */
+  private readonly turns = new KeyedSerial()
+
   constructor(
     private readonly deps: {
       agent: ChatAgent
@@ -19,7 +26,7 @@ export class Conversation {
   ) {}
 
   async converse(req: ChatRequest): Promise<ChatResult> {
-    const turn = await this.deps.agent.reply(req)
+    const turn = await this.turns.run(req.vehicle.id, () => this.deps.agent.reply(req))
     // A retried turn was announced by its first try.
     if (turn.replayed) return turn
     this.deps.bookings.announce(

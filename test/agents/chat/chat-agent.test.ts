@@ -1,6 +1,7 @@
 import { FakeListChatModel } from '@langchain/core/utils/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChatAgent } from '../../../src/agents/chat/chat-agent.js'
+import { Conversation } from '../../../src/agents/chat/conversation.js'
 import { detectIntent } from '../../../src/agents/chat/intents.js'
 import { CustomerEngagementAgent } from '../../../src/agents/workers/engagement-agent.js'
 import { SchedulingAgent } from '../../../src/agents/workers/scheduling-agent.js'
@@ -297,6 +298,49 @@ describe.each(DB_KINDS)('ChatAgent on %s', (kind) => {
     expect(b.reply.content).toBe(a.reply.content)
     expect(b.changed).toEqual([])
     expect(await live(v)).toHaveLength(1)
+  })
+
+  it('answers a "yes" sent twice at once in order: one booking, and the second says so', async () => {
+    const v = await newVehicle()
+    await openIssue(v)
+    await say(v, 'what should I do?')
+    const conversation = new Conversation({ agent, bookings, repos })
+    const [a, b] = await Promise.all([
+      conversation.converse({ user, vehicle: v, content: 'yes' }),
+      conversation.converse({ user, vehicle: v, content: 'yes' }),
+    ])
+    expect(a.reply.content).toMatch(/^Done: your service is confirmed for /)
+    expect(b.reply.content).toMatch(/^Your service is already confirmed for /)
+    expect(b.booking?.id).toBe(a.booking?.id)
+    expect(await live(v)).toHaveLength(1)
+  })
+
+  it('stores a retried turn once and answers it with the first reply', async () => {
+    const v = await newVehicle()
+    await openIssue(v)
+    await say(v, 'what should I do?')
+    const first = await say(v, 'yes', 'retry-3')
+    const again = await say(v, 'yes', 'retry-3')
+    expect(first.replayed).toBeUndefined()
+    expect(first.changed).toHaveLength(1)
+    expect(again).toMatchObject({ replayed: true, changed: [] })
+    expect(again.question.id).toBe(first.question.id)
+    expect(again.reply.id).toBe(first.reply.id)
+    expect(again.booking?.id).toBe(first.booking?.id)
+    const history = await repos.chat.listForVehicle(v.id)
+    expect(history.filter((m) => m.content === 'yes')).toHaveLength(1)
+    expect(history.filter((m) => m.content === first.reply.content)).toHaveLength(1)
+    expect(await live(v)).toHaveLength(1)
+  })
+
+  it('refuses an idempotency key used again with another message', async () => {
+    const v = await newVehicle()
+    await say(v, 'how is my car', 'retry-4')
+    await expect(say(v, 'cancel my booking', 'retry-4')).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    })
+    const history = await repos.chat.listForVehicle(v.id)
+    expect(history.map((m) => m.content).filter((c) => c === 'cancel my booking')).toEqual([])
   })
 
   it('treats SQL-looking messages as data', async () => {
