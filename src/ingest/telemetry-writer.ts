@@ -125,9 +125,9 @@ export class TelemetryWriter {
     return this.buffer.length + this.inFlightRows
   }
 
-  /** Resolves once fewer than `rows` readings wait (at once if they do). */
+  /** Resolves once fewer than `rows` readings are `pending` (at once if they are). */
   whenBelow(rows: number): Promise<void> {
-    if (this.buffer.length < rows) return Promise.resolve()
+    if (this.pending < rows) return Promise.resolve()
     return new Promise((wake) => this.drainWaiters.push({ below: rows, wake }))
   }
 
@@ -265,8 +265,9 @@ export class TelemetryWriter {
   private wakeDrainWaiters(): void {
     if (this.drainWaiters.length === 0) return
     const waiting = this.drainWaiters
-    this.drainWaiters = waiting.filter((w) => this.buffer.length >= w.below)
-    for (const w of waiting) if (this.buffer.length < w.below) w.wake()
+    const pending = this.pending
+    this.drainWaiters = waiting.filter((w) => pending >= w.below)
+    for (const w of waiting) if (pending < w.below) w.wake()
   }
 
   private async insert(batch: Waiting[]): Promise<Set<string>> {

@@ -35,21 +35,22 @@ describe.each(DB_KINDS)('telemetry repository on %s', (kind) => {
     await h.copyIn('telemetry_logs', ['vehicle_id', 'ts', 'vals'], `${vehicleId}\t${ts}\t{1}\n`)
   }
 
+  // The newest stored time of some vehicles, or of all of them: where a replay resumes.
+  const newest = async (vins?: string[]) => (await repos.telemetry.resumePoint(vins))?.after ?? null
+
   it('is null with nothing stored, then the newest reading of any vehicle', async () => {
-    expect(await repos.telemetry.latestTimestamp()).toBeNull()
+    expect(await newest()).toBeNull()
     await store(ids[0]!, '2026-10-01T00:15:00.000Z')
     await store(ids[1]!, '2026-10-01T03:45:00.000Z')
     await store(ids[1]!, '2026-10-01T01:00:00.000Z')
     await store(ids[0]!, '2026-10-01T02:00:00.000Z')
-    expect((await repos.telemetry.latestTimestamp())?.toISOString()).toBe('2026-10-01T03:45:00.000Z')
+    expect((await newest())?.toISOString()).toBe('2026-10-01T03:45:00.000Z')
   })
 
   it('asked for some vehicles, ignores the others (a replay resumes after its own vehicles only)', async () => {
-    expect((await repos.telemetry.latestTimestamp(['1HGCM82633A004301']))?.toISOString()).toBe(
-      '2026-10-01T02:00:00.000Z',
-    )
-    expect(await repos.telemetry.latestTimestamp([])).toBeNull()
-    expect(await repos.telemetry.latestTimestamp(['WVWZZZ00000000000'])).toBeNull()
+    expect((await newest(['1HGCM82633A004301']))?.toISOString()).toBe('2026-10-01T02:00:00.000Z')
+    expect(await newest([])).toBeNull()
+    expect(await newest(['WVWZZZ00000000000'])).toBeNull()
   })
 
   it('says where a replay resumes: the newest time of its vehicles and which of them have it', async () => {

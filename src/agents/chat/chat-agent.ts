@@ -5,6 +5,7 @@ import { BOOKING_OFFER } from '../workers/engagement-agent.js'
 import { approve, decline, pickSlot } from './booking.js'
 import { loadContext } from './context.js'
 import { type DetectedIntent, detectIntent } from './intents.js'
+import { turnDedupeKeys } from './keys.js'
 import { offer } from './offers.js'
 import { FALLBACK, label, proposal, status } from './texts.js'
 import type { Answer, ChatAgentDeps, ChatEnv, ChatRequest, ChatResult, Context } from './types.js'
@@ -29,35 +30,33 @@ export class ChatAgent {
     const { chat } = this.deps.repos
     const detected = detectIntent(req.content)
     const base = { vehicleId: req.vehicle.id, intent: detected.intent }
-    // With an idempotency key both turns are stored once: a retry gets the first try's answer.
-    const turn = req.idempotencyKey
-      ? `chat-turn:${req.user.id}:${req.vehicle.id}:${req.idempotencyKey}`
-      : null
+    // With an idempotency key both messages are stored once: a retry gets the first try's answer.
+    const keys = turnDedupeKeys(req)
     const question = await chat.addMessage({
       ...base,
       sender: 'customer',
       userId: req.user.id,
       content: req.content,
-      dedupeKey: turn && `${turn}:question`,
+      dedupeKey: keys?.question,
     })
-    if (turn) {
+    if (keys) {
       if (question.content !== req.content) throw new AppError('IDEMPOTENCY_KEY_REUSED')
-      const answered = await chat.findByDedupeKey(`${turn}:reply`)
+      const answered = await chat.findByDedupeKey(keys.reply)
       if (answered) return this.replay(req, question, answered)
     }
     const ctx = await loadContext(this.env, req)
     const answer = await this.answer(detected, ctx)
-    const reply = await chat.addMessage({
+    const { message: reply, created } = await chat.addMessageOnce({
       ...base,
       sender: 'agent',
       content: answer.content,
       actions: answer.actions ?? [],
       anomalyEventId: ctx.worst?.id ?? null,
       bookingId: answer.bookingId ?? answer.booking?.id ?? null,
-      dedupeKey: turn && `${turn}:reply`,
+      dedupeKey: keys?.reply,
     })
-    // A concurrent try stored its reply first: both answer with that one.
-    if (reply.content !== answer.content) return this.replay(req, question, reply)
+    // A concurrent try (another process) stored its reply first: both answer with that one.
+    if (!created) return this.replay(req, question, reply)
     return {
       question,
       reply,

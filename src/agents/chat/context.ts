@@ -1,10 +1,6 @@
 import { SEVERITY_RANK } from '../../domain.js'
+import { chatIdempotencyKey } from './keys.js'
 import type { ChatEnv, ChatRequest, Context } from './types.js'
-
-/** The booking service's key for a chat turn's client key: chat keys never collide with the API's. */
-export function chatIdempotencyKey(key: string): string {
-  return `chat:${key}`
-}
 
 /** Reads what the agent knows about the vehicle for one turn: open issues, live bookings, history. */
 export async function loadContext(env: ChatEnv, req: ChatRequest): Promise<Context> {

@@ -18,29 +18,35 @@ export interface NewChatMessage {
 export function chatRepository(db: Db) {
   const findByDedupeKey = (key: string): Promise<ChatMessage | undefined> =>
     db.selectFrom('chat_messages').selectAll().where('dedupe_key', '=', key).executeTakeFirst()
+  /** Stores a message, saying whether this call stored it (false: an earlier one with its `dedupeKey` had). */
+  const addMessageOnce = async (m: NewChatMessage): Promise<{ message: ChatMessage; created: boolean }> => {
+    const created = await db
+      .insertInto('chat_messages')
+      .values({
+        vehicle_id: m.vehicleId,
+        sender: m.sender,
+        content: m.content,
+        user_id: m.userId ?? null,
+        actions: json(m.actions ?? []),
+        intent: m.intent ?? null,
+        anomaly_event_id: m.anomalyEventId ?? null,
+        booking_id: m.bookingId ?? null,
+        dedupe_key: m.dedupeKey ?? null,
+      })
+      .onConflict((oc) => oc.column('dedupe_key').where('dedupe_key', 'is not', null).doNothing())
+      .returningAll()
+      .executeTakeFirst()
+    if (created) return { message: created, created: true }
+    const earlier = await findByDedupeKey(m.dedupeKey ?? '')
+    if (!earlier) throw new Error(`chat message ${m.dedupeKey} conflicted but is not there`)
+    return { message: earlier, created: false }
+  }
   return {
+    addMessageOnce,
+
     /** Stores a message; with a `dedupeKey` a repeated one returns the message stored the first time. */
     async addMessage(m: NewChatMessage): Promise<ChatMessage> {
-      const created = await db
-        .insertInto('chat_messages')
-        .values({
-          vehicle_id: m.vehicleId,
-          sender: m.sender,
-          content: m.content,
-          user_id: m.userId ?? null,
-          actions: json(m.actions ?? []),
-          intent: m.intent ?? null,
-          anomaly_event_id: m.anomalyEventId ?? null,
-          booking_id: m.bookingId ?? null,
-          dedupe_key: m.dedupeKey ?? null,
-        })
-        .onConflict((oc) => oc.column('dedupe_key').where('dedupe_key', 'is not', null).doNothing())
-        .returningAll()
-        .executeTakeFirst()
-      if (created) return created
-      const earlier = await findByDedupeKey(m.dedupeKey ?? '')
-      if (!earlier) throw new Error(`chat message ${m.dedupeKey} conflicted but is not there`)
-      return earlier
+      return (await addMessageOnce(m)).message
     },
 
     setActions(id: string, actions: unknown[], bookingId?: string | null): Promise<ChatMessage | undefined> {

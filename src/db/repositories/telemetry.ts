@@ -19,14 +19,6 @@ export function telemetryRepository(db: Db) {
     },
 
     /**
-     * The newest stored reading's timestamp, or null when nothing is stored. `vins` limits it to
-     * those vehicles (the replay's own: units sending live data must not move its resume point).
-     */
-    async latestTimestamp(vins?: readonly string[]): Promise<Date | null> {
-      return (await this.resumePoint(vins))?.after ?? null
-    },
-
-    /**
      * Where a restarted replay of these vehicles resumes: the newest stored reading time and the
      * vehicles that have a reading at it. A stop can fall inside a step (some vehicles of that
      * timestamp written, the rest not), so the replay sends that step again to the others only.
